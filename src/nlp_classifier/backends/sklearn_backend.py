@@ -1,0 +1,43 @@
+"""TF-IDF baselines: plain scikit-learn pipelines saved with joblib."""
+from __future__ import annotations
+
+import joblib
+import numpy as np
+
+from ..card import ModelCard
+from ..classifier import Classifier
+from ..errors import ConfigError
+from ..tasks import MULTI_LABEL
+
+BACKENDS = ("sklearn",)
+
+
+class SklearnClassifier(Classifier):
+    """A scikit-learn pipeline whose classes are the card's labels (single-label) or whose outputs are the
+    card's labels in order (multi-label one-vs-rest)."""
+
+    backend = "sklearn"
+
+    def __init__(self, card: ModelCard, pipeline):
+        super().__init__(card)
+        self.pipeline = pipeline
+        if card.problem_type == MULTI_LABEL:
+            self._columns = None
+        else:
+            classes = [str(c) for c in pipeline.classes_]
+            missing = set(card.labels) - set(classes)
+            if missing:
+                raise ConfigError(f"{card.artifact_path}: pipeline classes {classes} do not match the card's "
+                                  f"labels {card.labels}")
+            self._columns = [classes.index(lab) for lab in card.labels]
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        proba = self.pipeline.predict_proba(texts)
+        return proba if self._columns is None else proba[:, self._columns]
+
+
+def load(card: ModelCard, backend: str | None = None, **options) -> SklearnClassifier:
+    """Unpickle the pipeline (the caller has verified its hash against the card)."""
+    if backend not in (None, *BACKENDS):
+        raise ConfigError(f"backend '{backend}' is not available for TF-IDF models; use one of {BACKENDS}")
+    return SklearnClassifier(card, joblib.load(card.artifact_path))

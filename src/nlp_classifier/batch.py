@@ -1,0 +1,50 @@
+"""Batch scoring of a CSV/JSONL/Parquet file: one score column per label plus the predicted label(s)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .classifier import Classifier
+from .data.readers import read_table, write_table
+from .errors import DataError
+from .evaluation import predict_proba_batched
+from .metrics import decisions
+from .tasks import MULTI_LABEL
+
+
+def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *, source: str = "input",
+                threshold: float | None = None, batch_size: int = 256) -> pd.DataFrame:
+    """A copy of ``frame`` with ``score_<label>`` columns, ``predicted_label`` and (multi-label) ``flagged``."""
+    if text_column not in frame.columns:
+        raise DataError(f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
+                        path=source, column=text_column)
+    texts = []
+    for row, value in enumerate(frame[text_column].tolist(), start=1):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+            raise DataError("empty text", path=source, row=row, column=text_column)
+        texts.append(str(value))
+    proba = predict_proba_batched(classifier, texts, batch_size, description=f"Scoring with {classifier.name}")
+    limits = classifier.resolve_thresholds(threshold)
+    out = frame.copy()
+    for i, label in enumerate(classifier.labels):
+        out[f"score_{label}"] = proba[:, i]
+    chosen = decisions(proba, classifier.labels, classifier.problem_type, limits)
+    if classifier.problem_type == MULTI_LABEL:
+        out["flagged"] = [",".join(lab for lab, on in zip(classifier.labels, row) if on) for row in chosen]
+        out["predicted_label"] = [classifier.labels[int(np.argmax(np.where(row, p, -1)))] if row.any() else ""
+                                  for row, p in zip(chosen, proba)]
+    else:
+        out["predicted_label"] = [classifier.labels[i] for i in chosen]
+    return out
+
+
+def score_file(classifier: Classifier, input_path: str | Path, output_path: str | Path, text_column: str = "text",
+               threshold: float | None = None, batch_size: int = 256) -> int:
+    """Score every row of ``input_path`` and write ``output_path`` atomically; returns the row count."""
+    frame = read_table(input_path)
+    scored = score_frame(classifier, frame, text_column, source=str(input_path), threshold=threshold,
+                         batch_size=batch_size)
+    write_table(scored, output_path)
+    return len(scored)

@@ -1,0 +1,158 @@
+"""Model cards: the JSON file that describes a saved model and pins the sha256 of each of its files.
+
+A model is either one file (``<dir>/<stem>.joblib`` with its card at ``<dir>/<stem>.card.json``) or a folder
+(its card at ``<folder>/model_card.json``). File paths in a card are relative to the card's folder.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import IntegrityError, ModelNotFoundError
+from .fileio import read_json, write_json
+
+CARD_VERSION = 1
+FOLDER_CARD_NAME = "model_card.json"
+FILE_CARD_SUFFIX = ".card.json"
+CHECKPOINT_PREFIX = "checkpoint-"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601, to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class ModelCard:
+    """Everything known about one saved model; ``path`` is where the card itself lives (not serialised)."""
+
+    name: str
+    family: str
+    task: str
+    labels: list[str]
+    problem_type: str
+    artifact: str
+    thresholds: dict[str, float] | None = None
+    description: str = ""
+    base_model: str | None = None
+    training_config: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: str | None = None
+    data_source: str | None = None
+    splits: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    version: str = "1.0.0"
+    previous_version: str | None = None
+    created_at: str = field(default_factory=now_iso)
+    files: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    card_version: int = CARD_VERSION
+    path: Path | None = field(default=None, compare=False, repr=False)
+
+    # --- locations -------------------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        """The folder the card's file paths are relative to."""
+        if self.path is None:
+            raise ValueError("card has no path yet")
+        return self.path.parent
+
+    @property
+    def artifact_path(self) -> Path:
+        """The model's main file or folder."""
+        return (self.root / self.artifact).resolve()
+
+    @staticmethod
+    def card_path_for(artifact: str | Path) -> Path:
+        """Where the card of a model file or folder lives."""
+        artifact = Path(artifact)
+        if artifact.is_dir():
+            return artifact / FOLDER_CARD_NAME
+        return artifact.with_name(artifact.name.split(".")[0] + FILE_CARD_SUFFIX)
+
+    # --- serialisation -----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The card as plain JSON-able data."""
+        data = asdict(self)
+        data.pop("path")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> "ModelCard":
+        """Build a card from JSON data, keeping unknown keys in ``extra``."""
+        known = set(cls.__dataclass_fields__) - {"path"}
+        extra = {k: v for k, v in data.items() if k not in known}
+        card = cls(**{k: v for k, v in data.items() if k in known}, path=path)
+        card.extra.update(extra)
+        return card
+
+    @classmethod
+    def read(cls, path: str | Path) -> "ModelCard":
+        """Read a card file."""
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise ModelNotFoundError(f"no model card at {path}")
+        return cls.from_dict(read_json(path), path)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the card atomically (to ``path`` or where it was read from)."""
+        if path is not None:
+            self.path = Path(path).resolve()
+        if self.path is None:
+            raise ValueError("card has no path")
+        write_json(self.path, self.to_dict())
+        return self.path
+
+    # --- integrity ---------------------------------------------------------------------------------------
+    def hash_files(self, relpaths: Iterable[str] | None = None) -> None:
+        """Record the sha256 of the given files (default: the artifact, or every file of a folder model except
+        checkpoints and the card itself)."""
+        if relpaths is None:
+            relpaths = self.default_files()
+        self.files = {rel: sha256_file(self.root / rel) for rel in sorted(relpaths)}
+
+    def default_files(self) -> list[str]:
+        """The files a card pins: the artifact file, or every file in a folder model but checkpoints/cards."""
+        target = self.artifact_path
+        if target.is_file():
+            return [self.artifact]
+        out = []
+        for p in sorted(target.rglob("*")):
+            rel = p.relative_to(self.root)
+            if not p.is_file() or p.name == FOLDER_CARD_NAME or p.name.startswith("."):
+                continue
+            if any(part.startswith(CHECKPOINT_PREFIX) for part in rel.parts):
+                continue
+            out.append(rel.as_posix())
+        return out
+
+    def verify(self) -> list[str]:
+        """Problems found re-hashing every file: an empty list means the model is intact."""
+        problems = []
+        if not self.files:
+            problems.append(f"{self.path}: the card lists no files")
+        for rel, expected in self.files.items():
+            file = self.root / rel
+            if not file.is_file():
+                problems.append(f"{file}: missing")
+            elif sha256_file(file) != expected:
+                problems.append(f"{file}: sha256 does not match the model card (file changed or tampered)")
+        return problems
+
+    def verify_or_raise(self) -> None:
+        """Raise IntegrityError naming each bad file, before anything is unpickled."""
+        problems = self.verify()
+        if problems:
+            raise IntegrityError(f"model '{self.name}' failed its integrity check, refusing to load:\n  "
+                                 + "\n  ".join(problems))

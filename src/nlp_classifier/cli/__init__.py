@@ -1,0 +1,41 @@
+"""``nlpc``: the command-line entry point. Each sub-command lives in its own module with a ``register``."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import NlpcError
+from ..progress import console
+
+# Each module registers its sub-commands with ``register(subparsers)``.
+COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``nlpc`` argument parser."""
+    parser = argparse.ArgumentParser(prog="nlpc", description="Train, evaluate, serve and compare hate-speech and "
+                                     "toxicity classifiers.")
+    parser.add_argument("--models-dir", help="models folder (default: $NLPC_MODELS_DIR or ./models)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``nlpc``; errors we raise on purpose print one clear line and exit with status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except NlpcError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Helpers shared by the sub-commands: common arguments and printing."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+# Wide enough for the metric tables when output goes to a file or a pipe.
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data, --text-column, --label-column(s), --labels: point a command at any labelled file."""
+    parser.add_argument("--data", help="a labelled CSV/TSV/JSONL/Parquet file (optionally .gz) to use instead "
+                        "of the task's bundled data")
+    parser.add_argument("--text-column", help="column holding the text (default: the task's, or 'text')")
+    parser.add_argument("--label-column", "--label-columns", dest="label_columns",
+                        help="label column, or several comma-separated 0/1 columns for multi-label data")
+    parser.add_argument("--labels", help="comma-separated class names in id order (single-label files)")
+
+
+def split_list(value: str | None) -> list[str] | None:
+    """'a,b' -> ['a', 'b']; None stays None."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def print_json(payload: Any) -> None:
+    """Pretty JSON on stdout."""
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A rich table with the given columns and rows (numbers right-aligned)."""
+    out = Table(title=title, title_justify="left")
+    for col in columns:
+        out.add_column(col)
+    for row in rows:
+        out.add_row(*[fmt(v) for v in row])
+    return out
+
+
+def fmt(value: Any) -> str:
+    """Floats to 4 decimals, None to '-', the rest as text."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)

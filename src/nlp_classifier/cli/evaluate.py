@@ -1,0 +1,66 @@
+"""``nlpc evaluate``: any model on the built-in test split of its task, or on a labelled file."""
+from __future__ import annotations
+
+import argparse
+
+from ..errors import ConfigError
+from ..tasks import MULTI_LABEL, TASKS
+from .common import add_data_arguments, print_json, split_list, stdout, table
+from .predict import add_model_arguments
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="measure a model on a test split or labelled file",
+                       description="Evaluate a model on its task's fixed test split (or --split), or on a "
+                       "labelled --data file; prints a table, and JSON with --json or --output.")
+    add_model_arguments(p)
+    p.add_argument("--task", help="task whose split to use (default: the model's task)")
+    p.add_argument("--split", choices=["train", "validation", "test", "all"], default="test")
+    add_data_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--output", help="also write the metrics JSON to this file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import load
+    from ..data import load_dataset, split_dataset
+    from ..evaluation import evaluate
+    from ..fileio import write_json
+
+    classifier = load(args.model, backend=args.backend, models_dir=args.models_dir)
+    task = args.task or classifier.card.task
+    if task not in TASKS and not args.data:
+        raise ConfigError(f"model '{classifier.name}' was trained on '{task}'; pass --data FILE to evaluate it")
+    columns = split_list(args.label_columns)
+    if task in TASKS:
+        dataset = load_dataset(task, args.data, text_column=args.text_column, label_columns=columns)
+    else:  # a model trained on a user's file: its labels fix the columns / class order
+        multi = classifier.problem_type == MULTI_LABEL
+        dataset = load_dataset(args.data, text_column=args.text_column,
+                               label_columns=columns or (classifier.labels if multi else None),
+                               labels=None if multi else (split_list(args.labels) or classifier.labels))
+    part = dataset if args.split == "all" else split_dataset(dataset).part(args.split)
+    metrics = evaluate(classifier, part)
+    payload = {"model": classifier.name, "backend": classifier.backend, "data": dataset.source,
+               "split": args.split, "n": len(part), "metrics": metrics}
+    if args.output:
+        write_json(args.output, payload)
+    if args.json:
+        print_json(payload)
+        return 0
+    stdout.print(metrics_table(classifier.name, args.split, metrics, classifier.problem_type))
+    return 0
+
+
+def metrics_table(name: str, split: str, metrics: dict, problem_type: str):
+    """The headline metrics, then one row per label."""
+    keys = (["mean_roc_auc", "f1_micro", "f1_macro", "subset_accuracy", "hamming_loss"]
+            if problem_type == MULTI_LABEL else
+            ["accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc"])
+    summary = table(f"{name} on the {split} split (n={metrics['n']:,})", ["metric", "value"],
+                    [[k, metrics.get(k)] for k in keys])
+    stdout.print(summary)
+    per_label = metrics["per_label"]
+    columns = ["label", "precision", "recall", "f1", "support"] + (["roc_auc"] if problem_type == MULTI_LABEL else [])
+    return table("per label", columns, [[lab] + [v.get(c) for c in columns[1:]] for lab, v in per_label.items()])

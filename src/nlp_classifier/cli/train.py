@@ -1,0 +1,50 @@
+"""``nlpc train baseline``: fit a TF-IDF baseline on a built-in task or a labelled file."""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from .common import add_data_arguments, split_list, stdout
+
+
+# Other model kinds register ``nlpc train <kind>`` from their own modules.
+TRAIN_KIND_MODULES: list[str] = []
+
+
+def register(sub) -> None:
+    train = sub.add_parser("train", help="train a model", description="Train a model.")
+    kinds = train.add_subparsers(dest="kind", metavar="KIND", required=True)
+    base = kinds.add_parser("baseline", help="TF-IDF + logistic regression / linear SVM",
+                            description="Fit a TF-IDF baseline on the train split, evaluate on validation and "
+                            "test, save it under models/baselines/ with its card.")
+    base.add_argument("--task", default="davidson", help="davidson (binary), davidson3, jigsaw, or a file path")
+    base.add_argument("--algorithm", choices=["logistic_regression", "linear_svm", "both"], default="both")
+    base.add_argument("--preset", default="seed", help="seed (the seed's settings) or char (word+char n-grams)")
+    base.add_argument("--grid", help="YAML file with a grid over C and penalty per algorithm")
+    base.add_argument("--name", help="registry name (default: from algorithm, task and preset)")
+    base.add_argument("--bump", choices=["major", "minor", "patch"], default="minor",
+                      help="version part to bump when the model already exists (default: minor)")
+    add_data_arguments(base)
+    base.set_defaults(func=run_baseline)
+    for module in TRAIN_KIND_MODULES:
+        importlib.import_module(f"{__package__}.{module}").register(kinds)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from ..training.baselines import train_baseline
+
+    algorithms = ["logistic_regression", "linear_svm"] if args.algorithm == "both" else [args.algorithm]
+    if args.name and len(algorithms) > 1:
+        from ..errors import ConfigError
+        raise ConfigError("--name needs a single --algorithm")
+    for algorithm in algorithms:
+        card = train_baseline(args.task, algorithm, args.preset, data=args.data, text_column=args.text_column,
+                              label_columns=split_list(args.label_columns), labels=split_list(args.labels),
+                              name=args.name, models_dir=args.models_dir, grid=args.grid, version_part=args.bump)
+        test = card.metrics["test"]
+        if card.problem_type == "multi_label":
+            stdout.print(f"{card.name}: test mean ROC-AUC {test['mean_roc_auc']:.4f}, macro-F1 {test['f1_macro']:.4f}")
+        else:
+            stdout.print(f"{card.name}: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f}, "
+                         f"ROC-AUC {test['roc_auc']:.4f}")
+    return 0

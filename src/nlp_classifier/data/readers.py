@@ -1,0 +1,95 @@
+"""Read CSV, JSONL and Parquet files (optionally gzip-compressed) into DataFrames with precise errors."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+
+
+def table_format(path: str | Path) -> str:
+    """The file's format from its name: csv, tsv, jsonl or parquet (a trailing .gz is allowed)."""
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for suffix in SUPPORTED_SUFFIXES:
+        if name.endswith(suffix):
+            return {".json": "jsonl"}.get(suffix, suffix[1:])
+    raise DataError(f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)} "
+                    "(optionally .gz)", path=str(path))
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"undecodable bytes at line {line} (byte {exc.start}): the file is not UTF-8",
+                        path=str(path)) from None
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a labelled file into a DataFrame of strings/numbers; raise DataError naming the file on failure."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", path=str(path))
+    fmt = table_format(path)
+    if fmt == "parquet":
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types
+            raise DataError(f"cannot read Parquet: {exc}", path=str(path)) from None
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except OSError as exc:
+            raise DataError(f"cannot decompress: {exc}", path=str(path)) from None
+    text = _decode(path, raw)
+    if fmt == "jsonl":
+        return _read_jsonl(path, text)
+    try:
+        return pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", keep_default_na=False,
+                           dtype=str)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"malformed CSV: {exc}", path=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", path=str(path)) from None
+
+
+def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
+    records = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON ({exc.msg})", path=str(path), row=line_no) from None
+        if not isinstance(record, dict):
+            raise DataError("each line must be a JSON object", path=str(path), row=line_no)
+        records.append(record)
+    if not records:
+        raise DataError("the file is empty", path=str(path))
+    return pd.DataFrame.from_records(records)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame as CSV, TSV, JSONL or Parquet (by suffix), atomically."""
+    from ..fileio import atomic_path
+
+    fmt = table_format(path)
+    compression = "gzip" if str(path).lower().endswith(".gz") else None
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        elif fmt == "jsonl":
+            frame.to_json(tmp, orient="records", lines=True, force_ascii=False, compression=compression)
+        else:
+            frame.to_csv(tmp, index=False, sep="\t" if fmt == "tsv" else ",", compression=compression)

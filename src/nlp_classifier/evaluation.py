@@ -1,0 +1,51 @@
+"""Score a Classifier on a labelled Dataset: metrics, and the mean time to classify one text."""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+
+from .classifier import Classifier
+from .data import Dataset
+from .errors import DataError
+from .metrics import compute_metrics
+from .progress import track
+
+BATCH_SIZE = 256
+
+
+def predict_proba_batched(classifier: Classifier, texts: Sequence[str], batch_size: int = BATCH_SIZE,
+                          description: str = "Scoring") -> np.ndarray:
+    """``predict_proba`` over ``texts`` in batches, with a progress bar."""
+    starts = range(0, len(texts), batch_size)
+    parts = [classifier.predict_proba(list(texts[i:i + batch_size]))
+             for i in track(starts, description, total=len(starts))]
+    return np.vstack(parts) if parts else np.zeros((0, len(classifier.labels)))
+
+
+def check_compatible(classifier: Classifier, dataset: Dataset) -> None:
+    """Refuse to score a model on data whose labels or problem type differ from the model's."""
+    if dataset.problem_type != classifier.problem_type or list(dataset.labels) != classifier.labels:
+        raise DataError(f"the data's labels {dataset.labels} ({dataset.problem_type}) do not match model "
+                        f"'{classifier.name}' labels {classifier.labels} ({classifier.problem_type})",
+                        path=dataset.source)
+
+
+def evaluate(classifier: Classifier, dataset: Dataset, thresholds: dict[str, float] | None = None) -> dict:
+    """Metrics of ``classifier`` on ``dataset`` at the model's thresholds (or the given ones)."""
+    check_compatible(classifier, dataset)
+    proba = predict_proba_batched(classifier, dataset.texts, description=f"Evaluating {classifier.name}")
+    return compute_metrics(dataset.y, proba, classifier.labels, classifier.problem_type,
+                           thresholds if thresholds is not None else classifier.thresholds)
+
+
+def mean_single_text_ms(classifier: Classifier, texts: Sequence[str], n: int = 200) -> float:
+    """Mean wall time, in ms, of classifying one text at a time (after a short warm-up)."""
+    sample = [texts[i % len(texts)] for i in range(n)]
+    for text in sample[:10]:
+        classifier.predict_proba([text])
+    start = time.perf_counter()
+    for text in sample:
+        classifier.predict_proba([text])
+    return (time.perf_counter() - start) * 1000 / n

@@ -1,0 +1,109 @@
+"""Quality metrics for single-label and multi-label predictions, and the seed's ``training_info.json``."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from sklearn import metrics as skm
+
+from .tasks import MULTI_LABEL
+
+
+def decisions(proba: np.ndarray, labels: Sequence[str], problem_type: str,
+              thresholds: Mapping[str, float] | None = None) -> np.ndarray:
+    """Predicted class ids (single-label) or a 0/1 matrix (multi-label) from probabilities and thresholds,
+    following the same rule as ``Classifier.predict``."""
+    limits = np.array([(thresholds or {}).get(lab, 0.5) for lab in labels])
+    if problem_type == MULTI_LABEL:
+        return (proba >= limits).astype(int)
+    if len(labels) == 2:
+        return (proba[:, 1] >= limits[1]).astype(int)
+    return proba.argmax(axis=1)
+
+
+def compute_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str,
+                    thresholds: Mapping[str, float] | None = None) -> dict:
+    """Accuracy, F1, precision, recall, ROC-AUC and per-label figures, as plain floats."""
+    y_pred = decisions(proba, labels, problem_type, thresholds)
+    if problem_type == MULTI_LABEL:
+        return _multi_label(np.asarray(y_true), proba, y_pred, labels)
+    return _single_label(np.asarray(y_true), proba, y_pred, labels)
+
+
+def _safe_auc(y_true: np.ndarray, scores: np.ndarray, **kwargs) -> float | None:
+    try:
+        return float(skm.roc_auc_score(y_true, scores, **kwargs))
+    except ValueError:  # only one class present
+        return None
+
+
+def _single_label(y_true, proba, y_pred, labels) -> dict:
+    ids = list(range(len(labels)))
+    out = {"n": int(len(y_true)), "accuracy": float(skm.accuracy_score(y_true, y_pred))}
+    for avg in ("macro", "weighted"):
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, labels=ids, average=avg, zero_division=0)
+        out.update({f"f1_{avg}": float(f), f"precision_{avg}": float(p), f"recall_{avg}": float(r)})
+    if len(labels) == 2:
+        out["roc_auc"] = _safe_auc(y_true, proba[:, 1])
+    else:
+        out["roc_auc"] = _safe_auc(y_true, proba, multi_class="ovr", average="macro", labels=ids)
+    p, r, f, s = skm.precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
+    out["per_label"] = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                              "support": int(s[i])} for i, lab in enumerate(labels)}
+    out["confusion_matrix"] = skm.confusion_matrix(y_true, y_pred, labels=ids).tolist()
+    return out
+
+
+def _multi_label(y_true, proba, y_pred, labels) -> dict:
+    out = {"n": int(len(y_true)), "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
+           "hamming_loss": float(skm.hamming_loss(y_true, y_pred))}
+    for avg in ("micro", "macro", "weighted"):
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
+        out.update({f"f1_{avg}": float(f), f"precision_{avg}": float(p), f"recall_{avg}": float(r)})
+    per_label, aucs = {}, []
+    for i, lab in enumerate(labels):
+        auc = _safe_auc(y_true[:, i], proba[:, i])
+        if auc is not None:
+            aucs.append(auc)
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true[:, i], y_pred[:, i], average="binary",
+                                                         zero_division=0)
+        per_label[lab] = {"roc_auc": auc, "f1": float(f), "precision": float(p), "recall": float(r),
+                          "support": int(y_true[:, i].sum())}
+    out["mean_roc_auc"] = float(np.mean(aucs)) if aucs else None
+    out["roc_auc"] = out["mean_roc_auc"]
+    out["accuracy"] = out["subset_accuracy"]
+    out["per_label"] = per_label
+    return out
+
+
+def headline(metrics: Mapping, problem_type: str) -> float:
+    """The single number models are selected by: macro-F1 (single-label) or mean ROC-AUC (multi-label)."""
+    return float(metrics["mean_roc_auc"] if problem_type == MULTI_LABEL else metrics["f1_macro"])
+
+
+def tune_thresholds(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str) -> dict:
+    """Per-label thresholds maximising F1 on validation data (multi-label, or the positive class of a binary
+    task); 0.5 is kept for a label where no threshold beats it or there are no positives."""
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    columns = range(len(labels)) if problem_type == MULTI_LABEL else ([1] if len(labels) == 2 else [])
+    out = {lab: 0.5 for lab in labels}
+    for i in columns:
+        truth = y_true[:, i] if problem_type == MULTI_LABEL else (y_true == i).astype(int)
+        if truth.sum() == 0:
+            continue
+        scores = [skm.f1_score(truth, (proba[:, i] >= t).astype(int), zero_division=0) for t in grid]
+        best = int(np.argmax(scores))
+        if scores[best] > skm.f1_score(truth, (proba[:, i] >= 0.5).astype(int), zero_division=0):
+            out[labels[i]] = float(grid[best])
+    return out
+
+
+def training_info(test_metrics: Mapping, labels: Sequence[str], training_seconds: float,
+                  avg_inference_ms: float, **extra) -> dict:
+    """The seed's training_info.json: its metric names at the top level, timing, classes."""
+    info = {"metrics": dict(test_metrics), "training_time_seconds": round(training_seconds, 2),
+            "training_time_minutes": round(training_seconds / 60, 2),
+            "avg_inference_time_ms": round(avg_inference_ms, 4), "num_classes": len(labels),
+            "classes": list(labels)}
+    info.update(extra)
+    return info

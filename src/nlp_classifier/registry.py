@@ -1,0 +1,60 @@
+"""The registry is the models folder: every model card under it, found by name or by path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .card import CHECKPOINT_PREFIX, FILE_CARD_SUFFIX, FOLDER_CARD_NAME, ModelCard
+from .errors import ModelNotFoundError
+from .paths import models_dir as default_models_dir
+
+
+def _card_files(root: Path) -> list[Path]:
+    found = []
+    for pattern in (f"*{FILE_CARD_SUFFIX}", FOLDER_CARD_NAME):
+        for path in root.rglob(pattern):
+            if any(part.startswith(CHECKPOINT_PREFIX) or part.startswith(".")
+                   for part in path.relative_to(root).parts):
+                continue
+            found.append(path)
+    return sorted(found)
+
+
+def list_cards(models_dir: str | Path | None = None) -> list[ModelCard]:
+    """Every model card under the models folder, sorted by name."""
+    root = Path(models_dir) if models_dir else default_models_dir()
+    if not root.is_dir():
+        return []
+    return sorted((ModelCard.read(p) for p in _card_files(root)), key=lambda c: c.name)
+
+
+def model_names(models_dir: str | Path | None = None) -> list[str]:
+    """The names of every registered model."""
+    return [c.name for c in list_cards(models_dir)]
+
+
+def resolve(name_or_path: str | Path, models_dir: str | Path | None = None) -> ModelCard:
+    """The card of a model given by registry name, by its file or folder, or by its card file."""
+    candidate = Path(name_or_path)
+    if candidate.exists():
+        return _card_for_path(candidate.resolve())
+    cards = [c for c in list_cards(models_dir) if c.name == str(name_or_path)]
+    if not cards:
+        available = ", ".join(model_names(models_dir)) or "none (train one with `nlpc train baseline`)"
+        raise ModelNotFoundError(f"no model named '{name_or_path}' in {Path(models_dir or default_models_dir())}; "
+                                 f"available: {available}")
+    return cards[0]
+
+
+def _card_for_path(path: Path) -> ModelCard:
+    if path.is_file() and (path.name.endswith(FILE_CARD_SUFFIX) or path.name == FOLDER_CARD_NAME):
+        return ModelCard.read(path)
+    card_path = ModelCard.card_path_for(path)
+    if card_path.is_file():
+        return ModelCard.read(card_path)
+    from .backends import card_for_uncarded
+
+    card = card_for_uncarded(path)
+    if card is None:
+        raise ModelNotFoundError(f"{path}: no model card beside it ({card_path.name}); refusing to load an "
+                                 "unverified model file")
+    return card

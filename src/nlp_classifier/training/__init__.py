@@ -1,0 +1,1 @@
+"""Training: TF-IDF baselines (``baselines``) and fine-tuned transformers (``transformer``)."""
