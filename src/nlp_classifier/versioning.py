@@ -5,7 +5,7 @@ import fcntl
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import ConfigError
 from .fileio import read_json, write_json
@@ -15,14 +15,19 @@ SEMVER_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 PARTS = ("major", "minor", "patch")
 
 
-def bump(version: str, part: str) -> str:
-    """The next semver: ``bump('1.2.3', 'minor') == '1.3.0'``."""
+def version_key(version: str) -> tuple[int, int, int]:
+    """``'1.10.0'`` as ``(1, 10, 0)``, for ordering versions."""
     match = SEMVER_RE.match(version)
     if not match:
         raise ConfigError(f"'{version}' is not a semantic version (MAJOR.MINOR.PATCH)")
+    return tuple(map(int, match.groups()))
+
+
+def bump(version: str, part: str) -> str:
+    """The next semver: ``bump('1.2.3', 'minor') == '1.3.0'``."""
+    major, minor, patch = version_key(version)
     if part not in PARTS:
         raise ConfigError(f"unknown version part '{part}': use major, minor or patch")
-    major, minor, patch = map(int, match.groups())
     if part == "major":
         return f"{major + 1}.0.0"
     if part == "minor":
@@ -61,6 +66,16 @@ def record_model(models_dir: Path, name: str, part: str = "minor") -> tuple[str,
             data["version"] = bump(data.get("version", "1.0.0"), part)
         write_json(models_dir / VERSION_FILE, data)
     return new, previous
+
+
+def update_versions(models_dir: Path, change: Callable[[dict], None]) -> dict:
+    """Read the version file under its lock, let ``change`` edit the data in place, save and return it."""
+    models_dir = Path(models_dir)
+    with _locked(models_dir):
+        data = read_versions(models_dir)
+        change(data)
+        write_json(models_dir / VERSION_FILE, data)
+    return data
 
 
 def forget_model(models_dir: Path, name: str) -> None:
