@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .card import CHECKPOINT_PREFIX, FILE_CARD_SUFFIX, FOLDER_CARD_NAME, ModelCard
-from .errors import ModelNotFoundError
+from .card import CHECKPOINT_PREFIX, FILE_CARD_SUFFIX, FOLDER_CARD_NAME, ModelCard, sha256_file
+from .errors import IntegrityError, ModelNotFoundError
+from .fileio import read_json, write_json
 from .paths import models_dir as default_models_dir
 
 
@@ -58,3 +59,43 @@ def _card_for_path(path: Path) -> ModelCard:
         raise ModelNotFoundError(f"{path}: no model card beside it ({card_path.name}); refusing to load an "
                                  "unverified model file")
     return card
+
+
+def bump_model(name_or_path: str | Path, part: str, models_dir: str | Path | None = None) -> ModelCard:
+    """Move a model to its next version (``major``, ``minor`` or ``patch``) in its card and in MODEL_VERSION.json,
+    recording the previous version in the card; the set's version moves by the same part. The card is re-saved
+    (and the version inside training_info.json re-stamped and re-pinned), so only an intact model is bumped."""
+    from .versioning import bump, update_versions
+
+    root = Path(models_dir) if models_dir else default_models_dir()
+    card = resolve(name_or_path, root)
+    problems = card.verify()
+    if problems:
+        raise IntegrityError(f"model '{card.name}' failed its integrity check, refusing to bump it:\n  "
+                             + "\n  ".join(problems))
+
+    def change(data: dict) -> None:
+        current = data["models"].get(card.name) or card.version
+        new = bump(current, part)
+        data["models"][card.name] = new
+        data["version"] = bump(data.get("version", "1.0.0"), part)
+        card.previous_version, card.version = current, new
+        _restamp_training_info(card)
+        card.save()
+
+    update_versions(root, change)
+    return card
+
+
+def _restamp_training_info(card: ModelCard) -> None:
+    from .artifacts import training_info_path
+
+    path = training_info_path(card)
+    rel = path.relative_to(card.root).as_posix()
+    if rel not in card.files or not path.is_file():
+        return
+    info = read_json(path)
+    if isinstance(info, dict) and "version" in info:
+        info["version"] = card.version
+        write_json(path, info)
+        card.files[rel] = sha256_file(path)
