@@ -7,7 +7,7 @@ import importlib
 from .common import fmt, print_json, stdout, table
 
 # Further ``nlpc models <verb>`` commands register from their own modules.
-MODELS_VERB_MODULES: list[str] = []
+MODELS_VERB_MODULES: list[str] = ["models_remote"]
 
 
 def register(sub) -> None:
