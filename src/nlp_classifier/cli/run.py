@@ -1,25 +1,78 @@
-"""``nlpc run``: the main job of `make run`; prepares the default models and classifies example texts."""
+"""``nlpc run``: the main job of `make run`. Trains the default models if missing, serves the API on localhost
+and, where the web UI is installed, starts it beside the API; Ctrl-C stops both."""
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
+import subprocess
+import sys
+
+UI_PORT = 8501
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="prepare the default models and show them working",
-                       description="Train the default models if missing, then classify a few example texts.")
+    from .serve import add_server_arguments
+
+    p = sub.add_parser("run", help="prepare the default models, then serve the API and the web UI",
+                       description="Train the default models if missing, then serve the HTTP API and the web UI "
+                       "until Ctrl-C.")
+    add_server_arguments(p)
+    p.add_argument("--ui-port", type=int, default=int(os.environ.get("NLPC_UI_PORT", UI_PORT)),
+                   help=f"web UI port (default: $NLPC_UI_PORT or {UI_PORT})")
+    p.add_argument("--no-ui", action="store_true", help="serve the API only")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from .. import load
-    from ..defaults import EXAMPLE_TEXTS
-    from ..registry import list_cards
-    from .common import stdout, table
-    from .prepare import prepare_models
+def ui_available() -> bool:
+    """Whether this installation has the ``nlpc ui`` command."""
+    from . import COMMAND_MODULES
 
-    prepare_models(args.models_dir)
-    for card in list_cards(args.models_dir):
-        classifier = load(card.path)
-        rows = [[text, p.label or "-", p.confidence] for text, p in zip(EXAMPLE_TEXTS, classifier.predict(EXAMPLE_TEXTS))]
-        stdout.print(table(f"{card.name} ({card.task})", ["text", "label", "confidence"], rows))
+    return "ui" in COMMAND_MODULES
+
+
+def start_ui(api_url: str, port: int, api_key: str) -> subprocess.Popen:
+    """``python -m nlp_classifier ui`` in a child process, given the API's URL and key."""
+    env = {**os.environ, "NLPC_API_URL": api_url, "NLPC_API_KEY": api_key}
+    return subprocess.Popen([sys.executable, "-m", "nlp_classifier", "ui", "--api-url", api_url, "--port", str(port)],
+                            env=env)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate a child process, killing it if it does not stop within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..serve.settings import load_settings
+    from .common import stdout
+    from .prepare import prepare_models
+    from .serve import start_api
+
+    trained = prepare_models(args.models_dir)
+    if trained:
+        stdout.print(f"trained: {', '.join(trained)}")
+    settings = load_settings(host=args.host, port=args.port, models_dir=args.models_dir)
+    if not settings.api_keys:  # switching models needs a key: make one for this session
+        settings.api_keys = [secrets.token_urlsafe(18)]
+    api = start_api(settings)
+    ui = start_ui(api.url, args.ui_port, settings.api_keys[0]) if ui_available() and not args.no_ui else None
+    stdout.print(f"API     {api.url}   (docs {api.url}/docs)")
+    if ui is not None:
+        stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
+    stdout.print(f"models  current: {api.manager.current_name}; toxicity: {api.manager.toxicity_name}")
+    stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
+    stdout.print("Ctrl-C stops everything.")
+    try:
+        api.run()
+    finally:
+        if ui is not None:
+            stop(ui)
     return 0

@@ -1,0 +1,69 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, the model manager, middleware, error
+handlers and routes; the lifespan loads the models before the first request and stops the inference threads
+after the last."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from .. import __version__
+from .errors import install_error_handlers
+from .logs import log
+from .metrics import ServiceMetrics
+from .middleware import REQUEST_ID_HEADER, BodySizeLimit, RequestLog
+from .model_manager import ModelManager
+from .routes import ROUTERS
+from .schemas import document_limits
+from .settings import ServeSettings, load_settings
+
+DESCRIPTION = """Hate-speech and toxicity classification with your own models.
+
+* Seed-compatible: `/predict`, `/predict/toxicity`, `/models`, `/models/switch`, `/health`.
+* OpenAI-compatible moderation: `POST /v1/moderations` (point the `openai` client's `base_url` at `/v1`).
+* Perspective-compatible: `POST /v1alpha1/comments:analyze`.
+* Operations: `/ready`, `/metrics` (Prometheus).
+
+API keys go in `X-API-Key` or `Authorization: Bearer`; every response carries `X-Request-ID`."""
+
+
+def create_app(settings: ServeSettings | None = None, manager: ModelManager | None = None) -> FastAPI:
+    """The API for ``settings`` (default: from the environment). Pass a started ``manager`` to skip loading in
+    the lifespan (``nlpc serve`` does, so a bad model stops it before it listens)."""
+    settings = settings or load_settings()
+    manager = manager or ModelManager(settings, ServiceMetrics())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if not manager.started:
+            await asyncio.to_thread(manager.start)
+        log.info("api started", extra={"version": __version__, "current_model": manager.current_name,
+                                       "toxicity_model": manager.toxicity_name})
+        yield
+        manager.close()
+        log.info("api stopped")
+
+    app = FastAPI(title="nlp-classifier API", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.manager = manager
+    app.state.metrics = manager.metrics
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["*"], expose_headers=[REQUEST_ID_HEADER])
+    app.add_middleware(RequestLog, metrics=manager.metrics)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_limits(default_openapi(), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app

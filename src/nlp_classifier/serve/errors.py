@@ -1,0 +1,110 @@
+"""Errors the API answers with, and their bodies in each dialect: FastAPI's ``{"detail": ...}`` for our own
+endpoints, OpenAI's ``{"error": {message, type, param, code}}`` under ``/v1/`` and Google's
+``{"error": {code, message, status}}`` under ``/v1alpha1/`` (Perspective), so each kind of client can read them."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import ConfigError, IntegrityError, ModelNotFoundError, NlpcError
+
+log = logging.getLogger("nlpc.api")
+
+OPENAI_PREFIX = "/v1/"
+PERSPECTIVE_PREFIX = "/v1alpha1/"
+
+OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                404: "not_found_error", 413: "invalid_request_error", 422: "invalid_request_error",
+                503: "server_error"}
+GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                 405: "UNIMPLEMENTED", 413: "INVALID_ARGUMENT", 422: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}
+
+
+class ApiError(Exception):
+    """An answer other than success: ``status``, a message a person can act on, and for 422s the field
+    (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
+
+    def __init__(self, status: int, message: str, loc: Sequence[str | int] | None = None,
+                 kind: str = "value_error", headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.loc, self.kind, self.headers = status, message, loc, kind, headers
+
+
+def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -> ApiError:
+    """A 422 about one field of the request."""
+    return ApiError(422, message, loc=tuple(loc), kind=kind)
+
+
+def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ApiError:
+    """Our library's errors as API errors: unknown model 404, bad option 422, broken model file 503."""
+    if isinstance(exc, ModelNotFoundError):
+        return ApiError(404, str(exc), loc=loc, kind="model_not_found")
+    if isinstance(exc, ConfigError):
+        return ApiError(422, str(exc), loc=loc or ("body",), kind="value_error")
+    if isinstance(exc, IntegrityError):
+        return ApiError(503, str(exc), kind="model_unavailable")
+    return ApiError(503, str(exc), kind="model_unavailable")
+
+
+def error_body(path: str, status: int, message: str, errors: list[dict] | None = None) -> dict[str, Any]:
+    """The body of an error answer for ``path``'s dialect; ``errors`` are field errors (422)."""
+    if path.startswith(OPENAI_PREFIX):
+        located = errors and errors[0]["type"] != "json_invalid"
+        param = ".".join(str(p) for p in errors[0]["loc"] if p != "body") if located else None
+        return {"error": {"message": message, "type": OPENAI_TYPES.get(status, "invalid_request_error"),
+                          "param": param or None, "code": None}}
+    if path.startswith(PERSPECTIVE_PREFIX):
+        return {"error": {"code": status, "message": message, "status": GOOGLE_STATUS.get(status, "UNKNOWN")}}
+    if errors is not None:
+        return {"detail": errors}
+    return {"detail": message}
+
+
+def _summary(errors: list[dict]) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in errors)
+
+
+def _respond(request: Request, status: int, message: str, errors: list[dict] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(request.url.path, status, message, errors), status_code=status, headers=headers)
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    errors = None
+    if exc.status == 422:
+        errors = [{"loc": list(exc.loc or ("body",)), "msg": exc.message, "type": exc.kind}]
+    return _respond(request, exc.status, exc.message, errors, exc.headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = []
+    for err in exc.errors():
+        item = {"loc": list(err.get("loc", ("body",))), "msg": err.get("msg", "invalid"),
+                "type": err.get("type", "value_error")}
+        errors.append(item)
+    if errors and errors[0]["type"] == "json_invalid":
+        message = f"the request body is not valid JSON ({errors[0]['msg']})"
+    else:
+        message = _summary(errors) or "invalid request"
+    return _respond(request, 422, message, errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _respond(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def _nlpc_error(request: Request, exc: NlpcError) -> JSONResponse:
+    return await _api_error(request, from_nlpc_error(exc))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error in the dialect of the endpoint that raised it."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(NlpcError, _nlpc_error)

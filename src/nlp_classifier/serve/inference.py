@@ -1,0 +1,42 @@
+"""What every prediction endpoint does between parsing and answering: pick the model, classify through its
+micro-batcher, time it, and note the request in the log line (texts only when ``log_texts`` is set)."""
+from __future__ import annotations
+
+import time
+from typing import Awaitable, Mapping, Sequence
+
+from fastapi import Request
+
+from ..classifier import Prediction
+from ..errors import ConfigError, NlpcError
+from .errors import from_nlpc_error, invalid
+from .model_manager import ModelManager, ServedModel
+
+
+def manager_of(request: Request) -> ModelManager:
+    return request.app.state.manager
+
+
+async def model_for(pending: Awaitable[ServedModel], loc: Sequence[str | int] = ("body", "model")) -> ServedModel:
+    """The model a request asked for; unknown 404, unsuitable 422, none available 503."""
+    try:
+        return await pending
+    except NlpcError as exc:
+        raise from_nlpc_error(exc, loc) from None
+
+
+async def classify(request: Request, served: ServedModel, texts: Sequence[str], *, threshold: float | None = None,
+                   thresholds: Mapping[str, float] | None = None) -> tuple[list[Prediction], float]:
+    """Predictions for ``texts`` from ``served`` and the milliseconds it took (batch wait included)."""
+    entry = request.scope.setdefault("state", {}).setdefault("log", {})
+    entry.setdefault("models", []).append(served.name)
+    entry["n_texts"] = entry.get("n_texts", 0) + len(texts)
+    if request.app.state.settings.log_texts:
+        entry.setdefault("texts", []).extend(texts)
+    start = time.perf_counter()
+    try:
+        predictions = await served.predict(texts, threshold, thresholds)
+    except ConfigError as exc:  # unknown label or out-of-range value in the thresholds
+        raise invalid(("body", "thresholds"), str(exc)) from None
+    return predictions, round((time.perf_counter() - start) * 1000, 3)
+

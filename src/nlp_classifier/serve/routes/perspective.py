@@ -1,0 +1,59 @@
+"""``POST /v1alpha1/comments:analyze`` in the Perspective API's shape, answered by the toxicity model, so
+Perspective clients switch by changing the URL (the key may stay in ``?key=``). Attribute -> our label:
+TOXICITY toxic, SEVERE_TOXICITY severe_toxic, IDENTITY_ATTACK identity_hate, INSULT insult, PROFANITY obscene,
+THREAT threat (an ``_EXPERIMENTAL`` suffix is accepted). Scores are probabilities; the one span covers the
+whole comment. English only."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from ..errors import ApiError
+from ..inference import classify, manager_of, model_for
+from ..limits import check_texts
+from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse
+from ..security import prediction_key_or_query
+
+router = APIRouter(prefix="/v1alpha1", tags=["Perspective-compatible"])
+
+ATTRIBUTE_LABELS = {"TOXICITY": "toxic", "SEVERE_TOXICITY": "severe_toxic", "IDENTITY_ATTACK": "identity_hate",
+                    "INSULT": "insult", "PROFANITY": "obscene", "THREAT": "threat"}
+LANGUAGES = ("en",)
+
+_ERR = {"model": GoogleErrorResponse}
+
+
+def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
+    """Our label for each requested attribute; an unknown or unavailable attribute is a 400."""
+    out = {}
+    for name in requested:
+        label = ATTRIBUTE_LABELS.get(name.upper().removesuffix("_EXPERIMENTAL"))
+        if label is None:
+            raise ApiError(400, f"attribute '{name}' is not supported; supported: {', '.join(ATTRIBUTE_LABELS)}")
+        if label not in labels:
+            raise ApiError(400, f"attribute '{name}' needs a '{label}' label, which the toxicity model lacks")
+        out[name] = label
+    return out
+
+
+@router.post("/comments:analyze", response_model=AnalyzeResponse, response_model_exclude_none=True,
+             dependencies=[Depends(prediction_key_or_query)],
+             responses={400: _ERR, 401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
+             summary="Perspective-compatible comment analysis")
+async def analyze(body: AnalyzeRequest, request: Request) -> dict:
+    """Perspective's request and answer; `attributeScores.X.summaryScore.value` is our label's probability."""
+    if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
+        raise ApiError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
+    text = check_texts([body.comment.text], request.app.state.settings, ("body", "comment", "text"), True)[0]
+    served = await model_for(manager_of(request).get_toxicity())
+    wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)
+    predictions, _ = await classify(request, served, [text])
+    scores = predictions[0].scores
+    attribute_scores = {}
+    for name, options in body.requestedAttributes.items():
+        value = scores[wanted[name]]
+        if options.scoreThreshold is not None and value < options.scoreThreshold:
+            continue
+        score = {"value": value, "type": "PROBABILITY"}
+        attribute_scores[name] = {"summaryScore": score, "spanScores": [{"begin": 0, "end": len(text), "score": score}]}
+    return {"attributeScores": attribute_scores, "languages": body.languages or list(LANGUAGES),
+            "detectedLanguages": list(LANGUAGES), "clientToken": body.clientToken}

@@ -1,0 +1,340 @@
+"""Request and response bodies of every endpoint (pydantic), as they appear in the OpenAPI schema.
+
+Text fields carry ``x-nlpc-limit`` markers that ``document_limits`` turns into the configured ``maxLength`` /
+``maxItems`` in the published schema; ``limits.check_texts`` enforces the same limits at request time."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from ..defaults import EXAMPLE_TEXTS
+from .settings import ServeSettings
+
+NON_BLANK = r"\S"
+TEXT_FIELD = {"x-nlpc-limit": "text"}
+TEXTS_FIELD = {"x-nlpc-limit": "texts"}
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+class ErrorResponse(BaseModel):
+    """Any error but a field error: what went wrong and what to do."""
+
+    detail: str
+
+
+# --- seed-compatible endpoints -----------------------------------------------------------------------------
+class ClassifyRequest(Strict):
+    """One text (``text``) or several (``texts``), with optional per-request model and thresholds."""
+
+    text: str | None = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
+    texts: list[str] | None = Field(None, description="several texts; one result per text, in order",
+                                    json_schema_extra=TEXTS_FIELD)
+    model: str | None = Field(None, description="use this registry model for this request only (the current "
+                              "model stays as it is for everyone else)")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="decision threshold for every label (binary "
+                                    "models: for the positive label)")
+    thresholds: dict[str, Probability] | None = Field(None, description="decision threshold per label, e.g. "
+                                                '{"insult": 0.3}; overrides `threshold` for those labels')
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": EXAMPLE_TEXTS[2]},
+                                                              {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}]})
+
+    @model_validator(mode="after")
+    def _one_of_text_or_texts(self) -> "ClassifyRequest":
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give either 'text' (one string) or 'texts' (a list of strings)")
+        return self
+
+    @property
+    def inputs(self) -> tuple[list[str], tuple[str, ...], bool]:
+        """The texts, the field they came from and whether it was the single ``text``."""
+        if self.text is not None:
+            return [self.text], ("body", "text"), True
+        return list(self.texts or []), ("body", "texts"), False
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
+
+
+class Classification(BaseModel):
+    """One text's result: the seed's fields plus every flagged label."""
+
+    predicted_label: str | None = Field(description="the class (single-label), or the top flagged label "
+                                        "(multi-label; null when none is flagged)")
+    confidence: float
+    scores: list[LabelScore]
+    flagged_labels: list[str]
+
+
+class PredictResponse(Classification):
+    """The seed's /predict answer, for a request with ``text``."""
+
+    model: str
+    inference_time_ms: float = Field(description="time in the model, micro-batch wait included")
+
+
+class PredictBatchResponse(BaseModel):
+    """The answer to a request with ``texts``: one result per text, in order."""
+
+    model: str
+    results: list[Classification]
+    inference_time_ms: float
+
+
+class CategoryScore(BaseModel):
+    category: str
+    score: float
+    flagged: bool
+
+
+class Toxicity(BaseModel):
+    is_toxic: bool
+    toxicity_scores: list[CategoryScore]
+    flagged_categories: list[str]
+
+
+class ToxicityResponse(Toxicity):
+    """The seed's /predict/toxicity answer, for a request with ``text``."""
+
+    model: str
+    inference_time_ms: float
+
+
+class ToxicityBatchResponse(BaseModel):
+    model: str
+    results: list[Toxicity]
+    inference_time_ms: float
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "no_model"]
+    model_loaded: bool
+    current_model: str | None
+    available_models: list[str]
+    model_path: str | None
+    num_classes: int
+    classes: list[str]
+    toxicity_model: str | None
+    loaded_models: list[str]
+    version: str
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    current_model: str | None
+    toxicity_model: str | None
+    reason: str | None = None
+
+
+class ModelInfo(BaseModel):
+    type: str = Field(description="model family (tfidf, transformer, ...)")
+    description: str
+    path: str
+    is_current: bool
+    is_toxicity_model: bool
+    loaded: bool
+    backend: str | None = Field(description="inference backend, when loaded")
+    version: str
+    task: str
+    base_model: str | None
+    problem_type: str
+    labels: list[str]
+    test_metrics: dict[str, float | None]
+
+
+class ModelsResponse(BaseModel):
+    current_model: str | None
+    toxicity_model: str | None
+    available_models: list[str]
+    models: dict[str, ModelInfo]
+
+
+class SwitchRequest(Strict):
+    model_name: str = Field(min_length=1, examples=["linear_svm"])
+
+
+class SwitchResponse(BaseModel):
+    status: Literal["ok"]
+    message: str
+    previous_model: str | None
+    current_model: str
+
+
+class EndpointInfo(BaseModel):
+    method: str
+    path: str
+    summary: str
+
+
+class RootResponse(BaseModel):
+    name: str
+    version: str
+    docs: str
+    openapi: str
+    endpoints: list[EndpointInfo]
+
+
+# --- OpenAI moderation ---------------------------------------------------------------------------------------
+OPENAI_CATEGORIES = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+                     "illicit/violent", "self-harm", "self-harm/instructions", "self-harm/intent", "sexual",
+                     "sexual/minors", "violence", "violence/graphic"]
+
+
+def _field_name(category: str) -> str:
+    return category.replace("/", "_").replace("-", "_")
+
+
+def _category_model(name: str, kind: Any, doc: str) -> type[BaseModel]:
+    fields = {_field_name(c): (kind, Field(alias=c)) for c in OPENAI_CATEGORIES}
+    return create_model(name, __doc__=doc, __config__=ConfigDict(populate_by_name=True), **fields)
+
+
+ModerationCategories = _category_model("ModerationCategories", bool, "Whether each category is flagged.")
+ModerationCategoryScores = _category_model("ModerationCategoryScores", float, "Score of each category.")
+ModerationInputTypes = _category_model("ModerationCategoryAppliedInputTypes", list[Literal["text"]],
+                                       "Input types each score applies to (always text here).")
+
+
+class ModerationTextInput(BaseModel):
+    type: Literal["text"]
+    text: str = Field(json_schema_extra=TEXT_FIELD)
+
+
+class ModerationImageInput(BaseModel):
+    """Accepted by the schema so OpenAI clients get a clear 400: this service classifies text only."""
+
+    type: Literal["image_url"]
+    image_url: dict[str, Any]
+
+
+class ModerationRequest(BaseModel):
+    """OpenAI's moderation request: ``input`` is a string, a list of strings, or a list of input objects."""
+
+    input: str | list[str] | list[ModerationTextInput | ModerationImageInput] = Field(json_schema_extra=TEXT_FIELD)
+    model: str | None = Field(None, description="an OpenAI moderation model name (omni-moderation-latest, "
+                              "text-moderation-latest, ...) uses the service's toxicity model; a registry "
+                              "name picks that multi-label model")
+
+    model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [
+        {"input": EXAMPLE_TEXTS[2]}, {"input": EXAMPLE_TEXTS[:2], "model": "omni-moderation-latest"}]})
+
+
+class ModerationResult(BaseModel):
+    flagged: bool
+    categories: ModerationCategories
+    category_scores: ModerationCategoryScores
+    category_applied_input_types: ModerationInputTypes
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str
+    results: list[ModerationResult]
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorResponse(BaseModel):
+    error: OpenAIError
+
+
+# --- Perspective API ------------------------------------------------------------------------------------------
+class PerspectiveComment(BaseModel):
+    text: str = Field(json_schema_extra=TEXT_FIELD)
+    type: Literal["PLAIN_TEXT"] | None = None
+
+
+class AttributeRequest(BaseModel):
+    scoreType: Literal["PROBABILITY"] | None = None
+    scoreThreshold: float | None = Field(None, ge=0.0, le=1.0, description="leave out attributes scoring below")
+
+
+class AnalyzeRequest(BaseModel):
+    """Perspective's ``comments:analyze`` request (fields we do not use, such as doNotStore, are accepted)."""
+
+    comment: PerspectiveComment
+    requestedAttributes: dict[str, AttributeRequest] = Field(min_length=1)
+    languages: list[str] | None = None
+    doNotStore: bool | None = None
+    spanAnnotations: bool | None = None
+    clientToken: str | None = None
+    sessionId: str | None = None
+    communityId: str | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"comment": {"text": EXAMPLE_TEXTS[2]}, "requestedAttributes": {"TOXICITY": {}, "INSULT": {}}}]})
+
+
+class Score(BaseModel):
+    value: float
+    type: Literal["PROBABILITY"] = "PROBABILITY"
+
+
+class SpanScore(BaseModel):
+    begin: int
+    end: int
+    score: Score
+
+
+class AttributeScores(BaseModel):
+    summaryScore: Score
+    spanScores: list[SpanScore]
+
+
+class AnalyzeResponse(BaseModel):
+    attributeScores: dict[str, AttributeScores]
+    languages: list[str]
+    detectedLanguages: list[str]
+    clientToken: str | None = None
+
+
+class GoogleError(BaseModel):
+    code: int
+    message: str
+    status: str
+
+
+class GoogleErrorResponse(BaseModel):
+    error: GoogleError
+
+
+# --- the published schema --------------------------------------------------------------------------------
+def document_limits(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:
+    """Replace the ``x-nlpc-limit`` markers in an OpenAPI schema with the configured limits (in place)."""
+
+    def text_rules(node: dict) -> None:
+        for branch in node.get("anyOf", [node]):
+            if branch.get("type") == "string":
+                branch.update(maxLength=settings.max_text_chars, pattern=NON_BLANK)
+            elif branch.get("type") == "array":
+                branch.update(minItems=1, maxItems=settings.max_texts_per_request)
+                items = branch.get("items", {})
+                if items.get("type") == "string":
+                    items.update(maxLength=settings.max_text_chars, pattern=NON_BLANK)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.pop("x-nlpc-limit", None):
+                text_rules(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema

@@ -1,0 +1,144 @@
+"""Service settings: environment variables prefixed ``NLPC_`` over an optional settings file over defaults.
+
+The settings file (``--settings FILE`` or ``$NLPC_SETTINGS_FILE``) is YAML, JSON or a ``.env`` file whose keys are
+the field names below (``default_model: linear_svm``) or, in a ``.env`` file, the variables
+(``NLPC_DEFAULT_MODEL=linear_svm``). List fields accept JSON (``["a","b"]``) or comma-separated text from the
+environment.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ..errors import ConfigError
+from ..paths import models_dir as default_models_dir
+
+ENV_PREFIX = "NLPC_"
+SETTINGS_FILE_ENV = f"{ENV_PREFIX}SETTINGS_FILE"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ServeSettings(BaseSettings):
+    """Everything ``nlpc serve`` can be configured with; each field is also ``NLPC_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=(),
+                                      validate_default=True)
+
+    settings_file: Path | None = Field(None, description="YAML, JSON or .env file read below the environment")
+    host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 in a container)")
+    port: int = Field(8000, ge=1, le=65535)
+
+    # --- models ---------------------------------------------------------------------------------------------
+    models_dir: Path = Field(default_factory=default_models_dir, description="the registry folder")
+    default_model: str | None = Field(None, description="model served by /predict at start-up (a registry name or "
+                                      "path); default: the binary hate-speech model with the best test F1 macro")
+    toxicity_model: str | None = Field(None, description="multi-label model behind /predict/toxicity, "
+                                       "/v1/moderations and Perspective; default: the best multi-label model")
+    hate_model: str | None = Field(None, description="optional model whose hate score also feeds the OpenAI "
+                                   "'hate' category (its 'hate' or positive label)")
+    preload_models: CommaList = Field(default_factory=list, description="models loaded at start-up as well")
+    model_backends: dict[str, str] = Field(default_factory=dict, description="backend per model name, e.g. "
+                                           '{"minilm_jigsaw": "onnx-int8"}; default: the fastest available')
+    max_loaded_models: int = Field(4, ge=1, description="models kept in memory (least recently used go first; "
+                                   "the current and toxicity models stay)")
+
+    # --- security -------------------------------------------------------------------------------------------
+    api_keys: CommaList = Field(default_factory=list, description="keys accepted in X-API-Key / Authorization: "
+                                "Bearer; /models/switch is refused while this is empty")
+    require_api_key: bool = Field(False, description="also require a key on every prediction endpoint")
+    cors_origins: CommaList = Field(default_factory=list, description="origins allowed by CORS (closed when empty)")
+
+    # --- limits ---------------------------------------------------------------------------------------------
+    max_text_chars: int = Field(10_000, ge=1, description="longest text accepted, in characters")
+    max_texts_per_request: int = Field(100, ge=1, description="most texts in one request")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body (413 above it)")
+
+    # --- inference ------------------------------------------------------------------------------------------
+    max_batch_size: int = Field(32, ge=1, description="most texts coalesced into one model call")
+    max_wait_ms: float = Field(2.0, ge=0, le=1000, description="how long a batch waits for more texts")
+    inference_threads: int = Field(1, ge=1, le=64, description="model calls that may run at once")
+    threads: int | None = Field(None, ge=1, le=256, description="threads each model call may use "
+                                "(OMP_NUM_THREADS, torch); default: the library's own")
+
+    # --- logging --------------------------------------------------------------------------------------------
+    log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
+    log_texts: bool = Field(False, description="record submitted texts in the logs")
+
+    @field_validator("preload_models", "api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, SettingsFileSource(settings_cls, init_settings)
+
+
+class SettingsFileSource(PydanticBaseSettingsSource):
+    """Values from the settings file named by the ``settings_file`` argument or ``$NLPC_SETTINGS_FILE``."""
+
+    def __init__(self, settings_cls, init_settings):
+        super().__init__(settings_cls)
+        self.path = init_settings.init_kwargs.get("settings_file") or os.environ.get(SETTINGS_FILE_ENV)
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path:
+            return {}
+        path = Path(self.path)
+        if not path.is_file():
+            raise ConfigError(f"settings file not found: {path}")
+        data = read_settings_file(path)
+        unknown = sorted(set(data) - set(ServeSettings.model_fields))
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings {unknown}; known: {sorted(ServeSettings.model_fields)}")
+        return data
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The settings in a YAML/JSON file, or a .env file (``NLPC_`` prefix optional), as field names."""
+    try:
+        if path.suffix in (".yaml", ".yml", ".json"):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        else:
+            data = {key.lower().removeprefix(ENV_PREFIX.lower()): value
+                    for key, value in dotenv_values(path).items()}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of setting names to values")
+    return data
+
+
+def load_settings(**overrides: Any) -> ServeSettings:
+    """Settings from keyword overrides (CLI flags; None means 'not given'), the environment, the settings file
+    and defaults, in that order; any bad value is a ``ConfigError`` naming the setting."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return ServeSettings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+                             for err in exc.errors())
+        raise ConfigError(f"invalid service settings ({ENV_PREFIX}* variables, settings file or flags): "
+                          f"{problems}") from None
