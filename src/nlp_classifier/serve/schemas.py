@@ -149,6 +149,9 @@ class ModelInfo(BaseModel):
     problem_type: str
     labels: list[str]
     test_metrics: dict[str, float | None]
+    thresholds: dict[str, float] = Field(description="decision threshold per label (0.5 where the card has none)")
+    avg_inference_time_ms: float | None = Field(None, description="mean time to classify one text, measured when "
+                                                "the model was trained (its training_info.json)")
 
 
 class ModelsResponse(BaseModel):

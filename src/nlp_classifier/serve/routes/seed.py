@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ... import __version__
-from ...classifier import Prediction
+from ...artifacts import training_info_path
+from ...classifier import DEFAULT_THRESHOLD, Prediction
 from ...errors import NlpcError
+from ...fileio import read_json
 from ..errors import from_nlpc_error
 from ..inference import classify, manager_of, model_for
 from ..limits import check_texts
@@ -24,6 +26,15 @@ router = APIRouter(tags=["classification"])
 _ERR = {"model": ErrorResponse}
 PREDICT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
 SWITCH_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
+
+
+def measured_latency_ms(card) -> float | None:
+    """The single-text latency recorded at training time (``avg_inference_time_ms`` of training_info.json)."""
+    try:
+        value = read_json(training_info_path(card)).get("avg_inference_time_ms")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def classification(p: Prediction, labels: list[str]) -> dict:
@@ -114,7 +125,9 @@ async def models(request: Request) -> dict:
             "loaded": served is not None, "backend": served.classifier.backend if served else None,
             "version": card.version, "task": card.task, "base_model": card.base_model,
             "problem_type": card.problem_type, "labels": list(card.labels),
-            "test_metrics": {k: v for k, v in test.items() if isinstance(v, (int, float)) or v is None}}
+            "test_metrics": {k: v for k, v in test.items() if isinstance(v, (int, float)) or v is None},
+            "thresholds": {lab: float((card.thresholds or {}).get(lab, DEFAULT_THRESHOLD)) for lab in card.labels},
+            "avg_inference_time_ms": measured_latency_ms(card)}
     return {"current_model": manager.current_name, "toxicity_model": manager.toxicity_name,
             "available_models": list(out), "models": out}
 
