@@ -1,4 +1,9 @@
-"""TF-IDF baselines: plain scikit-learn pipelines saved with joblib."""
+"""TF-IDF baselines: plain scikit-learn pipelines saved with joblib.
+
+Two backends: ``fast`` (the default) scores with ``tfidf_fast``, the pipeline's own arithmetic done directly on
+sparse rows (identical results, several times quicker for one text); ``sklearn`` calls the pipeline itself.
+A pipeline the fast path does not recognise is served by the plain pipeline whatever was asked.
+"""
 from __future__ import annotations
 
 import joblib
@@ -9,7 +14,7 @@ from ..classifier import Classifier
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL
 
-BACKENDS = ("sklearn",)
+BACKENDS = ("fast", "sklearn")
 
 
 class SklearnClassifier(Classifier):
@@ -36,8 +41,32 @@ class SklearnClassifier(Classifier):
         return proba if self._columns is None else proba[:, self._columns]
 
 
+class FastSklearnClassifier(SklearnClassifier):
+    """The same pipeline scored by its compiled fast path (``tfidf_fast``): identical probabilities."""
+
+    backend = "fast"
+
+    def __init__(self, card: ModelCard, pipeline, fast):
+        super().__init__(card, pipeline)
+        self.fast = fast
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        proba = self.fast.predict_proba(texts)
+        return proba if self._columns is None else proba[:, self._columns]
+
+
 def load(card: ModelCard, backend: str | None = None, **options) -> SklearnClassifier:
-    """Unpickle the pipeline (the caller has verified its hash against the card)."""
+    """Unpickle the pipeline (the caller has verified its hash against the card). ``backend``: ``fast``
+    (default) or ``sklearn``; other options are accepted and ignored, so callers can pass e.g. thread counts
+    to any model."""
     if backend not in (None, *BACKENDS):
         raise ConfigError(f"backend '{backend}' is not available for TF-IDF models; use one of {BACKENDS}")
-    return SklearnClassifier(card, joblib.load(card.artifact_path))
+    pipeline = joblib.load(card.artifact_path)
+    if backend == "sklearn":
+        return SklearnClassifier(card, pipeline)
+    from .tfidf_fast import Unsupported, compile_pipeline
+
+    try:
+        return FastSklearnClassifier(card, pipeline, compile_pipeline(pipeline))
+    except Unsupported:
+        return SklearnClassifier(card, pipeline)

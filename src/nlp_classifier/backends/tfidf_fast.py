@@ -1,0 +1,270 @@
+"""The TF-IDF baselines' arithmetic done directly on sparse rows, without scikit-learn's per-call validation.
+
+``compile_pipeline(pipeline)`` reads a fitted ``normalise -> TF-IDF -> linear classifier`` pipeline once and
+returns a ``FastTfidf`` whose ``predict_proba`` gives exactly (bit for bit) what ``pipeline.predict_proba``
+gives: the same analyzer, counts, sublinear tf, idf and row normalisation, the same sequential sparse dot
+products, and the same expit/softmax/sigmoid-calibration/one-vs-rest arithmetic, in the same order. One text is
+scored with a handful of small NumPy operations on its non-zero columns; batches go through one SciPy sparse
+product. Anything it does not recognise makes ``compile_pipeline`` return None (with ``why_unsupported``), and
+the caller keeps the plain pipeline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer, normalize
+from sklearn.svm import LinearSVC
+from sklearn.utils.extmath import softmax
+
+LINEAR_MODELS = (LogisticRegression, LinearSVC)
+
+
+class Unsupported(Exception):
+    """The pipeline has a step the fast path does not reproduce exactly."""
+
+
+@dataclass
+class _Vectorizer:
+    """One fitted TfidfVectorizer: its analyzer, vocabulary and tf-idf settings; ``offset`` is where its
+    columns start in a FeatureUnion's output."""
+
+    analyze: Callable[[str], list]
+    vocabulary: dict
+    idf: np.ndarray | None
+    sublinear: bool
+    binary: bool
+    norm: str | None
+    offset: int
+    size: int
+
+    @classmethod
+    def from_fitted(cls, vec, offset: int) -> "_Vectorizer":
+        if type(vec) is not TfidfVectorizer:
+            raise Unsupported(f"feature step {type(vec).__name__} (only TfidfVectorizer)")
+        if vec.input != "content" or vec.dtype not in (np.float64, float) or vec.norm not in ("l1", "l2", None):
+            raise Unsupported("TfidfVectorizer with input/dtype/norm other than content/float64/l1/l2/None")
+        idf = np.asarray(vec.idf_, dtype=np.float64) if vec.use_idf else None
+        return cls(vec.build_analyzer(), vec.vocabulary_, idf, bool(vec.sublinear_tf), bool(vec.binary),
+                   vec.norm, offset, len(vec.vocabulary_))
+
+    def counts(self, text: str) -> dict[int, int]:
+        """Column -> count of the text's in-vocabulary features, as CountVectorizer counts them."""
+        get = self.vocabulary.get
+        counter: dict[int, int] = {}
+        for feature in self.analyze(text):
+            idx = get(feature)
+            if idx is not None:
+                counter[idx] = counter.get(idx, 0) + 1
+        return counter
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The text's tf-idf row: sorted column indices (offset into the union) and values."""
+        counter = self.counts(text)
+        if not counter:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        indices = np.fromiter(sorted(counter), dtype=np.intp, count=len(counter))
+        values = np.ones(len(indices)) if self.binary else np.array([counter[i] for i in indices.tolist()],
+                                                                     dtype=np.float64)
+        if self.sublinear:
+            np.log(values, values)
+            values += 1.0
+        if self.idf is not None:
+            values *= self.idf[indices]
+        if self.norm is not None:
+            # scikit-learn sums the row left to right (cumsum is sequential too) and divides by the norm.
+            total = np.cumsum(values * values if self.norm == "l2" else np.abs(values))[-1]
+            if total != 0.0:
+                values /= np.sqrt(total) if self.norm == "l2" else total
+        return indices + self.offset, values
+
+    def matrix(self, texts: list[str]) -> sp.csr_array:
+        """The tf-idf rows of many texts, built exactly as TfidfVectorizer.transform builds them."""
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for text in texts:
+            counter = self.counts(text)
+            indices.extend(counter)
+            values.extend(counter.values())
+            indptr.append(len(indices))
+        X = sp.csr_array((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int32),
+                          np.asarray(indptr, dtype=np.int32)), shape=(len(texts), self.size))
+        X.sort_indices()
+        if self.binary:
+            X.data.fill(1)
+        if self.sublinear:
+            np.log(X.data, X.data)
+            X.data += 1.0
+        if self.idf is not None:
+            X.data *= self.idf[X.indices]
+        if self.norm is not None:
+            X = normalize(X, norm=self.norm, copy=False)
+        return X
+
+
+class _Heads:
+    """Collects the weights of every linear model in the classifier into one (n_features, k) matrix, so one
+    gather (one text) or one sparse product (a batch) gives every model's scores; each model reads its columns."""
+
+    def __init__(self):
+        self.coefs: list[np.ndarray] = []
+        self.intercepts: list[np.ndarray] = []
+        self.width = 0
+
+    def add(self, model) -> slice:
+        if type(model) not in LINEAR_MODELS or sp.issparse(model.coef_):
+            raise Unsupported(f"estimator {type(model).__name__} (only dense LogisticRegression / LinearSVC)")
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        k = coef.shape[0]
+        self.coefs.append(coef)
+        self.intercepts.append(np.broadcast_to(np.asarray(model.intercept_, dtype=np.float64), (k,)))
+        self.width += k
+        return slice(self.width - k, self.width)
+
+
+def _decision(scores: np.ndarray, columns: slice) -> np.ndarray:
+    """``decision_function`` of one linear model: 1-D for a binary model, as scikit-learn returns it."""
+    out = scores[:, columns]
+    return out[:, 0] if out.shape[1] == 1 else out
+
+
+def _compile_estimator(est, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from the score matrix to ``est.predict_proba``, reproducing its arithmetic."""
+    if type(est) is LogisticRegression:
+        columns = heads.add(est)
+        if len(est.classes_) <= 2:
+            def proba(scores):
+                p = expit(_decision(scores, columns))
+                return np.stack([1 - p, p], axis=1)
+            return proba
+        return lambda scores: softmax(scores[:, columns], copy=True)
+    if type(est) is CalibratedClassifierCV:
+        return _compile_calibrated(est, heads)
+    if type(est) is OneVsRestClassifier:
+        if not est.multilabel_ or len(est.estimators_) < 2:
+            raise Unsupported("one-vs-rest that is not multi-label")
+        parts = [_compile_estimator(e, heads) for e in est.estimators_]
+        return lambda scores: np.array([f(scores)[:, 1] for f in parts]).T
+    raise Unsupported(f"classifier {type(est).__name__}")
+
+
+def _compile_calibrated(est: CalibratedClassifierCV, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]:
+    """CalibratedClassifierCV with the sigmoid method: per class expit(-(a*score + b)), 1 - p for binary,
+    normalised rows for multi-class, averaged over the calibrated classifiers."""
+    n_classes = len(est.classes_)
+    members = []
+    for calibrated in est.calibrated_classifiers_:
+        if calibrated.method != "sigmoid" or list(calibrated.classes) != list(est.classes_):
+            raise Unsupported("calibration other than sigmoid")
+        if list(calibrated.estimator.classes_) != list(est.classes_):
+            raise Unsupported("calibrated estimator with a subset of the classes")
+        columns = heads.add(calibrated.estimator)
+        members.append((columns, [(float(c.a_), float(c.b_)) for c in calibrated.calibrators]))
+
+    def proba(scores):
+        mean = np.zeros((scores.shape[0], n_classes))
+        for columns, calibrators in members:
+            predictions = scores[:, columns]
+            p = np.zeros((scores.shape[0], n_classes))
+            for class_idx, (a, b) in enumerate(calibrators):
+                p[:, class_idx + 1 if n_classes == 2 else class_idx] = expit(-(a * predictions[:, class_idx] + b))
+            if n_classes == 2:
+                p[:, 0] = 1.0 - p[:, 1]
+            else:
+                denominator = np.sum(p, axis=1)[:, np.newaxis]
+                p = np.divide(p, denominator, out=np.full_like(p, 1 / n_classes), where=denominator != 0)
+            p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
+            mean += p
+        mean /= len(members)
+        return mean
+    return proba
+
+
+class FastTfidf:
+    """A compiled TF-IDF pipeline: ``predict_proba(texts)`` equals the pipeline's, columns in ``classes_``
+    order (or label order for multi-label)."""
+
+    def __init__(self, preprocess: list[Callable], vectorizers: list[_Vectorizer], heads: _Heads,
+                 finish: Callable[[np.ndarray], np.ndarray]):
+        self.preprocess = preprocess
+        self.vectorizers = vectorizers
+        self.finish = finish
+        self.weights = np.ascontiguousarray(np.concatenate(heads.coefs, axis=0).T)  # (n_features, k)
+        self.intercept = np.concatenate(heads.intercepts)
+
+    def _prepared(self, texts: list[str]) -> list[str]:
+        for func in self.preprocess:
+            texts = func(texts)
+        return list(texts)
+
+    def scores_one(self, text: str) -> np.ndarray:
+        """The (1, k) linear scores of one text: products summed in column order, as SciPy's sparse product
+        sums them, plus the intercepts."""
+        rows = [v.row(text) for v in self.vectorizers]
+        indices = rows[0][0] if len(rows) == 1 else np.concatenate([r[0] for r in rows])
+        values = rows[0][1] if len(rows) == 1 else np.concatenate([r[1] for r in rows])
+        if len(indices) == 0:
+            return (np.zeros(len(self.intercept)) + self.intercept)[np.newaxis]
+        products = values[:, np.newaxis] * self.weights[indices]
+        return (np.cumsum(products, axis=0)[-1] + self.intercept)[np.newaxis]
+
+    def scores_batch(self, texts: list[str]) -> np.ndarray:
+        """The (n, k) linear scores of many texts through one sparse product."""
+        parts = [v.matrix(texts) for v in self.vectorizers]
+        X = parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+        return X @ self.weights + self.intercept
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities, identical to ``pipeline.predict_proba(texts)``."""
+        texts = self._prepared(texts)
+        scores = self.scores_one(texts[0]) if len(texts) == 1 else self.scores_batch(texts)
+        return self.finish(scores)
+
+
+def _preprocess_step(step) -> Callable:
+    if type(step) is not FunctionTransformer or step.validate or step.func is None:
+        raise Unsupported(f"preprocessing step {type(step).__name__}")
+    kwargs = dict(step.kw_args or {})
+    return lambda texts: step.func(texts, **kwargs)
+
+
+def _features(step) -> list[_Vectorizer]:
+    if type(step) is FeatureUnion:
+        if step.transformer_weights:
+            raise Unsupported("FeatureUnion with transformer weights")
+        out, offset = [], 0
+        for _, part in step.transformer_list:
+            if part in ("drop", None):
+                continue
+            vec = _Vectorizer.from_fitted(part, offset)
+            offset += vec.size
+            out.append(vec)
+        return out
+    return [_Vectorizer.from_fitted(step, 0)]
+
+
+def compile_pipeline(pipeline) -> FastTfidf:
+    """Compile a fitted ``[FunctionTransformer...] -> TfidfVectorizer | FeatureUnion -> classifier`` pipeline;
+    raises ``Unsupported`` (with the reason) for anything else."""
+    if type(pipeline) is not Pipeline:
+        raise Unsupported(f"model is a {type(pipeline).__name__}, not a Pipeline")
+    steps = [s for _, s in pipeline.steps if s not in ("passthrough", None)]
+    if len(steps) < 2:
+        raise Unsupported("pipeline without a feature step and a classifier")
+    *pre, features, clf = steps
+    preprocess = [_preprocess_step(s) for s in pre]
+    vectorizers = _features(features)
+    heads = _Heads()
+    finish = _compile_estimator(clf, heads)
+    if sum(v.size for v in vectorizers) != heads.coefs[0].shape[1]:
+        raise Unsupported("feature count does not match the classifier's")
+    return FastTfidf(preprocess, vectorizers, heads, finish)
