@@ -6,6 +6,8 @@ PIP := $(PY) -m pip
 NLPC := $(VENV)/bin/nlpc
 STAMP := $(VENV)/.installed
 EXTRAS ?= all,dev
+# Installed before the extras so nothing pulls another torch; empty (TORCH=) where no extra needs it (the UI image).
+TORCH ?= torch==2.13.0
 
 .PHONY: install run test models bench clean
 
@@ -15,7 +17,7 @@ $(PY):
 
 # Re-installs only when pyproject.toml changes, so the second `make` is quick.
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet "torch==2.13.0"
+	$(if $(TORCH),$(PIP) install --quiet "$(TORCH)")
 	$(PIP) install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
