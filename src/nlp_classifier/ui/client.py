@@ -1,0 +1,145 @@
+"""A small HTTP client for the nlpc API, used by the web UI. Every failure becomes an ``ApiError`` whose message
+a person can act on (API not running, key missing, unknown model, text too long); nothing else leaks out."""
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import httpx
+
+from ..errors import NlpcError
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+API_KEY_HEADER = "X-API-Key"
+DEFAULT_TIMEOUT_S = 60.0
+
+
+def default_api_key() -> str:
+    """$NLPC_API_KEY (``nlpc run`` passes the key it made for the session), else empty."""
+    return os.environ.get("NLPC_API_KEY", "")
+
+
+def default_api_url() -> str:
+    """$NLPC_API_URL (set by ``nlpc ui --api-url``), else the API's default address."""
+    return (os.environ.get("NLPC_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+class ApiError(NlpcError):
+    """A request to the API failed; ``status`` is the HTTP status (None when the API could not be reached)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status is None
+
+
+def _detail(response: httpx.Response) -> str:
+    """The API's own explanation of an error: FastAPI's ``detail`` (a string or a list of field errors)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason_phrase
+    detail = body.get("detail", body.get("error", body)) if isinstance(body, dict) else body
+    if isinstance(detail, dict):
+        detail = detail.get("message") or detail.get("msg") or detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{where}: {item.get('msg', item)}" if where else str(item.get("msg", item)))
+            else:
+                parts.append(str(item))
+        detail = "; ".join(parts)
+    return str(detail)
+
+
+class ApiClient:
+    """Calls the API at ``base_url``; ``api_key`` is sent in the ``X-API-Key`` header when given."""
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT_S):
+        self.base_url = (base_url or default_api_url()).rstrip("/")
+        self.api_key = api_key or None
+        self.timeout = timeout
+
+    # --- transport ---------------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, json: Any = None) -> Any:
+        headers = {API_KEY_HEADER: self.api_key} if self.api_key else {}
+        url = f"{self.base_url}{path}"
+        try:
+            response = httpx.request(method, url, json=json, headers=headers, timeout=self.timeout)
+        except httpx.TimeoutException:
+            raise ApiError(f"The API at {self.base_url} did not answer {method} {path} within "
+                           f"{self.timeout:.0f} s.") from None
+        except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise ApiError(f"Cannot reach the API at {self.base_url} ({type(exc).__name__}). Start it with "
+                           "`nlpc serve`, or point the UI at it with --api-url / $NLPC_API_URL.") from None
+        if response.status_code >= 400:
+            raise ApiError(self._explain(response, path), status=response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(f"{url} answered with something that is not JSON: is {self.base_url} the nlpc "
+                           "API?", status=response.status_code) from None
+
+    @staticmethod
+    def _explain(response: httpx.Response, path: str) -> str:
+        detail = _detail(response)
+        status = response.status_code
+        if status in (401, 403):
+            hint = " Enter a valid API key in the sidebar." if status == 401 or "not valid" in detail else ""
+            return f"The API refused {path} ({status}): {detail}.{hint}"
+        if status == 404:
+            return f"Not found ({path}): {detail}"
+        if status == 413:
+            return f"The request is too large for the API (413): {detail}"
+        if status in (400, 422):
+            return f"The API rejected the input ({status}): {detail}"
+        if status == 429:
+            return f"The API is busy (429): {detail}. Try again in a moment."
+        return f"The API failed on {path} ({status}): {detail}"
+
+    # --- endpoints ---------------------------------------------------------------------------------------
+    def health(self) -> dict:
+        """GET /health: status, current model, available models, classes."""
+        return self._request("GET", "/health")
+
+    def models(self) -> dict:
+        """GET /models: the current model and a description of every available one."""
+        return self._request("GET", "/models")
+
+    def switch_model(self, model_name: str) -> dict:
+        """POST /models/switch: make ``model_name`` the API's current model (needs the API key)."""
+        return self._request("POST", "/models/switch", {"model_name": model_name})
+
+    def predict(self, texts: Sequence[str], model: str | None = None,
+                threshold: float | None = None) -> list[dict]:
+        """POST /predict for a list of texts: one result (predicted_label, confidence, scores, ...) per text."""
+        return self._predict("/predict", texts, model, threshold)
+
+    def predict_toxicity(self, texts: Sequence[str], model: str | None = None,
+                         threshold: float | None = None) -> list[dict]:
+        """POST /predict/toxicity: one result (is_toxic, toxicity_scores, flagged_categories, ...) per text."""
+        return self._predict("/predict/toxicity", texts, model, threshold)
+
+    def _predict(self, path: str, texts: Sequence[str], model: str | None, threshold: float | None) -> list[dict]:
+        texts = list(texts)
+        body: dict[str, Any] = {"text": texts[0]} if len(texts) == 1 else {"texts": texts}
+        if model:
+            body["model"] = model
+        if threshold is not None:
+            body["threshold"] = float(threshold)
+        answer = self._request("POST", path, body)
+        if not isinstance(answer, dict):
+            raise ApiError(f"{path} answered something that is not a JSON object: is {self.base_url} the nlpc API?")
+        if "results" not in answer:  # a single text: the seed's flat answer
+            return [answer]
+        results = answer["results"]
+        if not isinstance(results, list) or len(results) != len(texts):
+            raise ApiError(f"{path} answered {len(results) if isinstance(results, list) else 'no'} results for "
+                           f"{len(texts)} texts")
+        return [{"model": answer.get("model"), **result} for result in results]

@@ -1,0 +1,37 @@
+"""Reading the API's prediction answers for display: scores by label, which labels to highlight, and where
+each label's threshold sits (as the API applies it; the UI decides nothing itself)."""
+from __future__ import annotations
+
+from .models import ModelInfo
+
+DEFAULT_THRESHOLD = 0.5
+
+
+def scores_of(result: dict) -> dict[str, float]:
+    """``/predict``'s ``scores`` [{label, score}] as {label: score}, in the API's order."""
+    return {str(s["label"]): float(s["score"]) for s in result.get("scores", [])}
+
+
+def toxicity_scores_of(result: dict) -> dict[str, float]:
+    """``/predict/toxicity``'s ``toxicity_scores`` [{category, score, flagged}] as {category: score}."""
+    return {str(s["category"]): float(s["score"]) for s in result.get("toxicity_scores", [])}
+
+
+def highlighted(result: dict) -> list[str]:
+    """The labels the API flagged for this text (its ``flagged_labels``, else the predicted label)."""
+    if result.get("flagged_labels") is not None:
+        return list(result["flagged_labels"])
+    return [result["predicted_label"]] if result.get("predicted_label") else []
+
+
+def thresholds_for(labels: list[str], info: ModelInfo | None, override: float | None) -> dict[str, float]:
+    """Where to mark each label's threshold: every label of a multi-label model, the positive (second) label of
+    a binary one, none for a multi-class one (the arg-max decides). An override replaces the model's own."""
+    if info is not None and info.multi_label:
+        marked = labels
+    elif len(labels) == 2:
+        marked = labels[1:]
+    else:
+        marked = []
+    own = info.thresholds if info is not None else {}
+    return {lab: override if override is not None else own.get(lab, DEFAULT_THRESHOLD) for lab in marked}

@@ -1,0 +1,85 @@
+"""The sidebar on every page: where the API is, its key, and the model picker (fed by ``GET /models``)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import session
+from .client import ApiError
+from .models import ModelInfo, ModelsView
+
+FLASH_KEY = "_flash"
+
+
+def flash(kind: str, message: str) -> None:
+    """Show ``message`` once, on the next run (after ``st.rerun``)."""
+    st.session_state[FLASH_KEY] = (kind, message)
+
+
+def render() -> None:
+    """Connection settings, the API's status and the model picker."""
+    bar = st.sidebar
+    bar.text_input("API URL", key=session.API_URL_KEY, help="Base URL of `nlpc serve` (also `nlpc ui --api-url` "
+                   "or $NLPC_API_URL).")
+    bar.text_input("API key", key=session.API_KEY_KEY, type="password",
+                   help="Sent as the X-API-Key header: needed to switch the API's model, and for predictions "
+                   "when the API is configured to require a key.")
+    if FLASH_KEY in st.session_state:
+        kind, message = st.session_state.pop(FLASH_KEY)
+        getattr(bar, kind)(message)
+    error = session.models_error()
+    view = session.models_view()
+    if error is not None:
+        bar.error("Not connected to the API" if error.unreachable else "The API could not list its models")
+        return
+    if view is None:
+        return
+    if not view.models:
+        bar.warning("The API serves no models. Train one (`nlpc train baseline`) and restart `nlpc serve`.")
+        return
+    chosen = st.session_state.get(session.MODEL_KEY)
+    if chosen is not None and chosen not in view.models:
+        replacement = view.current if view.current in view.models else view.names[0]
+        bar.warning(f"Model '{chosen}' is no longer served by the API; using '{replacement}' instead.")
+        st.session_state[session.MODEL_KEY] = replacement
+    elif chosen is None:
+        st.session_state[session.MODEL_KEY] = view.current if view.current in view.models else view.names[0]
+    name = bar.selectbox("Model", view.names, key=session.MODEL_KEY, format_func=lambda n: picker_label(view, n),
+                         help="The model this session's requests use (sent as the per-request `model`). "
+                         "It does not change the API's current model for anyone else.")
+    info = view.models[name]
+    bar.markdown(model_details(info, view))
+    if name != view.current:
+        if bar.button(f"Make '{name}' the API's current model", key="switch_model",
+                      help="POST /models/switch: changes the default model for every client of the API."):
+            try:
+                session.client().switch_model(name)
+            except ApiError as exc:
+                bar.error(str(exc))
+            else:
+                flash("success", f"The API's current model is now '{name}'.")
+                st.rerun()
+
+
+def picker_label(view: ModelsView, name: str) -> str:
+    """A model's name, marked when it is the API's current or toxicity model."""
+    roles = [role for role, holder in (("current", view.current), ("toxicity", view.toxicity)) if holder == name]
+    return f"{name} ({', '.join(roles)})" if roles else name
+
+
+def model_details(info: ModelInfo, view: ModelsView) -> str:
+    """Markdown lines describing one model: family, task, base model, version, test metrics, latency, and
+    whether it is the API's current or toxicity model."""
+    lines = [f"**{info.name}** · {info.family} · task `{info.task}`",
+             f"base model: {info.base_model or '-'} · version {info.version or '-'}"]
+    if info.name == view.current:
+        lines.append(":material/check_circle: the API's current model")
+    if info.name == view.toxicity:
+        lines.append(":material/shield: the API's toxicity model")
+    if info.description:
+        lines.append(f"_{info.description}_")
+    headline = info.headline()
+    if headline:
+        lines.append("test: " + " · ".join(f"{k} {v:.3f}" for k, v in headline.items()))
+    if info.latency_ms is not None:
+        lines.append(f"latency: {info.latency_ms:.2f} ms per text (measured)")
+    return "  \n".join(lines)
