@@ -9,7 +9,7 @@ from ..errors import NlpcError
 from ..progress import console
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve"]
+COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

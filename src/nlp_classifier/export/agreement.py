@@ -1,0 +1,80 @@
+"""How closely an exported model follows the PyTorch model: on the test split of the model's own data, label
+agreement, probability differences and metric deltas."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..card import ModelCard
+from ..data import Dataset, load_dataset, split_dataset
+from ..errors import NlpcError
+from ..metrics import compute_metrics, decisions, headline
+from ..tasks import MULTI_LABEL, TASKS
+
+SINGLE_LABEL_KEYS = ("accuracy", "f1_macro", "f1_weighted", "roc_auc")
+MULTI_LABEL_KEYS = ("mean_roc_auc", "f1_macro", "f1_micro", "subset_accuracy")
+
+
+def test_split(card: ModelCard, limit: int | None = None) -> tuple[Dataset | None, str]:
+    """The test split of the data the model was trained on (its card's task, or its data file), with a note
+    saying where it came from; (None, reason) when it cannot be rebuilt here."""
+    source = Path(card.data_source) if card.data_source and Path(card.data_source).is_file() else None
+    config = card.training_config or {}
+    try:
+        if card.task in TASKS:
+            dataset = load_dataset(card.task, source, text_column=config.get("text_column"))
+        elif source is not None:
+            multi = card.problem_type == MULTI_LABEL
+            dataset = load_dataset(str(source), text_column=config.get("text_column"),
+                                   label_columns=card.labels if multi else config.get("label_columns"),
+                                   labels=None if multi else card.labels)
+        else:
+            return None, f"the training data of task '{card.task}' is not available here ({card.data_source})"
+    except NlpcError as exc:
+        return None, f"could not load the training data: {exc}"
+    if list(dataset.labels) != list(card.labels) or dataset.problem_type != card.problem_type:
+        return None, f"the data's labels {dataset.labels} differ from the model's {card.labels}"
+    test = split_dataset(dataset).test
+    note = f"test split of {dataset.source} (seed 42, 80/10/10)"
+    if card.data_fingerprint and dataset.fingerprint != card.data_fingerprint:
+        note += "; NOTE: this data differs from the data the model was trained on"
+    if limit is not None and limit < len(test):
+        test = test.subset(np.arange(limit), "test")
+        note += f", first {limit} texts"
+    return test, note
+
+
+def metric_keys(problem_type: str) -> tuple[str, ...]:
+    """The metrics reported for a problem type (the headline first)."""
+    return MULTI_LABEL_KEYS if problem_type == MULTI_LABEL else SINGLE_LABEL_KEYS
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np.ndarray | None = None) -> dict:
+    """Label agreement and probability differences of ``candidate`` against ``reference`` (same texts, label
+    columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas."""
+    thresholds = card.thresholds or {}
+    ref_decisions = decisions(reference, card.labels, card.problem_type, thresholds)
+    cand_decisions = decisions(candidate, card.labels, card.problem_type, thresholds)
+    same = ref_decisions == cand_decisions
+    if same.ndim == 2:
+        same = same.all(axis=1)
+    diff = np.abs(reference - candidate)
+    out = {"n": int(len(reference)), "label_agreement": float(same.mean()) if len(same) else None,
+           "disagreements": int((~same).sum()), "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+           "mean_abs_diff": float(diff.mean()) if diff.size else 0.0}
+    if y is not None:
+        ref_metrics = compute_metrics(y, reference, card.labels, card.problem_type, thresholds)
+        cand_metrics = compute_metrics(y, candidate, card.labels, card.problem_type, thresholds)
+        keys = metric_keys(card.problem_type)
+        out["metrics"] = {k: cand_metrics.get(k) for k in keys}
+        out["reference_metrics"] = {k: ref_metrics.get(k) for k in keys}
+        out["deltas"] = {k: _delta(cand_metrics.get(k), ref_metrics.get(k)) for k in keys}
+        out["headline"] = "mean_roc_auc" if card.problem_type == MULTI_LABEL else "f1_macro"
+        out["headline_drop_points"] = round(100 * (headline(ref_metrics, card.problem_type)
+                                                   - headline(cand_metrics, card.problem_type)), 4)
+    return out
+
+
+def _delta(new, old):
+    return None if new is None or old is None else float(new - old)
