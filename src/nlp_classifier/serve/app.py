@@ -16,7 +16,7 @@ from .metrics import ServiceMetrics
 from .middleware import REQUEST_ID_HEADER, BodySizeLimit, RequestLog
 from .model_manager import ModelManager
 from .routes import ROUTERS
-from .schemas import document_limits
+from .schemas import publish_schema
 from .settings import ServeSettings, load_settings
 
 DESCRIPTION = """Hate-speech and toxicity classification with your own models.
@@ -62,7 +62,7 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            app.openapi_schema = document_limits(default_openapi(), settings)
+            app.openapi_schema = publish_schema(default_openapi(), settings)
         return app.openapi_schema
 
     app.openapi = openapi

@@ -95,6 +95,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):  # FastAPI could not decode the body
+        message = f"the request body is not valid JSON ({type(exc.__cause__).__name__}: {exc.__cause__})"
+        return _respond(request, 422, message, [{"loc": ["body"], "msg": message, "type": "json_invalid"}])
     return _respond(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 

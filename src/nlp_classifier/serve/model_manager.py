@@ -119,6 +119,11 @@ class ModelManager:
         self.toxicity_name = toxicity.name if toxicity else None
         hate = self._start_one("hate_model", self.settings.hate_model, None)
         self.hate_name = hate.name if hate else None
+        pinned = {self.current_name, self.toxicity_name, self.hate_name} - {None}
+        if len(pinned) >= self.settings.max_loaded_models:
+            raise ConfigError(f"max_loaded_models (NLPC_MAX_LOADED_MODELS) is {self.settings.max_loaded_models}, but "
+                              f"the default, toxicity and hate models alone take {len(pinned)}; set it to at least "
+                              f"{len(pinned) + 1} so other models can be loaded on request")
         for name in self.settings.preload_models:
             self._start_one("preload_models", name, None)
         self.started = True

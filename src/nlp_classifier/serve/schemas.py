@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..defaults import EXAMPLE_TEXTS
 from .settings import ServeSettings
 
 NON_BLANK = r"\S"
+ADMIN_PATHS = {"/models/switch"}  # always need a key
 TEXT_FIELD = {"x-nlpc-limit": "text"}
 TEXTS_FIELD = {"x-nlpc-limit": "texts"}
 
@@ -33,8 +35,8 @@ class ErrorResponse(BaseModel):
 class ClassifyRequest(Strict):
     """One text (``text``) or several (``texts``), with optional per-request model and thresholds."""
 
-    text: str | None = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
-    texts: list[str] | None = Field(None, description="several texts; one result per text, in order",
+    text: str | SkipJsonSchema[None] = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
+    texts: list[str] | SkipJsonSchema[None] = Field(None, description="several texts; one result per text, in order",
                                     json_schema_extra=TEXTS_FIELD)
     model: str | None = Field(None, description="use this registry model for this request only (the current "
                               "model stays as it is for everyone else)")
@@ -43,8 +45,10 @@ class ClassifyRequest(Strict):
     thresholds: dict[str, Probability] | None = Field(None, description="decision threshold per label, e.g. "
                                                 '{"insult": 0.3}; overrides `threshold` for those labels')
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": EXAMPLE_TEXTS[2]},
-                                                              {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}]})
+    model_config = ConfigDict(json_schema_extra={
+        "oneOf": [{"required": ["text"], "not": {"required": ["texts"]}},
+                  {"required": ["texts"], "not": {"required": ["text"]}}],
+        "examples": [{"text": EXAMPLE_TEXTS[2]}, {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}]})
 
     @model_validator(mode="after")
     def _one_of_text_or_texts(self) -> "ClassifyRequest":
@@ -256,6 +260,8 @@ class OpenAIErrorResponse(BaseModel):
 
 
 # --- Perspective API ------------------------------------------------------------------------------------------
+PERSPECTIVE_ATTRIBUTES = ["TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT"]
+
 class PerspectiveComment(BaseModel):
     text: str = Field(json_schema_extra=TEXT_FIELD)
     type: Literal["PLAIN_TEXT"] | None = None
@@ -270,7 +276,8 @@ class AnalyzeRequest(BaseModel):
     """Perspective's ``comments:analyze`` request (fields we do not use, such as doNotStore, are accepted)."""
 
     comment: PerspectiveComment
-    requestedAttributes: dict[str, AttributeRequest] = Field(min_length=1)
+    requestedAttributes: dict[str, AttributeRequest] = Field(min_length=1, json_schema_extra={
+        "propertyNames": {"pattern": f"^({'|'.join(PERSPECTIVE_ATTRIBUTES)})(_EXPERIMENTAL)?$"}})
     languages: list[str] | None = None
     doNotStore: bool | None = None
     spanAnnotations: bool | None = None
@@ -316,6 +323,18 @@ class GoogleErrorResponse(BaseModel):
 
 
 # --- the published schema --------------------------------------------------------------------------------
+def publish_schema(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:
+    """The OpenAPI schema as this configuration behaves: the configured text limits in place of the
+    ``x-nlpc-limit`` markers, and API keys marked optional where they are (in place)."""
+    document_limits(schema, settings)
+    if not settings.require_api_key:
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if operation.get("security") and path not in ADMIN_PATHS:
+                    operation["security"].insert(0, {})
+    return schema
+
+
 def document_limits(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:
     """Replace the ``x-nlpc-limit`` markers in an OpenAPI schema with the configured limits (in place)."""
 

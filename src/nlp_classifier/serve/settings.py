@@ -47,8 +47,8 @@ class ServeSettings(BaseSettings):
     preload_models: CommaList = Field(default_factory=list, description="models loaded at start-up as well")
     model_backends: dict[str, str] = Field(default_factory=dict, description="backend per model name, e.g. "
                                            '{"minilm_jigsaw": "onnx-int8"}; default: the fastest available')
-    max_loaded_models: int = Field(4, ge=1, description="models kept in memory (least recently used go first; "
-                                   "the current and toxicity models stay)")
+    max_loaded_models: int = Field(4, ge=2, description="models kept in memory (least recently used go first; "
+                                   "the current, toxicity and hate models stay)")
 
     # --- security -------------------------------------------------------------------------------------------
     api_keys: CommaList = Field(default_factory=list, description="keys accepted in X-API-Key / Authorization: "

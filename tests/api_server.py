@@ -1,0 +1,67 @@
+"""A live API for the tests: the real app under a real uvicorn on 127.0.0.1 (an ephemeral port), in a thread."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import uvicorn
+
+from nlp_classifier.cli.serve import listen
+from nlp_classifier.serve import ServeSettings, create_app
+
+API_KEY = "test-key-123"
+
+
+class LiveServer:
+    """``url``, ``client`` (httpx, keyed to ``url``) and ``app`` of a running server."""
+
+    def __init__(self, settings: ServeSettings):
+        self.settings = settings
+        self.app = create_app(settings)
+        self._sock = listen("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self.client = httpx.Client(base_url=self.url, timeout=60)
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.client.close()
+        self._server.should_exit = True
+        self._thread.join(15)
+        self._sock.close()
+
+    @property
+    def manager(self):
+        return self.app.state.manager
+
+
+def copy_models(source: Path, target: Path) -> Path:
+    """A private copy of a models folder (the session fixture's must stay untouched)."""
+    shutil.copytree(source, target)
+    return target
+
+
+@contextmanager
+def live_server(models_dir: Path, **settings) -> Iterator[LiveServer]:
+    """Serve ``models_dir`` with ``settings`` (defaults: logistic_regression current, one API key)."""
+    values = {"models_dir": models_dir, "default_model": "logistic_regression", "api_keys": [API_KEY],
+              "max_wait_ms": 1.0, **settings}
+    server = LiveServer(ServeSettings(**values)).start()
+    try:
+        yield server
+    finally:
+        server.stop()

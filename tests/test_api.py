@@ -1,0 +1,297 @@
+"""The seed-compatible endpoints and every input error, against a live uvicorn on 127.0.0.1."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+
+import nlp_classifier
+from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
+
+from api_server import API_KEY, copy_models, live_server
+
+TEXTS = ["Thanks for the help yesterday, the meeting went great!", "shut up you stupid idiot, nobody wants you here",
+         "I hope you have a wonderful birthday", "You are a worthless piece of trash and everyone hates you"]
+TOXICITY_MODEL = "logistic_regression_jigsaw"
+
+
+@pytest.fixture(scope="module")
+def models(baseline_models_dir, tmp_path_factory):
+    return copy_models(baseline_models_dir, tmp_path_factory.mktemp("api") / "models")
+
+
+@pytest.fixture(scope="module")
+def api(models):
+    with live_server(models, max_texts_per_request=5, max_body_bytes=65536) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def library(models):
+    """The same models loaded directly, to check the API's numbers against."""
+    return {name: nlp_classifier.load(name, models_dir=models)
+            for name in ("logistic_regression", "linear_svm", TOXICITY_MODEL)}
+
+
+def scores_of(result: dict) -> dict[str, float]:
+    return {s["label"]: s["score"] for s in result["scores"]}
+
+
+# --- service endpoints -----------------------------------------------------------------------------------------
+def test_root_maps_every_endpoint(api):
+    body = api.client.get("/").json()
+    listed = {(e["method"], e["path"]) for e in body["endpoints"]}
+    for expected in [("GET", "/health"), ("POST", "/predict"), ("POST", "/predict/toxicity"), ("GET", "/models"),
+                     ("POST", "/models/switch"), ("GET", "/ready"), ("GET", "/metrics"), ("POST", "/v1/moderations"),
+                     ("POST", "/v1alpha1/comments:analyze")]:
+        assert expected in listed
+    assert body["docs"] == "/docs"
+
+
+def test_health_has_the_seed_fields(api, models):
+    body = api.client.get("/health").json()
+    assert body["status"] == "ok" and body["model_loaded"] is True
+    assert body["current_model"] == "logistic_regression"
+    assert set(body["available_models"]) == {"logistic_regression", "linear_svm", TOXICITY_MODEL}
+    assert body["num_classes"] == 2 and body["classes"] == BINARY_LABELS
+    assert body["model_path"].endswith(".joblib") and body["model_path"].startswith(str(models))
+    assert body["toxicity_model"] == TOXICITY_MODEL
+
+
+def test_ready(api):
+    response = api.client.get("/ready")
+    assert response.status_code == 200 and response.json()["ready"] is True
+
+
+def test_models_describe_each_card(api, library):
+    body = api.client.get("/models").json()
+    assert body["current_model"] == "logistic_regression" and body["toxicity_model"] == TOXICITY_MODEL
+    info = body["models"]["linear_svm"]
+    card = library["linear_svm"].card
+    assert info["type"] == "tfidf" and info["is_current"] is False and info["task"] == "davidson"
+    assert info["version"] == card.version and info["path"] == str(card.artifact_path)
+    assert info["test_metrics"]["f1_macro"] == pytest.approx(card.metrics["test"]["f1_macro"])
+    assert {"description", "base_model", "labels", "problem_type"} <= set(info)
+    assert body["models"]["logistic_regression"]["is_current"] is True
+    assert body["models"][TOXICITY_MODEL]["problem_type"] == "multi_label"
+
+
+def test_metrics_count_requests_and_batches(api):
+    api.client.post("/predict", json={"texts": TEXTS[:3]})
+    text = api.client.get("/metrics").text
+    assert 'nlpc_http_requests_total{endpoint="/predict",method="POST",status="200"}' in text
+    batches = [line for line in text.splitlines() if line.startswith('nlpc_inference_batch_size_sum{model="logistic_regression"}')]
+    assert batches and float(batches[0].split()[-1]) >= 3
+    assert 'nlpc_current_model{model="logistic_regression"} 1.0' in text
+
+
+# --- predictions -------------------------------------------------------------------------------------------------
+def test_predict_one_text_matches_the_library(api, library):
+    response = api.client.post("/predict", json={"text": TEXTS[1]})
+    assert response.status_code == 200
+    body = response.json()
+    expected = library["logistic_regression"].predict([TEXTS[1]])[0]
+    assert body["model"] == "logistic_regression"
+    assert body["predicted_label"] == expected.label
+    assert body["confidence"] == pytest.approx(expected.confidence)
+    assert [s["label"] for s in body["scores"]] == BINARY_LABELS
+    assert scores_of(body) == pytest.approx(expected.scores)
+    assert body["inference_time_ms"] > 0
+
+
+def test_predict_many_texts_in_order(api, library):
+    body = api.client.post("/predict", json={"texts": TEXTS}).json()
+    expected = library["logistic_regression"].predict(TEXTS)
+    assert len(body["results"]) == len(TEXTS)
+    for result, want in zip(body["results"], expected):
+        assert result["predicted_label"] == want.label
+        assert scores_of(result) == pytest.approx(want.scores)
+
+
+def test_per_request_model_leaves_the_current_model(api, library):
+    body = api.client.post("/predict", json={"texts": TEXTS, "model": "linear_svm"}).json()
+    assert body["model"] == "linear_svm"
+    for result, want in zip(body["results"], library["linear_svm"].predict(TEXTS)):
+        assert scores_of(result) == pytest.approx(want.scores)
+    assert api.client.get("/health").json()["current_model"] == "logistic_regression"
+    assert api.client.post("/predict", json={"text": TEXTS[0]}).json()["model"] == "logistic_regression"
+
+
+def test_thresholds_change_the_decision(api, library):
+    hate = library["logistic_regression"].predict([TEXTS[1]])[0].scores["Hate Speech"]
+    above = api.client.post("/predict", json={"text": TEXTS[1], "threshold": min(1.0, hate + 0.01)}).json()
+    below = api.client.post("/predict", json={"text": TEXTS[1], "thresholds": {"Hate Speech": hate - 0.01}}).json()
+    assert above["predicted_label"] == "Regular Speech" and below["predicted_label"] == "Hate Speech"
+
+
+def test_toxicity_scores_and_flags(api, library):
+    body = api.client.post("/predict/toxicity", json={"text": TEXTS[3]}).json()
+    clf = library[TOXICITY_MODEL]
+    expected = clf.predict([TEXTS[3]])[0]
+    assert body["model"] == TOXICITY_MODEL
+    assert [s["category"] for s in body["toxicity_scores"]] == TOXICITY_LABELS
+    for item in body["toxicity_scores"]:
+        assert item["score"] == pytest.approx(expected.scores[item["category"]])
+        assert item["flagged"] == (item["score"] >= clf.thresholds[item["category"]])
+    assert body["flagged_categories"] == expected.flagged
+    assert body["is_toxic"] == bool(expected.flagged)
+    batch = api.client.post("/predict/toxicity", json={"texts": TEXTS, "threshold": 0.0}).json()
+    assert len(batch["results"]) == 4 and all(r["flagged_categories"] == TOXICITY_LABELS for r in batch["results"])
+
+
+def test_toxicity_refuses_a_single_label_model(api):
+    response = api.client.post("/predict/toxicity", json={"text": "hi", "model": "linear_svm"})
+    assert response.status_code == 422 and "single-label" in response.text
+
+
+# --- errors: always a clear 4xx ----------------------------------------------------------------------------------
+BAD_BODIES = [
+    ({"text": ""}, 422, "empty"),
+    ({"text": " \n\t "}, 422, "empty"),
+    ({"texts": ["fine", "   "]}, 422, "empty"),
+    ({"texts": []}, 422, "at least one"),
+    ({"text": "x" * 10_001}, 422, "10000"),
+    ({"texts": ["a", "b", "c", "d", "e", "f"]}, 422, "the limit is 5"),
+    ({"text": "a", "texts": ["b"]}, 422, "either"),
+    ({}, 422, "either"),
+    ({"text": 5}, 422, "string"),
+    ({"text": "a", "threshold": 1.5}, 422, "less than or equal"),
+    ({"text": "a", "thresholds": {"Hate Speech": -1}}, 422, "greater than or equal"),
+    ({"text": "a", "thresholds": {"nope": 0.3}}, 422, "unknown label 'nope'"),
+    ({"text": "a", "temperature": 2}, 422, "Extra inputs"),
+    ({"text": "a", "model": "no_such_model"}, 404, "no model named 'no_such_model'"),
+    ({"text": "a", "model": "../../etc/passwd"}, 404, "no model named"),
+]
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict/toxicity"])
+@pytest.mark.parametrize("body,status,message", BAD_BODIES)
+def test_bad_input_gets_a_clear_4xx(api, path, body, status, message):
+    response = api.client.post(path, json=body)
+    assert response.status_code == status, response.text
+    assert message in response.text
+
+
+def test_the_error_names_the_field(api):
+    detail = api.client.post("/predict", json={"texts": ["fine", "  "]}).json()["detail"]
+    assert detail[0]["loc"] == ["body", "texts", 1]
+
+
+def test_malformed_json_is_422(api):
+    response = api.client.post("/predict", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_oversized_body_is_413(api):
+    big = json.dumps({"text": "x" * 70_000}).encode()
+    declared = api.client.post("/predict", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413 and "65536 bytes" in declared.json()["detail"]
+
+    def chunks():  # no Content-Length: the limit applies while the body streams in
+        for _ in range(20):
+            yield b"x" * 8192
+
+    streamed = api.client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+
+
+# --- switching and keys -------------------------------------------------------------------------------------------
+def test_switch_needs_a_valid_key(api):
+    missing = api.client.post("/models/switch", json={"model_name": "linear_svm"})
+    wrong = api.client.post("/models/switch", json={"model_name": "linear_svm"}, headers={"X-API-Key": "nope"})
+    assert missing.status_code == 401 and "X-API-Key" in missing.json()["detail"]
+    assert wrong.status_code == 403 and "not valid" in wrong.json()["detail"]
+    assert api.client.get("/health").json()["current_model"] == "logistic_regression"
+
+
+def test_switch_unknown_model_is_404(api):
+    response = api.client.post("/models/switch", json={"model_name": "nope"}, headers={"X-API-Key": API_KEY})
+    assert response.status_code == 404 and "no model named 'nope'" in response.json()["detail"]
+
+
+def test_switch_changes_the_current_model(api, library):
+    bearer = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        body = api.client.post("/models/switch", json={"model_name": "linear_svm"}, headers=bearer).json()
+        assert body == {"status": "ok", "message": "switched from logistic_regression to linear_svm",
+                        "previous_model": "logistic_regression", "current_model": "linear_svm"}
+        assert api.client.get("/health").json()["current_model"] == "linear_svm"
+        answer = api.client.post("/predict", json={"text": TEXTS[1]}).json()
+        assert answer["model"] == "linear_svm"
+        assert scores_of(answer) == pytest.approx(library["linear_svm"].predict([TEXTS[1]])[0].scores)
+    finally:
+        api.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=bearer)
+
+
+def test_switching_is_refused_when_no_key_is_configured(models):
+    with live_server(models, api_keys=[]) as server:
+        response = server.client.post("/models/switch", json={"model_name": "linear_svm"},
+                                      headers={"X-API-Key": "anything"})
+        assert response.status_code == 403 and "NLPC_API_KEYS" in response.json()["detail"]
+
+
+def test_keys_on_predictions_when_configured(models):
+    with live_server(models, require_api_key=True) as server:
+        for path, body in [("/predict", {"text": "hi"}), ("/predict/toxicity", {"text": "hi"}),
+                           ("/v1/moderations", {"input": "hi"})]:
+            assert server.client.post(path, json=body).status_code == 401
+            assert server.client.post(path, json=body, headers={"X-API-Key": "bad"}).status_code == 403
+            assert server.client.post(path, json=body, headers={"X-API-Key": API_KEY}).status_code == 200
+        analyze = {"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}
+        assert server.client.post("/v1alpha1/comments:analyze", json=analyze).status_code == 401
+        assert server.client.post(f"/v1alpha1/comments:analyze?key={API_KEY}", json=analyze).status_code == 200
+        assert server.client.get("/health").status_code == 200
+
+
+# --- request ids, logs, CORS --------------------------------------------------------------------------------------
+def test_request_id_is_returned(api):
+    given = api.client.get("/health", headers={"X-Request-ID": "trace-42"})
+    assert given.headers["x-request-id"] == "trace-42"
+    made = api.client.get("/health", headers={"X-Request-ID": "bad id with spaces"}).headers["x-request-id"]
+    assert len(made) == 32 and made != "bad id with spaces"
+
+
+def _request_records(caplog, request_id):
+    """The log records of one request (the line is written just after the response is sent)."""
+    deadline = time.monotonic() + 5
+    while True:
+        found = [r for r in caplog.records if r.name == "nlpc.api" and getattr(r, "request_id", None) == request_id]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
+
+
+def test_logs_leave_texts_out_unless_configured(api, models, caplog):
+    caplog.set_level(logging.INFO, logger="nlpc.api")
+    api.client.post("/predict", json={"text": "secret words 1"}, headers={"X-Request-ID": "quiet-1"})
+    [record] = _request_records(caplog, "quiet-1")
+    assert record.status == 200 and record.models == ["logistic_regression"] and record.n_texts == 1
+    assert not hasattr(record, "texts") and "secret words" not in caplog.text
+    with live_server(models, log_texts=True) as server:
+        server.client.post("/predict", json={"text": "secret words 2"}, headers={"X-Request-ID": "loud-1"})
+    [record] = _request_records(caplog, "loud-1")
+    assert record.texts == ["secret words 2"]
+
+
+def test_cors_is_closed_by_default_and_opens_when_configured(api, models):
+    preflight = {"Origin": "http://ui.example", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in api.client.options("/predict", headers=preflight).headers
+    with live_server(models, cors_origins=["http://ui.example"]) as server:
+        response = server.client.options("/predict", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "http://ui.example"
+        other = server.client.options("/predict", headers={**preflight, "Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+# --- no models ---------------------------------------------------------------------------------------------------
+def test_without_models_the_api_says_503(tmp_path):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    with live_server(empty, default_model=None) as server:
+        assert server.client.get("/ready").status_code == 503
+        assert server.client.get("/health").json()["status"] == "no_model"
+        response = server.client.post("/predict", json={"text": "hi"})
+        assert response.status_code == 503 and "nlpc prepare" in response.json()["detail"]
+        assert server.client.post("/predict/toxicity", json={"text": "hi"}).status_code == 503

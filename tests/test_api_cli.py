@@ -1,0 +1,177 @@
+"""``nlpc serve`` and ``nlpc run`` as real processes: start-up errors that name the file, settings from a file and
+the environment, JSON log lines without the texts, and `nlpc run` serving the API and the web UI until Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nlp_classifier.errors import ConfigError
+from nlp_classifier.serve.settings import load_settings
+
+from api_server import copy_models
+
+ROOT = Path(__file__).resolve().parent.parent
+CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nlpc(*args: str, models: Path, env: dict | None = None, **kwargs) -> subprocess.Popen:
+    full_env = {**os.environ, "NLPC_MODELS_DIR": str(models), **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {proc.stdout.read()} {proc.stderr.read()}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not become ready")
+
+
+def interrupt(proc: subprocess.Popen) -> tuple[str, str]:
+    """Ctrl-C, then the output; the whole process group is killed if it does not stop."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return out, err
+
+
+@pytest.fixture(scope="module")
+def models(baseline_models_dir, tmp_path_factory):
+    return copy_models(baseline_models_dir, tmp_path_factory.mktemp("cli") / "models")
+
+
+# --- settings ----------------------------------------------------------------------------------------------------
+def test_settings_come_from_flags_then_environment_then_file(tmp_path, monkeypatch):
+    file = tmp_path / "serve.yaml"
+    file.write_text("default_model: linear_svm\nmax_text_chars: 50\napi_keys: [a, b]\nport: 9000\n")
+    monkeypatch.setenv("NLPC_MAX_TEXT_CHARS", "60")
+    monkeypatch.setenv("NLPC_CORS_ORIGINS", "http://a.example, http://b.example")
+    settings = load_settings(settings_file=file, port=9100)
+    assert settings.default_model == "linear_svm" and settings.api_keys == ["a", "b"]
+    assert settings.max_text_chars == 60 and settings.port == 9100
+    assert settings.cors_origins == ["http://a.example", "http://b.example"]
+    env_file = tmp_path / "serve.env"
+    env_file.write_text("NLPC_DEFAULT_MODEL=logistic_regression\nNLPC_REQUIRE_API_KEY=true\n")
+    settings = load_settings(settings_file=env_file)
+    assert settings.default_model == "logistic_regression" and settings.require_api_key is True
+
+
+def test_bad_settings_are_named(tmp_path, monkeypatch):
+    file = tmp_path / "serve.yaml"
+    file.write_text("default_modle: linear_svm\n")
+    with pytest.raises(ConfigError, match="default_modle"):
+        load_settings(settings_file=file)
+    with pytest.raises(ConfigError, match="settings file not found"):
+        load_settings(settings_file=tmp_path / "missing.yaml")
+    monkeypatch.setenv("NLPC_MAX_BATCH_SIZE", "0")
+    with pytest.raises(ConfigError, match="max_batch_size"):
+        load_settings()
+
+
+# --- nlpc serve --------------------------------------------------------------------------------------------------
+def test_serve_refuses_a_missing_default_model(models):
+    proc = nlpc("serve", "--port", str(free_port()), "--default-model", "nope", models=models)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "default_model" in err and "no model named 'nope'" in err and str(models) in err
+
+
+def test_serve_refuses_a_tampered_model_file_and_names_it(models, tmp_path):
+    broken = copy_models(models, tmp_path / "models")
+    artifact = broken / "baselines" / "linear_svm_tfidf.joblib"
+    with artifact.open("ab") as fh:
+        fh.write(b"tampered")
+    proc = nlpc("serve", "--port", str(free_port()), "--default-model", "linear_svm", models=broken)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and str(artifact) in err and "sha256" in err
+
+
+def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
+    settings = tmp_path / "serve.yaml"
+    settings.write_text("default_model: linear_svm\nmax_text_chars: 50\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = nlpc("serve", "--port", str(port), "--settings", str(settings), models=models,
+                env={"NLPC_MAX_TEXTS_PER_REQUEST": "2"})
+    try:
+        wait_ready(url, proc)
+        assert httpx.get(f"{url}/health").json()["current_model"] == "linear_svm"
+        ok = httpx.post(f"{url}/predict", json={"text": "very secret sentence"}, headers={"X-Request-ID": "cli-1"})
+        assert ok.status_code == 200 and ok.headers["x-request-id"] == "cli-1"
+        too_long = httpx.post(f"{url}/predict", json={"text": "x" * 51})
+        assert too_long.status_code == 422 and "limit is 50" in too_long.text
+        too_many = httpx.post(f"{url}/predict", json={"texts": ["a", "b", "c"]})
+        assert too_many.status_code == 422 and "limit is 2" in too_many.text
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT
+    assert f"API on {url}" in err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert len(lines) >= 5 and all({"ts", "level", "event"} <= set(entry) for entry in lines)
+    assert lines[-1]["event"].startswith("Finished server process") and any(e["event"] == "api stopped" for e in lines)
+    [request] = [e for e in lines if e.get("request_id") == "cli-1"]
+    assert request["path"] == "/predict" and request["status"] == 200 and request["models"] == ["linear_svm"]
+    assert "very secret sentence" not in err
+
+
+# --- nlpc run ----------------------------------------------------------------------------------------------------
+def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path):
+    from nlp_classifier.cli.prepare import missing_defaults
+    from nlp_classifier.training.baselines import default_name
+
+    present = copy_models(models, tmp_path / "models")
+    # Stand-ins for the default models the fixture did not train, so `nlpc run` has nothing to train.
+    for task, algorithm, preset in missing_defaults(present):
+        source = "logistic_regression_jigsaw" if task == "jigsaw" else algorithm
+        card = json.loads((present / "baselines" / f"{source}.card.json").read_text())
+        name = default_name(algorithm, task, preset)
+        (present / "baselines" / f"{name}.card.json").write_text(json.dumps({**card, "name": name}))
+    assert missing_defaults(present) == []
+
+    api_port, ui_port = free_port(), free_port()
+    proc = nlpc("run", "--port", str(api_port), "--ui-port", str(ui_port), models=present)
+    api, ui = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
+    try:
+        wait_ready(api, proc)
+        assert httpx.post(f"{api}/predict", json={"text": "hello there"}).status_code == 200
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{ui}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the web UI did not start"
+            time.sleep(0.5)
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert f"API     {api}" in out and f"web UI  {ui}" in out and "API key" in out
+    for url in (f"{api}/ready", f"{ui}/_stcore/health"):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url, timeout=2)
