@@ -68,7 +68,8 @@ def upload(location: Location, relpath: str, source: Path | bytes, sha256: str, 
             with atomic_path(location.path(relpath)) as tmp, open(tmp, "wb") as dst:
                 _copy(src, dst, progress)
             return
-        options = {"metadata": {SHA256_METADATA_KEY: sha256}} if location.is_gcs else {}
+        # On GCS: 32 MiB resumable-upload chunks (the 5 MiB default takes ~1.7x as long) and the hash as metadata.
+        options = {"metadata": {SHA256_METADATA_KEY: sha256}, "block_size": 32 << 20} if location.is_gcs else {}
         with location.fs.open(location.path(relpath), "wb", **options) as dst:
             _copy(src, dst, progress)
 
