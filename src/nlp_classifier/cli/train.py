@@ -8,7 +8,7 @@ from .common import add_data_arguments, split_list, stdout
 
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
-TRAIN_KIND_MODULES: list[str] = []
+TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
 
 
 def register(sub) -> None:
@@ -20,7 +20,10 @@ def register(sub) -> None:
     base.add_argument("--task", default="davidson", help="davidson (binary), davidson3, jigsaw, or a file path")
     base.add_argument("--algorithm", choices=["logistic_regression", "linear_svm", "both"], default="both")
     base.add_argument("--preset", default="seed", help="seed (the seed's settings) or char (word+char n-grams)")
-    base.add_argument("--grid", help="YAML file with a grid over C and penalty per algorithm")
+    base.add_argument("--grid", help="YAML file with a grid over C and penalty per algorithm (e.g. "
+                      "configs/baseline_grid.yaml); the best point on the validation split is kept")
+    base.add_argument("--ray", action="store_true", help="run the grid points as tasks on a local Ray "
+                      "(needs the 'distributed' extra)")
     base.add_argument("--name", help="registry name (default: from algorithm, task and preset)")
     base.add_argument("--bump", choices=["major", "minor", "patch"], default="minor",
                       help="version part to bump when the model already exists (default: minor)")
@@ -31,16 +34,19 @@ def register(sub) -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..training.baselines import train_baseline
 
     algorithms = ["logistic_regression", "linear_svm"] if args.algorithm == "both" else [args.algorithm]
     if args.name and len(algorithms) > 1:
-        from ..errors import ConfigError
         raise ConfigError("--name needs a single --algorithm")
+    if args.ray and not args.grid:
+        raise ConfigError("--ray runs the points of a --grid; give --grid FILE")
     for algorithm in algorithms:
         card = train_baseline(args.task, algorithm, args.preset, data=args.data, text_column=args.text_column,
                               label_columns=split_list(args.label_columns), labels=split_list(args.labels),
-                              name=args.name, models_dir=args.models_dir, grid=args.grid, version_part=args.bump)
+                              name=args.name, models_dir=args.models_dir, grid=args.grid, use_ray=args.ray,
+                              version_part=args.bump)
         test = card.metrics["test"]
         if card.problem_type == "multi_label":
             stdout.print(f"{card.name}: test mean ROC-AUC {test['mean_roc_auc']:.4f}, macro-F1 {test['f1_macro']:.4f}")

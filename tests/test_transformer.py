@@ -1,0 +1,335 @@
+"""Transformer fine-tuning, saving, loading and windowed inference with tiny random-init models (offline).
+
+Tiny BERT and DistilBERT encoders (hidden size 32, 2 layers) are built from a config with a small WordPiece
+vocabulary, so training a few steps on the real tasks takes seconds on 2 cores and nothing is downloaded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import nlp_classifier  # noqa: E402
+from nlp_classifier.backends import transformer_backend  # noqa: E402
+from nlp_classifier.backends.transformer_text import (aggregate_windows, encode_windows,  # noqa: E402
+                                                      logits_to_proba, unpad_tokenizer)
+from nlp_classifier.errors import ConfigError  # noqa: E402
+from nlp_classifier.registry import list_cards  # noqa: E402
+from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS  # noqa: E402
+from nlp_classifier.training.transformer import (default_base_model, plan_run,  # noqa: E402
+                                                 train_transformer)
+
+from conftest import ROOT, run_cli  # noqa: E402
+
+torch.set_num_threads(1)
+
+WORDS = ("the you are a is i and to of it that this in not my your me so all what like just get no we he she "
+         "they them love hate people stupid idiot kill die fuck shit bitch ass trash nigga hoe fag retard "
+         "good great nice thanks thank day life man woman girl boy white black gay jew muslim").split()
+VOCAB = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
+         + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"] + WORDS)
+# Small, fast settings shared by the training tests (a few optimiser steps on a sample of the task).
+FAST = {"max_length": 24, "max_train_samples": 96, "max_steps": 6, "save_steps": 3, "batch_size": 16,
+        "eval_batch_size": 128, "logging_steps": 3, "num_threads": 1, "gradient_accumulation_steps": 1}
+
+
+def _tiny_model(folder: Path, kind: str) -> Path:
+    """A random-init encoder (no classification head) with a tokenizer, saved as a Hugging Face folder."""
+    vocab = {w: i for i, w in enumerate(VOCAB)}
+    torch.manual_seed(0)
+    if kind == "bert":
+        config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2,
+                                         num_attention_heads=2, intermediate_size=37, max_position_embeddings=128)
+        model = transformers.BertModel(config)
+        tokenizer = transformers.BertTokenizer(vocab=vocab)
+    else:
+        config = transformers.DistilBertConfig(vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2,
+                                               hidden_dim=37, max_position_embeddings=128)
+        model = transformers.DistilBertModel(config)
+        tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
+    tokenizer.model_max_length = 128
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    return _tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert")
+
+
+@pytest.fixture(scope="module")
+def tiny_distilbert(tmp_path_factory) -> Path:
+    return _tiny_model(tmp_path_factory.mktemp("tiny-distilbert"), "distilbert")
+
+
+@pytest.fixture(scope="module")
+def trained_davidson(tmp_path_factory, tiny_bert):
+    """A tiny BERT fine-tuned a few steps on the Davidson binary task with the standard preset."""
+    models = tmp_path_factory.mktemp("models-davidson")
+    card = train_transformer("davidson", "standard", overrides={**FAST, "base_model": str(tiny_bert)},
+                             models_dir=models)
+    return models, card
+
+
+@pytest.fixture
+def small_csv(tmp_path) -> Path:
+    """A small binary file task (fast to split and evaluate)."""
+    rng = np.random.default_rng(0)
+    rows = [{"text": " ".join(rng.choice(WORDS, size=6)) + (" hate kill" if i % 3 == 0 else " love thanks"),
+             "label": "abusive" if i % 3 == 0 else "fine"} for i in range(120)]
+    path = tmp_path / "small.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+# --- tokenisation and windows --------------------------------------------------------------------------------
+def test_windows_cover_a_long_text_and_padding_is_dynamic(tiny_bert):
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    unpad_tokenizer(tokenizer)
+    long_text = " ".join(["you"] * 50)  # 50 word tokens + [CLS]/[SEP]
+    inputs, index = encode_windows(tokenizer, ["the day", long_text], max_length=16, stride=4)
+    assert index.tolist()[0] == 0 and set(index.tolist()[1:]) == {1}
+    n_long = int((index == 1).sum())
+    assert n_long == 5  # windows of 14 content tokens advancing by 10: ceil((50 - 14) / 10) + 1
+    assert inputs["input_ids"].shape == (1 + n_long, 16) and inputs["input_ids"].dtype == np.int64
+    covered = sum(int(m.sum()) - 2 for m in inputs["attention_mask"][index == 1])
+    assert covered == 50 + 4 * (n_long - 1)  # every token seen; consecutive windows share 4
+
+    single, single_index = encode_windows(tokenizer, ["the day"], max_length=16)
+    assert single["input_ids"].shape == (1, 4) and single_index.tolist() == [0]  # no padding for one text
+    batch, _ = encode_windows(tokenizer, ["the day", "you are the"], max_length=16,
+                              input_names=["input_ids", "attention_mask"])
+    assert set(batch) == {"input_ids", "attention_mask"} and batch["input_ids"].shape == (2, 5)
+    assert batch["attention_mask"].tolist()[0] == [1, 1, 1, 1, 0]
+
+
+def test_aggregate_windows_takes_the_max_per_text():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    out = aggregate_windows(probs, np.array([0, 0, 1]), 2, "single_label")
+    np.testing.assert_allclose(out, [[0.2, 0.8], [0.6, 0.4]])
+    multi = aggregate_windows(np.array([[0.1, 0.7], [0.5, 0.2]]), np.array([0, 0]), 1, "multi_label")
+    np.testing.assert_allclose(multi, [[0.5, 0.7]])
+    three = aggregate_windows(np.array([[0.1, 0.1, 0.8], [0.1, 0.7, 0.2]]), np.array([0, 0]), 1, "single_label")
+    np.testing.assert_allclose(three.sum(axis=1), [1.0])
+    assert three.argmax() == 2 and three[0, 1] > 0.4
+    np.testing.assert_allclose(logits_to_proba(np.array([[0.0, 0.0]]), "single_label"), [[0.5, 0.5]])
+
+
+# --- training, saving, loading -------------------------------------------------------------------------------
+def test_davidson_model_has_the_seed_layout_and_a_verified_card(trained_davidson):
+    models, card = trained_davidson
+    folder = models / "transformer" / "distilbert"
+    assert card.path == folder / "model_card.json" and card.name == "distilbert"
+    for name in ("config.json", "labels.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                 "training_info.json", "model_card.json"):
+        assert (folder / name).is_file(), name
+    config = json.loads((folder / "config.json").read_text())
+    assert config["problem_type"] == "single_label_classification"
+    assert config["id2label"] == {"0": "Regular Speech", "1": "Hate Speech"}
+    assert config["label2id"] == {"Regular Speech": 0, "Hate Speech": 1}
+    assert json.loads((folder / "labels.json").read_text())["labels"] == BINARY_LABELS
+    info = json.loads((folder / "training_info.json").read_text())
+    for key in ("metrics", "training_time_seconds", "training_time_minutes", "avg_inference_time_ms",
+                "num_classes", "classes"):
+        assert key in info
+    assert info["classes"] == BINARY_LABELS and 0 <= info["metrics"]["accuracy"] <= 1
+    assert info["global_step"] == 6 and info["metrics"]["n"] == card.splits["test"]
+    checkpoints = sorted(p.name for p in folder.glob("checkpoint-*"))
+    assert checkpoints and not any(rel.startswith("checkpoint-") for rel in card.files)
+    assert not list(folder.parent.glob(".distilbert.training*")) and not (folder / "run_config.json").exists()
+    assert card.verify() == []
+    assert card.base_model.endswith("tiny-bert0") and card.training_config["preset"] == "standard"
+    assert card.training_config["lr_scheduler"] == "cosine_with_restarts" and card.training_config["num_cycles"] == 3
+    assert card.splits["train_used"] == 96 and set(card.thresholds) == set(BINARY_LABELS)
+    assert [c.name for c in list_cards(models)] == ["distilbert"]
+
+
+def test_saved_model_reloads_in_a_new_process(trained_davidson):
+    models, card = trained_davidson
+    folder = models / "transformer" / "distilbert"
+    proc = run_cli("predict", "--model", "distilbert", "--json", "you are a good man", "kill them all",
+                   models_dir=models, env={"HF_HUB_OFFLINE": "1"}, check=True)
+    rows = json.loads(proc.stdout)
+    assert [r["text"] for r in rows] == ["you are a good man", "kill them all"]
+    assert all(r["label"] in BINARY_LABELS and abs(sum(r["scores"].values()) - 1) < 1e-5 for r in rows)
+
+    in_process = nlp_classifier.load("distilbert", models_dir=models)
+    expected = in_process.predict_proba(["you are a good man", "kill them all"])
+    np.testing.assert_allclose([[r["scores"][lab] for lab in BINARY_LABELS] for r in rows], expected, atol=1e-5)
+
+    script = ("import sys, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
+              "m = AutoModelForSequenceClassification.from_pretrained(sys.argv[1])\n"
+              "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
+              "print(m.config.id2label[1], m(**t(['kill them all'], return_tensors='pt')).logits.shape)\n")
+    plain = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True,
+                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == "Hate Speech torch.Size([1, 2])"
+
+
+def test_long_text_is_scored_over_windows_not_cut(trained_davidson):
+    models, _ = trained_davidson
+    clf = nlp_classifier.load("distilbert", models_dir=models, batch_size=4)
+    assert clf.backend == "torch" and clf.settings.max_length == 24
+    long_text = " ".join(["you are good"] * 30 + ["kill die stupid idiot"] * 2 + ["thanks"] * 40)
+    inputs, index = encode_windows(clf.tokenizer, [long_text], 24, clf.settings.overlap,
+                                   input_names=clf.input_names)
+    assert len(index) > 5
+    with torch.inference_mode():
+        windows = torch.softmax(clf.model(**{k: torch.from_numpy(v) for k, v in inputs.items()}).logits, -1).numpy()
+    row = clf.predict_proba([long_text, "the day"])[0]
+    assert row[1] == pytest.approx(windows[:, 1].max(), abs=1e-5) and row.sum() == pytest.approx(1.0)
+    assert windows[:, 1].max() > windows[:, 1].min()  # the windows really see different parts of the text
+
+
+def test_jigsaw_six_labels_with_distilbert(tmp_path, tiny_distilbert):
+    card = train_transformer("jigsaw", "toxicity", overrides={**FAST, "base_model": str(tiny_distilbert)},
+                             models_dir=tmp_path)
+    folder = tmp_path / "toxicity_multi_head"
+    assert card.path == folder / "model_card.json" and card.problem_type == "multi_label"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification" and config["model_type"] == "distilbert"
+    assert [config["id2label"][str(i)] for i in range(6)] == TOXICITY_LABELS
+    assert set(card.thresholds) == set(TOXICITY_LABELS) and all(0 < t < 1 for t in card.thresholds.values())
+    test = card.metrics["test"]
+    assert set(test["per_label"]) == set(TOXICITY_LABELS) and 0 <= test["mean_roc_auc"] <= 1
+    clf = nlp_classifier.load(folder)
+    assert "token_type_ids" not in clf.input_names
+    proba = clf.predict_proba(["you stupid idiot", "thanks for the help", "the day"])
+    assert proba.shape == (3, 6) and not np.allclose(proba.sum(axis=1), 1.0)  # independent sigmoids
+    assert card.training_config["learning_rate"] == 2e-5
+
+
+def test_davidson3_and_a_user_file(tmp_path, tiny_bert, small_csv):
+    card = train_transformer("davidson3", "quick", overrides={**FAST, "base_model": str(tiny_bert)},
+                             models_dir=tmp_path)
+    assert card.name == "transformer_quick_davidson3" and card.labels == ["hate", "offensive", "neither"]
+    assert (tmp_path / "transformer" / "quick_davidson3" / "model_card.json").is_file()
+    proba = nlp_classifier.load(card.name, models_dir=tmp_path).predict_proba(["the day", "you idiot"])
+    np.testing.assert_allclose(proba.sum(axis=1), [1.0, 1.0], atol=1e-6)
+
+    user = train_transformer(str(small_csv), "quick", overrides={**FAST, "base_model": str(tiny_bert)},
+                             output=tmp_path / "mine", models_dir=tmp_path)
+    assert user.name == "mine" and user.labels == ["abusive", "fine"] and user.task == "small"
+    assert nlp_classifier.load(tmp_path / "mine").predict(["love thanks"])[0].label in ("abusive", "fine")
+
+
+def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
+    models = tmp_path / "models"
+    args = ["train", "transformer", "--task", str(small_csv), "--preset", "quick", "--base-model", str(tiny_bert),
+            "--max-length", "16", "--max-steps", "80", "--save-steps", "5", "--batch-size", "8",
+            "--patience", "100", "--num-threads", "1", "--set", "logging_steps=5"]
+    env = {**os.environ, "NLPC_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
+    staging = models / "transformer" / ".quick_small.training"
+    proc = subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(staging.glob("checkpoint-*/trainer_state.json")):
+            assert proc.poll() is None, "training ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.02)
+        time.sleep(0.1)  # let the checkpoint's files be written completely
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert not (models / "transformer" / "quick_small").exists()  # nothing half-written is published
+    killed_at = max(int(p.name.split("-")[1]) for p in staging.glob("checkpoint-*"))
+    assert 5 <= killed_at < 80
+
+    again = run_cli(*args, models_dir=models)
+    assert again.returncode == 2 and "--resume" in again.stderr + again.stdout
+    changed = run_cli(*args, "--max-length", "32", "--resume", models_dir=models)
+    assert changed.returncode == 2 and "max_length" in changed.stderr + changed.stdout
+
+    run_cli(*args, "--resume", models_dir=models, check=True)
+    card = nlp_classifier.load("transformer_quick_small", models_dir=models).card
+    assert 5 <= card.training_config["resumed_from_step"] <= killed_at
+    assert card.training_config["global_step"] == 80
+    last = sorted((models / "transformer" / "quick_small").glob("checkpoint-*"),
+                  key=lambda p: int(p.name.split("-")[1]))[-1]
+    history = json.loads((last / "trainer_state.json").read_text())["log_history"]
+    logged = [h["step"] for h in history if "loss" in h]
+    assert logged[0] == 5 and logged[-1] >= 75  # one history across both processes
+    assert not staging.exists()
+
+
+# --- loading other folders -----------------------------------------------------------------------------------
+def test_plain_hugging_face_folder_loads_without_a_card(tmp_path, tiny_bert):
+    folder = tmp_path / "distilbert"
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(
+        tiny_bert, num_labels=2, id2label={0: "Regular Speech", 1: "Hate Speech"},
+        label2id={"Regular Speech": 0, "Hate Speech": 1})
+    model.save_pretrained(folder)
+    transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    clf = nlp_classifier.load(folder)
+    assert clf.card.family == "transformer" and clf.card.task == "davidson" and clf.labels == BINARY_LABELS
+    assert clf.card.verify() == [] and not (folder / "model_card.json").exists()
+    assert clf.predict(["you are good"])[0].label in BINARY_LABELS
+    assert transformer_backend.card_for_uncarded(tmp_path) is None  # not a model folder
+
+
+def test_onnx_backend_requires_an_export_when_it_is_missing(trained_davidson, monkeypatch):
+    models, card = trained_davidson
+    monkeypatch.setattr(transformer_backend, "ONNX_MODULE", "nlp_classifier.backends.no_such_onnx_backend")
+    with pytest.raises(ConfigError, match="nlpc export onnx --model distilbert"):
+        nlp_classifier.load("distilbert", backend="onnx", models_dir=models)
+    assert nlp_classifier.load("distilbert", models_dir=models, num_threads=1).backend == "torch"
+    with pytest.raises(ConfigError, match="backend 'tensorflow'"):
+        nlp_classifier.load("distilbert", backend="tensorflow", models_dir=models)
+
+
+def test_default_base_model_loads_offline_from_the_wheel():
+    folder = default_base_model()
+    assert "site-packages" in str(folder) and (folder / "model.safetensors").is_file()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    unpad_tokenizer(tokenizer)
+    assert tokenizer(["hello world"])["input_ids"] == [[101, 7592, 2088, 102]]  # no padding to 128
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2,
+                                                                            local_files_only=True)
+    assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
+    assert sum(p.numel() for p in model.bert.parameters()) == pytest.approx(22.7e6, rel=0.01)
+
+
+# --- bad arguments fail before training -----------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, message", [
+    ({"preset": "huge"}, "unknown transformer preset 'huge'"),
+    ({"overrides": {"base_model": "./no/such/folder"}}, "base model folder not found: ./no/such/folder"),
+    ({"preset": "toxicity", "task": "davidson"}, "preset 'toxicity' is for multi_label data"),
+    ({"overrides": {"learning_rate": "fast"}}, "setting 'learning_rate' must be"),
+    ({"overrides": {"warmup": 0.1}}, "unknown setting(s) warmup"),
+    ({"overrides": {"max_length": 4096}}, "longer than base model"),
+    ({"resume": True}, "nothing to resume"),
+])
+def test_bad_arguments_fail_before_training(tmp_path, kwargs, message):
+    kwargs = {"preset": "quick", **kwargs}
+    with pytest.raises(ConfigError) as info:
+        plan_run(kwargs.pop("task", "davidson"), kwargs.pop("preset"), models_dir=tmp_path, **kwargs)
+    assert message in str(info.value)
+    assert not any(tmp_path.rglob("*"))  # nothing written
+
+
+def test_cli_reports_bad_labels_in_one_line(tmp_path, small_csv):
+    models = tmp_path / "models"
+    proc = run_cli("train", "transformer", "--task", str(small_csv), "--labels", "fine,spam",
+                   "--preset", "quick", models_dir=models, env={"HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 2 and "unknown label 'abusive'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("train", "transformer", "--task", "jigsaw", "--set", "labels=[toxic, obscene]",
+                   models_dir=models, env={"HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 2 and "expects the labels ['toxic', 'obscene']" in " ".join(proc.stderr.split())
+    assert not models.exists() or not any(models.rglob("*"))
