@@ -415,6 +415,13 @@ def test_pull_refuses_unpublished_sets_and_unsafe_manifests(local_models, tmp_pa
         pull(share.as_uri(), tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists() and not (tmp_path / "outside.joblib").exists()
 
+    del manifest["files"]["../outside.joblib"]
+    manifest["models"]["linear_svm"]["files"].append("MODEL_VERSION.json")  # a file its card does not pin
+    (share / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IntegrityError, match="MODEL_VERSION.json: in the manifest but not pinned by the model's card"):
+        pull(share.as_uri(), tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+
 
 def test_push_refuses_a_model_whose_files_changed(local_models, tmp_path):
     joblib_file = local_models / "baselines/linear_svm_tfidf.joblib"

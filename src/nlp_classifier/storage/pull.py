@@ -8,7 +8,7 @@ import fcntl
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..artifacts import publish_folder
 from ..card import FOLDER_CARD_NAME, ModelCard, sha256_file
@@ -18,7 +18,7 @@ from ..registry import list_cards
 from ..versioning import VERSION_FILE, read_versions, update_versions, version_key
 from .errors import StorageError
 from .location import MANIFEST_NAME, Location, pull_location
-from .manifest import Manifest
+from .manifest import Manifest, is_checkpoint
 from .push import read_manifest
 from .transfer import byte_progress, download, signals_deferred, sigterm_as_interrupt
 
@@ -44,6 +44,22 @@ class PullResult:
 
 def _matches(path: Path, entry: dict) -> bool:
     return path.is_file() and path.stat().st_size == entry["size"] and sha256_file(path) == entry["sha256"]
+
+
+def _listing_problems(card: ModelCard, card_rel: str, files: list[str], name: str) -> list[str]:
+    """Why the manifest's file list for a model is not exactly its card, the files the card pins and (for a folder
+    model) checkpoint files inside its folder; so a manifest can never place a file outside its model."""
+    if card.name != name:
+        return [f"the card names the model '{card.name}'"]
+    folder = PurePosixPath(card_rel).parent
+    pinned = {card_rel} | {(folder / rel).as_posix() for rel in card.files}
+    listed = set(files)
+    stray = sorted(rel for rel in listed - pinned
+                   if not (card_rel.endswith(f"/{FOLDER_CARD_NAME}") and is_checkpoint(rel)
+                           and rel.startswith(f"{folder.as_posix()}/")))
+    unlisted = sorted(pinned - listed)
+    return ([f"{rel}: in the manifest but not pinned by the model's card" for rel in stray]
+            + [f"{rel}: pinned by the model's card but not in the manifest" for rel in unlisted])
 
 
 def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dict[str, ModelCard]:
@@ -102,9 +118,10 @@ class _Stager:
                 bar.file(rel)
                 self._download(rel, bar)
         self.current = None
-        for name in todo:
-            card = ModelCard.read(self.staging / manifest.models[name]["card"])
-            problems = card.verify() if card.name == name else [f"the card names the model '{card.name}'"]
+        for name, files in todo.items():
+            card_rel = manifest.models[name]["card"]
+            card = ModelCard.read(self.staging / card_rel)
+            problems = _listing_problems(card, card_rel, files, name) or card.verify()
             if problems:
                 raise IntegrityError(f"model '{name}' from {self.location.url} does not match its own card; nothing "
                                      f"in {self.models_dir} was changed:\n  " + "\n  ".join(problems))
