@@ -19,6 +19,7 @@ log = logging.getLogger("nlp_classifier.ui")
 st.set_page_config(page_title="nlpc · text moderation", page_icon=":material/shield:", layout="wide")
 st.session_state.setdefault(session.API_URL_KEY, default_api_url())
 st.session_state.setdefault(session.API_KEY_KEY, default_api_key())
+session.keep_page_inputs()
 
 page = st.navigation([
     st.Page(VIEWS / "analyse.py", title="Analyse", icon=":material/search:", default=True),

@@ -63,7 +63,7 @@ def score_histogram(scores: pd.Series, title: str, threshold: float | None = Non
         x=alt.X("score:Q", bin=alt.Bin(extent=[0, 1], step=0.05), title=title),
         y=alt.Y("count():Q", title="rows", axis=alt.Axis(tickMinStep=1, format="d")))
     if threshold is None:
-        return hist
+        return hist.properties(height=220)
     rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color=HIGHLIGHT, strokeDash=[4, 3]).encode(
         x="threshold:Q")
-    return alt.layer(hist, rule)
+    return alt.layer(hist, rule).properties(height=220)

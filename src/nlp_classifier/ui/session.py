@@ -43,6 +43,19 @@ def models_error() -> ApiError | None:
     return st.session_state.get(MODELS_ERROR_KEY)
 
 
+# Inputs of one page that should survive a visit to another page (Streamlit forgets the state of widgets
+# that a run does not draw, unless the state is re-assigned).
+PAGE_INPUT_KEYS = ("analyse_text", "analyse_override", "analyse_threshold", "compare_text", "compare_models",
+                   "compare_override", "compare_threshold")
+
+
+def keep_page_inputs() -> None:
+    """Keep the text, models and thresholds typed on each page while the user looks at another one."""
+    for key in PAGE_INPUT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def selected_model() -> str | None:
     """The model picked in the sidebar (None until the API has answered)."""
     return st.session_state.get(MODEL_KEY)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from .models import ModelsView
+from .results import DEFAULT_THRESHOLD
 
 
 def threshold_control(prefix: str) -> float | None:
@@ -12,7 +13,8 @@ def threshold_control(prefix: str) -> float | None:
     left, right = st.columns([1, 3])
     override = left.toggle("Custom threshold", key=f"{prefix}_override",
                            help="Off: each model's own (tuned) thresholds. On: one threshold for every label.")
-    value = right.slider("Threshold", 0.0, 1.0, 0.5, 0.01, key=f"{prefix}_threshold", disabled=not override)
+    st.session_state.setdefault(f"{prefix}_threshold", DEFAULT_THRESHOLD)
+    value = right.slider("Threshold", 0.0, 1.0, step=0.01, key=f"{prefix}_threshold", disabled=not override)
     return float(value) if override else None
 
 

@@ -53,11 +53,13 @@ def show(outcome: dict) -> None:
     view = session.models_view()
     info = view.models.get(model) if view and model else None
     st.subheader("Result")
-    cols = st.columns(4)
+    cols = st.columns(3)
     cols[0].metric("Predicted label", result.get("predicted_label") or "nothing flagged")
     cols[1].metric("Confidence", f"{float(result.get('confidence', 0.0)):.1%}")
     cols[2].metric("Inference time", f"{float(result.get('inference_time_ms', 0.0)):.2f} ms")
-    cols[3].metric("Model", model or "API's current")
+    threshold = outcome["threshold"]
+    st.caption(f"Model **{model or 'the API’s current'}** · "
+               + (f"custom threshold {threshold:.2f}" if threshold is not None else "the model’s own thresholds"))
     scores = scores_of(result)
     limits = thresholds_for(list(scores), info, outcome["threshold"])
     legend = ("flagged", "not flagged") if info is not None and info.multi_label else ("predicted", "other")

@@ -9,6 +9,8 @@ from nlp_classifier.data.readers import table_format
 from nlp_classifier.errors import DataError
 from nlp_classifier.ui import charts, files, session
 from nlp_classifier.ui.client import ApiError
+from nlp_classifier.ui.models import ModelInfo
+from nlp_classifier.ui.results import thresholds_for
 
 RESULT_KEY = "batch_result"
 CHUNK_SIZE = 64  # texts per request: well under the API's per-request limit, and a smooth progress bar
@@ -45,7 +47,7 @@ def score(frame, column: str, source: str, model: str | None, multi_label: bool)
     return outcome
 
 
-def show(outcome: dict, fmt: str) -> None:
+def show(outcome: dict, fmt: str, info: ModelInfo | None) -> None:
     """The scored table, the label distribution, a score histogram and the download button."""
     scored = outcome["frame"]
     st.subheader(f"Results: {len(scored):,} rows scored by {outcome['model'] or 'the API’s current model'}")
@@ -58,7 +60,9 @@ def show(outcome: dict, fmt: str) -> None:
         st.markdown("**Score histogram**")
         default = 1 if len(score_columns) == 2 else 0
         column = st.selectbox("Score", score_columns, index=default, key="batch_hist_column")
-        st.altair_chart(charts.score_histogram(scored[column], column), width="stretch")
+        limits = thresholds_for([c.removeprefix("score_") for c in score_columns], info, None)
+        st.altair_chart(charts.score_histogram(scored[column], column, limits.get(column.removeprefix("score_"))),
+                        width="stretch")
     st.download_button("Download the scored file", files.to_bytes(scored, fmt),
                        file_name=files.download_name(outcome["source"]), mime=files.MIME.get(fmt),
                        type="primary", key="batch_download", icon=":material/download:", on_click="ignore")
@@ -101,4 +105,4 @@ if st.button(f"Score {len(frame):,} rows", type="primary", key="batch_score", di
     else:
         previous = score(frame, column, upload.name, model, bool(info and info.multi_label))
 if previous:
-    show(previous, table_format(upload.name))
+    show(previous, table_format(upload.name), info)

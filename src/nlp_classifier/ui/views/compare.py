@@ -62,7 +62,11 @@ st.session_state.setdefault("compare_text", st.session_state.get("analyse_text")
 text = st.text_area("Text", key="compare_text", height=100)
 chosen_model = session.selected_model()
 default = ([chosen_model] if chosen_model in view.models else []) + [n for n in view.names if n != chosen_model]
-models = st.multiselect("Models", view.names, default=default[:MAX_DEFAULT_MODELS], key="compare_models")
+if "compare_models" in st.session_state:  # keep the user's choice, less models the API no longer serves
+    st.session_state["compare_models"] = [n for n in st.session_state["compare_models"] if n in view.models]
+else:
+    st.session_state["compare_models"] = default[:MAX_DEFAULT_MODELS]
+models = st.multiselect("Models", view.names, key="compare_models")
 threshold = threshold_control("compare")
 if st.button("Compare", type="primary", key="compare_button"):
     if not text.strip():
