@@ -221,7 +221,7 @@ def _callbacks(config: Mapping[str, Any], staging: Path, elapsed_before: float, 
             elapsed = time.perf_counter() - started
             steps_here = max(done - first_step[0], 1)
             eta = elapsed / steps_here * (state.max_steps - done)
-            shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in logs.items()
+            shown = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in logs.items()
                      if k in LOGGED_KEYS}
             console.print(f"step {done}/{state.max_steps} ({100 * done / state.max_steps:.0f}%) "
                           f"epoch {state.epoch or 0:.2f} | {shown} | elapsed {_minutes(elapsed)} "
