@@ -455,10 +455,21 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
                          else None, best_validation_score=state.best_metric,
                          evaluated_on="test split (seed 42, 80/10/10)")
     finalise_card(card, plan.models_dir, info, version_part)
+    _usual_permissions(plan.staging)
     publish_folder(plan.staging, plan.final)
     card.path = plan.final / card.path.name
     console.print(f"saved {plan.final} (version {card.version})")
     return card
+
+
+def _usual_permissions(folder: Path) -> None:
+    """Give the model's files the mode the umask allows (weights written through a temporary file come out
+    0600), so another user, e.g. a container's, can read a published model."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~umask)
 
 
 def _checkpoint_step(checkpoint: str | None) -> int | None:
