@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import time
 
 import httpx
 import pandas as pd
@@ -49,6 +50,14 @@ def api_post(api: str, path: str, **body) -> dict:
     response = httpx.post(f"{api}{path}", json=body, timeout=30)
     response.raise_for_status()
     return response.json()
+
+
+def wait_for_models(api: str, condition, timeout: float = 30.0) -> None:
+    """Poll ``GET /models`` until ``condition(model names)`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition(set(httpx.get(f"{api}/models").json()["models"])):
+        assert time.monotonic() < deadline, "the API's model list did not change"
+        time.sleep(0.25)
 
 
 def chart_layers(element) -> list[pd.DataFrame]:
@@ -125,6 +134,7 @@ def test_a_model_that_disappears_from_the_api_is_reported(app, api, models):
     hidden = card.with_name(card.name + ".hidden")
     card.rename(hidden)
     try:
+        wait_for_models(api, lambda names: "linear_svm" not in names)  # the API re-reads its folder every few s
         app.run()
         assert not app.exception
         assert "Model 'linear_svm' is no longer served by the API; using 'logistic_regression'" in \
@@ -132,6 +142,7 @@ def test_a_model_that_disappears_from_the_api_is_reported(app, api, models):
         assert app.selectbox(key="model").value == "logistic_regression"
     finally:
         hidden.rename(card)
+        wait_for_models(api, lambda names: "linear_svm" in names)
     with pytest.raises(ApiError) as missing:  # what a page shows when a request names an unknown model
         ApiClient(api).predict(["hello"], model="no_such_model")
     assert missing.value.status == 404 and "Not found (/predict): no model named 'no_such_model'" in \
