@@ -52,6 +52,19 @@ def make_session(path: str | Path, num_threads: int | None = None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def _private_copy(backend_tokenizer):
+    """A copy of a fast tokenizer with padding and truncation off, for the single-text path (the Hugging Face
+    wrapper re-configures its own backend tokenizer on every call)."""
+    if backend_tokenizer is None:
+        return None
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(backend_tokenizer.to_str())
+    copy.no_padding()
+    copy.no_truncation()
+    return copy
+
+
 class OnnxClassifier(Classifier):
     """An ONNX Runtime session plus the model folder's tokenizer; same inputs, windowing and outputs as the
     PyTorch backend (within float tolerance; int8 within the quantization loss recorded in the card)."""
@@ -67,7 +80,7 @@ class OnnxClassifier(Classifier):
         self.model_path = model_path
         self.input_names = [i.name for i in session.get_inputs()]
         self.output_names = [session.get_outputs()[0].name]
-        self._fast_tokenizer = getattr(tokenizer, "backend_tokenizer", None)
+        self._fast_tokenizer = _private_copy(getattr(tokenizer, "backend_tokenizer", None))
 
     def _logits(self, inputs) -> np.ndarray:
         return self.session.run(self.output_names, {name: inputs[name] for name in self.input_names})[0]

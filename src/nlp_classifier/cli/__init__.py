@@ -9,7 +9,7 @@ from ..errors import NlpcError
 from ..progress import console
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export"]
+COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,12 +44,11 @@ def run_onnx(args: argparse.Namespace) -> int:
         if not isinstance(entry, dict) or "agreement" not in entry:
             continue
         agreement = entry["agreement"]
-        headline = agreement.get("headline")
         rows.append([backend, entry.get("file", "(not written)"), _mb(result.sizes.get(backend)),
                      agreement["label_agreement"], f"{agreement['max_abs_diff']:.2e}",
-                     (agreement.get("metrics") or {}).get(headline), agreement.get("headline_drop_points")])
+                     agreement.get("headline_value"), agreement.get("headline_drop_points")])
     stdout.print(table(f"{result.card.name}: ONNX export checked on {next(iter(result.record.values()))['checked_on']}",
-                       ["backend", "file", "size", "label agreement", "max |Δp|", "headline metric",
+                       ["backend", "file", "size", "label agreement", "max |Δp|", "macro-F1 / mean AUC",
                         "drop (points)"], rows))
     stdout.print(f"wrote {', '.join(result.published)} in {result.card.artifact_path}; "
                  f"load with backend=onnx{'-int8' if 'model.int8.onnx' in result.published else ''}")

@@ -40,8 +40,8 @@ def test_split(card: ModelCard, limit: int | None = None) -> tuple[Dataset | Non
     if card.data_fingerprint and dataset.fingerprint != card.data_fingerprint:
         note += "; NOTE: this data differs from the data the model was trained on"
     if limit is not None and limit < len(test):
-        test = test.subset(np.arange(limit), "test")
-        note += f", first {limit} texts"
+        test = test.subset(np.sort(np.random.default_rng(0).choice(len(test), limit, replace=False)), "test")
+        note += f", a seeded sample of {limit} texts"
     return test, note
 
 
@@ -67,14 +67,33 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
         ref_metrics = compute_metrics(y, reference, card.labels, card.problem_type, thresholds)
         cand_metrics = compute_metrics(y, candidate, card.labels, card.problem_type, thresholds)
         keys = metric_keys(card.problem_type)
-        out["metrics"] = {k: cand_metrics.get(k) for k in keys}
-        out["reference_metrics"] = {k: ref_metrics.get(k) for k in keys}
+        out["metrics"] = {k: _finite(cand_metrics.get(k)) for k in keys}
+        out["reference_metrics"] = {k: _finite(ref_metrics.get(k)) for k in keys}
         out["deltas"] = {k: _delta(cand_metrics.get(k), ref_metrics.get(k)) for k in keys}
         out["headline"] = "mean_roc_auc" if card.problem_type == MULTI_LABEL else "f1_macro"
-        out["headline_drop_points"] = round(100 * (headline(ref_metrics, card.problem_type)
-                                                   - headline(cand_metrics, card.problem_type)), 4)
+        out["headline_reference"] = _finite(finite_headline(ref_metrics, card.problem_type))
+        out["headline_value"] = _finite(finite_headline(cand_metrics, card.problem_type))
+        both = out["headline_reference"] is not None and out["headline_value"] is not None
+        out["headline_drop_points"] = (round(100 * (out["headline_reference"] - out["headline_value"]), 4)
+                                       if both else None)
     return out
 
 
+def finite_headline(metrics: dict, problem_type: str) -> float:
+    """The headline metric; for multi-label data where some label has only one class among the checked texts
+    (so its ROC-AUC is undefined), the mean over the labels where it is defined."""
+    value = headline(metrics, problem_type)
+    if problem_type != MULTI_LABEL or np.isfinite(value):
+        return value
+    aucs = [v["roc_auc"] for v in metrics["per_label"].values() if v["roc_auc"] is not None and np.isfinite(v["roc_auc"])]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _finite(value):
+    """A float, or None for a missing or undefined (NaN) value, so the card stays plain JSON."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
 def _delta(new, old):
-    return None if new is None or old is None else float(new - old)
+    new, old = _finite(new), _finite(old)
+    return None if new is None or old is None else new - old

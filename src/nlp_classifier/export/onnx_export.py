@@ -156,12 +156,11 @@ def _record(card: ModelCard, checks: dict, fused, opset: int, quantize: str | No
                  "forced": force}
         if drop is None:
             check["passed"] = False
-            reason = f"no labelled test split to measure the int8 loss on ({checks['data']})"
+            reason = f"the int8 loss could not be measured ({checks['data']})"
         else:
             check["passed"] = drop <= max_drop_points
-            reason = (f"test {agreement['headline']} fell {drop:.2f} points "
-                      f"({agreement['reference_metrics'][agreement['headline']]:.4f} -> "
-                      f"{agreement['metrics'][agreement['headline']]:.4f}), more than the {max_drop_points:g} allowed")
+            reason = (f"test {agreement['headline']} fell {drop:.2f} points ({agreement['headline_reference']:.4f} "
+                      f"-> {agreement['headline_value']:.4f}), more than the {max_drop_points:g} allowed")
         if not check["passed"] and not force:
             refused = (f"int8 export of '{card.name}' refused: {reason}. {FILES[FP32]} (fp32) was written; rerun "
                        "with --force to keep the int8 model anyway")
