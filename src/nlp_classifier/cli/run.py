@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 
 UI_PORT = 8501
 
@@ -38,6 +39,18 @@ def start_ui(api_url: str, port: int, api_key: str) -> subprocess.Popen:
                             env=env)
 
 
+def report_early_exit(process: subprocess.Popen, stopping: threading.Event) -> None:
+    """Say so (from a watcher thread) if the UI dies while the API keeps running, e.g. its port is taken."""
+    from .common import stdout
+
+    def watch() -> None:
+        code = process.wait()
+        if not stopping.is_set():
+            stdout.print(f"[yellow]the web UI exited (status {code}); the API keeps running[/yellow]")
+
+    threading.Thread(target=watch, name="nlpc-ui-watch", daemon=True).start()
+
+
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
     """Terminate a child process, killing it if it does not stop within ``timeout`` seconds."""
     if process.poll() is not None:
@@ -63,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
     if not settings.api_keys:  # switching models needs a key: make one for this session
         settings.api_keys = [secrets.token_urlsafe(18)]
     api = start_api(settings)
+    stopping = threading.Event()
     ui = start_ui(api.url, args.ui_port, settings.api_keys[0]) if ui_available() and not args.no_ui else None
+    if ui is not None:
+        report_early_exit(ui, stopping)
     stdout.print(f"API     {api.url}   (docs {api.url}/docs)")
     if ui is not None:
         stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
@@ -73,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         api.run()
     finally:
+        stopping.set()
         if ui is not None:
             stop(ui)
     return 0

@@ -65,10 +65,9 @@ def start_api(settings) -> ApiServer:
 
     from ..serve.app import create_app
     from ..serve.logs import log_config
-    from ..serve.model_manager import ModelManager, limit_threads
+    from ..serve.model_manager import ModelManager
 
     logging.config.dictConfig(log_config(settings.log_level))
-    limit_threads(settings.threads)
     manager = ModelManager(settings)
     manager.start()
     app = create_app(settings, manager)

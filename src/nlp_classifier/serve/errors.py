@@ -3,7 +3,6 @@ endpoints, OpenAI's ``{"error": {message, type, param, code}}`` under ``/v1/`` a
 ``{"error": {code, message, status}}`` under ``/v1alpha1/`` (Perspective), so each kind of client can read them."""
 from __future__ import annotations
 
-import logging
 from typing import Any, Sequence
 
 from fastapi import FastAPI, Request
@@ -11,9 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ConfigError, IntegrityError, ModelNotFoundError, NlpcError
-
-log = logging.getLogger("nlpc.api")
+from ..errors import ConfigError, ModelNotFoundError, NlpcError
 
 OPENAI_PREFIX = "/v1/"
 PERSPECTIVE_PREFIX = "/v1alpha1/"
@@ -41,13 +38,12 @@ def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -
 
 
 def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ApiError:
-    """Our library's errors as API errors: unknown model 404, bad option 422, broken model file 503."""
+    """Our library's errors as API errors: unknown model 404, bad option 422, and 503 for the rest (a broken
+    model file, no model at all): the server's problem, not the request's."""
     if isinstance(exc, ModelNotFoundError):
         return ApiError(404, str(exc), loc=loc, kind="model_not_found")
     if isinstance(exc, ConfigError):
         return ApiError(422, str(exc), loc=loc or ("body",), kind="value_error")
-    if isinstance(exc, IntegrityError):
-        return ApiError(503, str(exc), kind="model_unavailable")
     return ApiError(503, str(exc), kind="model_unavailable")
 
 

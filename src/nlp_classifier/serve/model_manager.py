@@ -4,12 +4,10 @@ model first, then swaps one reference, so every request is answered entirely by 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from .. import load
@@ -23,6 +21,8 @@ from .logs import log
 from .metrics import ServiceMetrics
 from .settings import ServeSettings
 
+CARDS_TTL_S = 2.0
+
 
 class NoModelError(NlpcError):
     """No model is available for what was asked (the service answers 503)."""
@@ -34,7 +34,6 @@ class ServedModel:
 
     classifier: Classifier
     batcher: MicroBatcher
-    loaded_at: float = field(default_factory=time.time)
 
     @property
     def name(self) -> str:
@@ -75,18 +74,6 @@ def pick_toxicity(cards: Sequence[ModelCard]) -> ModelCard | None:
     return min(preferred, key=lambda c: (-_test_score(c), c.name), default=None)
 
 
-def limit_threads(threads: int | None) -> None:
-    """Cap the threads one model call uses: OpenMP/BLAS through the environment (read when those libraries
-    start) and torch's pool when torch is already loaded."""
-    if not threads:
-        return
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads)
-
-
 class ModelManager:
     """Loads, holds, evicts and switches models; all predictions go through ``get(...).predict``."""
 
@@ -101,13 +88,14 @@ class ModelManager:
         self.toxicity_name: str | None = None
         self.hate_name: str | None = None
         self.started = False
+        self._cards: list[ModelCard] | None = None
+        self._cards_read_at = 0.0
 
     # --- start-up (synchronous: a bad default stops the service before it listens) -------------------------
     def start(self) -> None:
         """Load the default, toxicity, hate and preloaded models. A model named in the settings that is missing
         or broken raises an ``NlpcError`` naming the setting and the file."""
-        limit_threads(self.settings.threads)
-        cards = self.cards()
+        cards = self.cards(fresh=True)
         default = self._start_one("default_model", self.settings.default_model, pick_default(cards))
         self.current_name = default.name if default else None
         if default:
@@ -145,16 +133,22 @@ class ModelManager:
         return served
 
     # --- loading -------------------------------------------------------------------------------------------
-    def cards(self) -> list[ModelCard]:
-        """Every model card in the models folder."""
-        return list_cards(self.settings.models_dir)
+    def cards(self, fresh: bool = False) -> list[ModelCard]:
+        """Every model card in the models folder, re-read at most every ``CARDS_TTL_S`` seconds (``/health`` and
+        ``/models`` are polled) unless ``fresh``."""
+        now = time.monotonic()
+        if fresh or self._cards is None or now - self._cards_read_at > CARDS_TTL_S:
+            self._cards, self._cards_read_at = list_cards(self.settings.models_dir), now
+        return self._cards
 
     def _card_named(self, name: str) -> ModelCard:
-        """The registry card called ``name`` (names only: a request can never make us read an arbitrary path)."""
-        cards = self.cards()
-        for card in cards:
-            if card.name == name:
-                return card
+        """The registry card called ``name`` (names only: a request can never make us read an arbitrary path);
+        a model added to the folder a moment ago is found too."""
+        for fresh in (False, True):
+            cards = self.cards(fresh)
+            for card in cards:
+                if card.name == name:
+                    return card
         available = ", ".join(c.name for c in cards) or "none"
         raise ModelNotFoundError(f"no model named '{name}'; available: {available}")
 
@@ -162,8 +156,9 @@ class ModelManager:
         """Load (hash-checked) and wrap one model; any failure is an ``NlpcError`` naming the model's file."""
         start = time.perf_counter()
         try:
+            options = {"num_threads": self.settings.threads} if self.settings.threads else {}
             classifier = load(card.path, backend=self.settings.model_backends.get(card.name),
-                              models_dir=self.settings.models_dir)
+                              models_dir=self.settings.models_dir, **options)
         except NlpcError:
             self.metrics.loads.labels(card.name, "error").inc()
             raise
@@ -171,7 +166,6 @@ class ModelManager:
             self.metrics.loads.labels(card.name, "error").inc()
             raise ConfigError(f"{card.artifact_path}: model '{card.name}' could not be loaded: "
                               f"{type(exc).__name__}: {exc}") from exc
-        limit_threads(self.settings.threads)
         self.metrics.loads.labels(card.name, "ok").inc()
         name = classifier.name
 

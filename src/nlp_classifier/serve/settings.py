@@ -65,8 +65,8 @@ class ServeSettings(BaseSettings):
     max_batch_size: int = Field(32, ge=1, description="most texts coalesced into one model call")
     max_wait_ms: float = Field(2.0, ge=0, le=1000, description="how long a batch waits for more texts")
     inference_threads: int = Field(1, ge=1, le=64, description="model calls that may run at once")
-    threads: int | None = Field(None, ge=1, le=256, description="threads each model call may use "
-                                "(OMP_NUM_THREADS, torch); default: the library's own")
+    threads: int | None = Field(None, ge=1, le=256, description="threads one model call may use (passed to the "
+                                "backend as num_threads: torch, ONNX Runtime); default: the backend's own")
 
     # --- logging --------------------------------------------------------------------------------------------
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
