@@ -309,7 +309,6 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
         dataset = load_dataset(config["task"], data, text_column=text_column, label_columns=label_columns,
                                labels=labels)
         splits = split_dataset(dataset)
-    check_task(dataset, config, preset)
     if min(len(splits.train), len(splits.validation)) == 0:
         raise ConfigError(f"task '{dataset.name}' has too few texts ({len(dataset)}) for a train/validation split")
     models_dir = Path(models_dir) if models_dir else default_models_dir()
@@ -318,20 +317,23 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
     name = name or (Path(output).name if output else default_name)
     final = Path(output).resolve() if output else (models_dir / default_out).resolve()
     staging = final.parent / f".{final.name}.training"
-    base = resolve_base_model(config.get("base_model"))
-    hf_config = load_base_config(base, dataset, config)
-    resume_from = _check_staging(staging, config, resume, restart, overrides)
+    resume_from = _check_staging(staging, resume, restart, overrides)
     if resume_from:
         config = {**read_json(staging / RUN_CONFIG_FILE)["config"],
                   **{k: v for k, v in overrides.items() if k in RESUME_FREE_KEYS}}
+    check_task(dataset, config, preset)
+    base = resolve_base_model(config.get("base_model"))
+    hf_config = load_base_config(base, dataset, config)
+    if restart and staging.exists():  # every check passed: only now discard the interrupted run
+        shutil.rmtree(staging)
     train = sample_train(splits.train, config.get("max_train_samples"), int(config["seed"]))
     return RunPlan(preset, config, dataset, splits, train, base, hf_config, name, final, staging,
                    models_dir, resume_from)
 
 
-def _check_staging(staging: Path, config: Mapping[str, Any], resume: bool, restart: bool,
-                   overrides: Mapping[str, Any]) -> str | None:
-    """The checkpoint to resume from, after checking the interrupted run matches; None to start afresh."""
+def _check_staging(staging: Path, resume: bool, restart: bool, overrides: Mapping[str, Any]) -> str | None:
+    """The checkpoint to resume from, after checking the interrupted run matches; None to start afresh (with
+    ``restart``, the caller removes the interrupted run once every other check has passed)."""
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(staging)) if staging.is_dir() else None
@@ -345,11 +347,9 @@ def _check_staging(staging: Path, config: Mapping[str, Any], resume: bool, resta
             raise ConfigError("--resume continues the interrupted run with its own settings; these differ: "
                               + "; ".join(differ))
         return last
-    if staging.exists():
-        if not restart:
-            raise ConfigError(f"an interrupted run left checkpoints in {staging}: pass --resume to continue it or "
-                              "--restart to discard them")
-        shutil.rmtree(staging)
+    if staging.exists() and not restart:
+        raise ConfigError(f"an interrupted run left checkpoints in {staging}: pass --resume to continue it or "
+                          "--restart to discard them")
     return None
 
 
@@ -434,6 +434,7 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
         (plan.staging / name).unlink(missing_ok=True)
     with stage("Saving the best model"):
         model.save_pretrained(plan.staging)
+        unpad_tokenizer(tokenizer)  # save it without the truncation the last call left in tokenizer.json
         tokenizer.save_pretrained(plan.staging)
         write_json(plan.staging / "labels.json", labels_json(dataset.labels, problem_type))
     card = _card(plan, settings, training_seconds, state, result, stopped, resumed_step)
