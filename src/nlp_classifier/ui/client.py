@@ -128,6 +128,8 @@ class ApiClient:
 
     def _predict(self, path: str, texts: Sequence[str], model: str | None, threshold: float | None) -> list[dict]:
         texts = list(texts)
+        if not texts:
+            return []
         body: dict[str, Any] = {"text": texts[0]} if len(texts) == 1 else {"texts": texts}
         if model:
             body["model"] = model

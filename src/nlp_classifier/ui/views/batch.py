@@ -17,9 +17,9 @@ CHUNK_SIZE = 64  # texts per request: well under the API's per-request limit, an
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def read_upload(name: str, data: bytes, digest: str):
-    """The uploaded table (cached per file content, so reruns do not re-parse it)."""
-    return files.read_upload(name, data)
+def read_upload(name: str, digest: str, _data: bytes):
+    """The uploaded table, cached by name and content digest so reruns do not re-parse it."""
+    return files.read_upload(name, _data)
 
 
 def score(frame, column: str, source: str, model: str | None, multi_label: bool) -> dict | None:
@@ -78,7 +78,7 @@ if upload is None:
     st.stop()
 data = upload.getvalue()
 try:
-    frame = read_upload(upload.name, data, hashlib.sha256(data).hexdigest())
+    frame = read_upload(upload.name, hashlib.sha256(data).hexdigest(), data)
 except DataError as exc:
     st.error(str(exc))
     st.stop()
