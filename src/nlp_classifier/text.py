@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-MENTION_RE = re.compile(r"@\w+")
+MENTION_RE = re.compile(r"(?<!\w)@\w+")  # not the @ of an e-mail address
 SPACE_RE = re.compile(r"\s+")
 
 

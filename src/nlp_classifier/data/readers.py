@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -25,13 +26,39 @@ def table_format(path: str | Path) -> str:
                     "(optionally .gz)", path=str(path))
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _decode(path: Path, raw: bytes, fmt: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"undecodable bytes at line {line} (byte {exc.start}): the file is not UTF-8",
-                        path=str(path)) from None
+        try:
+            row, column = _undecodable_cell(raw, exc.start, fmt)
+        except Exception:  # the file may be too broken to parse; the line number still locates the bytes
+            row, column = None, None
+        raise DataError(f"undecodable bytes {raw[exc.start:exc.end]!r} at line {line} (byte {exc.start}): the file "
+                        "is not UTF-8; re-save it as UTF-8", path=str(path), row=row, column=column) from None
+
+
+def _undecodable_cell(raw: bytes, start: int, fmt: str) -> tuple[int | None, str | None]:
+    """The data row (1-based, as in every other error) and column holding the first undecodable byte at
+    ``start``. The bytes before it are valid UTF-8, so the bad byte is the (n+1)-th U+FFFD once the file is
+    decoded with replacement characters, n being the count of genuine U+FFFD before it."""
+    genuine = raw[:start].decode("utf-8-sig").count("\ufffd")
+    text = raw.decode("utf-8-sig", errors="replace")
+    if fmt == "jsonl":
+        line_no = raw[:start].count(b"\n") + 1
+        line = text.splitlines()[line_no - 1]
+        record = json.loads(line)
+        column = next((str(k) for k, v in record.items() if "\ufffd" in str(k) + str(v)), None)
+        return line_no, column
+    cells = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", header=None, dtype=str,
+                        keep_default_na=False).to_numpy()
+    seen = 0
+    for r, c in zip(*np.nonzero(np.char.count(cells.astype(str), "\ufffd"))):
+        seen += cells[r, c].count("\ufffd")
+        if seen > genuine:
+            return (int(r) or None), str(cells[0, c])  # row 0 is the header
+    return None, None
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -51,7 +78,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raw = gzip.decompress(raw)
         except OSError as exc:
             raise DataError(f"cannot decompress: {exc}", path=str(path)) from None
-    text = _decode(path, raw)
+    text = _decode(path, raw, fmt)
     if fmt == "jsonl":
         return _read_jsonl(path, text)
     try:

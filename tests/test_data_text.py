@@ -1,0 +1,40 @@
+"""Text normalisation, and that it travels inside every saved pipeline."""
+from __future__ import annotations
+
+import joblib
+import pytest
+
+from nlp_classifier.text import normalise_text, normalise_texts
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("a &amp; b &lt;3", "a & b <3"),
+    ("double &amp;amp; escaped", "double & escaped"),
+    ("emoji &#128514;!", "emoji \U0001F602!"),
+    ("see https://t.co/xyz and www.example.com/a?b=1 now", "see URL and URL now"),
+    ("HTTP://EXAMPLE.COM shouting", "URL shouting"),
+    ("RT @user_1: hi @Bob!", "RT @USER : hi @USER !"),
+    ("mail me at a@b.com", "mail me at a@b.com"),
+    ("  spaced\n\tout   text  ", "spaced out text"),
+    ("", ""),
+])
+def test_normalise_text(raw, clean):
+    assert normalise_text(raw) == clean
+
+
+def test_normalise_texts_keeps_order():
+    assert normalise_texts(["@a x", "b &amp; c"]) == ["@USER x", "b & c"]
+
+
+def test_normalisation_is_the_first_step_of_the_saved_pipeline(baseline_models_dir):
+    """Training and prediction can never disagree: the saved file normalises by itself."""
+    pipeline = joblib.load(baseline_models_dir / "baselines" / "logistic_regression_tfidf.joblib")
+    first_name, first = pipeline.steps[0]
+    assert first_name == "normalise" and first.func is normalise_texts
+    raw = ["@someone you are an idiot &amp; a fool http://t.co/abc"]
+    clean = [normalise_text(raw[0])]
+    assert (pipeline.predict_proba(raw) == pipeline.predict_proba(clean)).all()
+    vocabulary = pipeline.named_steps["tfidf"].vocabulary_
+    # mentions, URLs and entities were replaced before the vectoriser saw the text
+    assert {"user", "url", "rt user"} <= set(vocabulary)
+    assert "amp" not in vocabulary
