@@ -52,6 +52,11 @@ def _card_for_path(path: Path) -> ModelCard:
     card_path = ModelCard.card_path_for(path)
     if card_path.is_file():
         return ModelCard.read(card_path)
+    if path.is_file():  # a card named after its model (``linear_svm.card.json`` beside ``linear_svm_tfidf.joblib``)
+        for sibling in sorted(path.parent.glob(f"*{FILE_CARD_SUFFIX}")):
+            card = ModelCard.read(sibling)
+            if card.artifact_path == path:
+                return card
     from .backends import card_for_uncarded
 
     card = card_for_uncarded(path)
