@@ -25,6 +25,8 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import softmax
 
+from ..training.baseline_presets import PriorShiftedClassifier
+
 LINEAR_MODELS = (LogisticRegression, LinearSVC)
 
 
@@ -149,6 +151,13 @@ def _compile_estimator(est, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]
         return lambda scores: softmax(scores[:, columns], copy=True)
     if type(est) is CalibratedClassifierCV:
         return _compile_calibrated(est, heads)
+    if type(est) is PriorShiftedClassifier:
+        inner, weights = _compile_estimator(est.estimator_, heads), est.weights_
+
+        def shifted(scores):
+            proba = inner(scores) * weights
+            return proba / proba.sum(axis=1, keepdims=True)
+        return shifted
     if type(est) is OneVsRestClassifier:
         if not est.multilabel_ or len(est.estimators_) < 2:
             raise Unsupported("one-vs-rest that is not multi-label")

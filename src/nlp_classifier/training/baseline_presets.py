@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -17,6 +19,8 @@ from ..tasks import MULTI_LABEL
 from ..text import normalise_texts
 
 ALGORITHMS = ("logistic_regression", "linear_svm")
+PENALTIES = ("l1", "l2")
+L1_SOLVERS = ("saga", "liblinear")
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed: TF-IDF 10,000 features, word 1-3-grams; LR saga L2 C=1 balanced; LinearSVC squared hinge.
@@ -38,6 +42,39 @@ PRESETS: dict[str, dict[str, Any]] = {
         "linear_svm": {"C": 0.3, "penalty": "l2", "loss": "squared_hinge", "class_weight": "balanced"},
     },
 }
+
+
+class PriorShiftedClassifier(ClassifierMixin, BaseEstimator):
+    """A fitted multi-class classifier whose probabilities are multiplied by per-class weights and renormalised:
+    a shift of the class priors (tuned on validation data) that moves the arg-max decision. It stays a plain
+    scikit-learn estimator, so the saved pipeline's ``predict`` and ``predict_proba`` both include the shift."""
+
+    def __init__(self, estimator=None, class_weights=None):
+        self.estimator = estimator
+        self.class_weights = class_weights
+
+    def fit(self, X, y) -> "PriorShiftedClassifier":
+        """Fit a clone of ``estimator``; ``class_weights`` maps class names to multipliers (default 1)."""
+        return self._shift(clone(self.estimator).fit(X, y))
+
+    @classmethod
+    def around(cls, fitted, weights: dict[str, float]) -> "PriorShiftedClassifier":
+        """Wrap an already fitted classifier; ``weights`` maps class names (as in ``fitted.classes_``) to
+        multipliers."""
+        return cls(fitted, dict(weights))._shift(fitted)
+
+    def _shift(self, fitted) -> "PriorShiftedClassifier":
+        self.estimator_ = fitted
+        self.classes_ = fitted.classes_
+        self.weights_ = np.array([(self.class_weights or {}).get(str(c), 1.0) for c in fitted.classes_], dtype=float)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        proba = self.estimator_.predict_proba(X) * self.weights_
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def preset_config(preset: str) -> dict[str, Any]:
@@ -62,6 +99,8 @@ def _estimator(algorithm: str, params: dict[str, Any], problem_type: str):
         lr_params = dict(params)
         # scikit-learn >= 1.8 expresses the penalty as l1_ratio (0 = L2, 1 = L1).
         lr_params["l1_ratio"] = {"l2": 0.0, "l1": 1.0}[lr_params.pop("penalty", "l2")]
+        if lr_params["l1_ratio"] and lr_params.get("solver", "lbfgs") not in L1_SOLVERS:
+            lr_params["solver"] = "saga"  # lbfgs cannot fit an L1 penalty; saga can, for any number of classes
         est = LogisticRegression(**lr_params, random_state=0)
     elif algorithm == "linear_svm":
         svm_params = dict(params)

@@ -18,11 +18,12 @@ from ..data.splits import SEED
 from ..errors import ConfigError
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
 from ..fileio import atomic_path
-from ..metrics import headline, training_info, tune_thresholds
+from ..metrics import headline, training_info, tune_class_weights, tune_thresholds
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL
-from .baseline_presets import ALGORITHMS, build_pipeline, preset_config
+from .baseline_presets import ALGORITHMS, PENALTIES, PriorShiftedClassifier, build_pipeline, preset_config
+from .search import map_points
 
 BASELINES_SUBDIR = "baselines"
 GRID_KEYS = {"C", "penalty"}
@@ -40,7 +41,8 @@ def default_name(algorithm: str, task: str, preset: str) -> str:
 
 
 def load_grid(path: str | Path, algorithm: str) -> list[dict[str, Any]]:
-    """The parameter combinations for ``algorithm`` from a YAML grid file (keys C and penalty)."""
+    """The parameter combinations for ``algorithm`` from a YAML grid file (keys C and penalty), checked before
+    any training starts."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"grid file not found: {path}")
@@ -48,14 +50,20 @@ def load_grid(path: str | Path, algorithm: str) -> list[dict[str, Any]]:
         config = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    grid = config.get(algorithm)
+    grid = config.get(algorithm) if isinstance(config, dict) else None
     if not isinstance(grid, dict) or not grid:
         raise ConfigError(f"{path}: no grid for '{algorithm}' (expected a mapping '{algorithm}: {{C: [...]}}')")
     unknown = set(grid) - GRID_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown grid keys {sorted(unknown)}; allowed: {sorted(GRID_KEYS)}")
-    values = [v if isinstance(v, list) else [v] for v in grid.values()]
-    return [dict(zip(grid, combo)) for combo in itertools.product(*values)]
+    values = {key: v if isinstance(v, list) else [v] for key, v in grid.items()}
+    for c in values.get("C", []):
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or c <= 0:
+            raise ConfigError(f"{path}: {algorithm}.C must be positive numbers, got {c!r}")
+    for penalty in values.get("penalty", []):
+        if penalty not in PENALTIES:
+            raise ConfigError(f"{path}: {algorithm}.penalty must be one of {', '.join(PENALTIES)}, got {penalty!r}")
+    return [dict(zip(values, combo)) for combo in itertools.product(*values.values())]
 
 
 def _targets(dataset: Dataset) -> np.ndarray | list[str]:
@@ -66,19 +74,27 @@ def _targets(dataset: Dataset) -> np.ndarray | list[str]:
     return [dataset.labels[i] for i in dataset.y]
 
 
-def _fit(algorithm: str, config: dict, train: Dataset):
+def _describe(settings: dict, candidates: list[dict]) -> str:
+    keys = sorted({key for params in candidates for key in params})
+    return ", ".join(f"{key}={settings[key]}" for key in keys) or "preset settings"
+
+
+def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: Dataset, config: dict):
+    """Fit one configuration on the train split; return (validation headline score, fitted pipeline)."""
     pipeline = build_pipeline(algorithm, config, train.problem_type)
     pipeline.fit(train.texts, _targets(train))
-    return pipeline
+    score = headline(evaluate(SklearnClassifier(card, pipeline), validation), train.problem_type)
+    return score, pipeline
 
 
 def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = "seed", *,
                    data: str | Path | None = None, text_column: str | None = None,
                    label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                    name: str | None = None, models_dir: str | Path | None = None, grid: str | Path | None = None,
-                   version_part: str = "minor") -> ModelCard:
+                   use_ray: bool = False, version_part: str = "minor") -> ModelCard:
     """Fit on the train split, pick grid settings on validation, report validation and test metrics, and save
-    ``models/baselines/<name>_tfidf.joblib`` with its card and training_info.json."""
+    ``models/baselines/<name>_tfidf.joblib`` with its card and training_info.json. With ``use_ray`` the grid
+    points run as tasks on a local Ray."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
     config = preset_config(preset)
@@ -98,28 +114,34 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
     start = time.perf_counter()
-    best, search = None, []
+    trials = []
     for params in candidates:
         trial = preset_config(preset)
         trial[algorithm].update(params)
-        label = ", ".join(f"{k}={v}" for k, v in params.items()) or "preset settings"
-        with stage(f"Fitting {name} ({label}) on {len(splits.train):,} texts"):
-            pipeline = _fit(algorithm, trial, splits.train)
-        score = headline(evaluate(SklearnClassifier(card, pipeline), splits.validation), dataset.problem_type)
-        search.append({"params": params, "validation_score": round(score, 6)})
-        if best is None or score > best[0]:
-            best = (score, pipeline, trial)
+        trials.append(trial)
+    results = map_points(_fit_and_score, (card, algorithm, splits.train, splits.validation), trials,
+                         use_ray=use_ray, describe=lambda trial: f"Fitting {name} ({_describe(trial[algorithm], candidates)})"
+                         f" on {len(splits.train):,} texts")
     training_seconds = time.perf_counter() - start
-    _, pipeline, config = best
+    search = [{"params": params, "validation_score": round(score, 6)} for params, (score, _) in zip(candidates, results)]
+    best = max(range(len(results)), key=lambda i: results[i][0])  # the first of equals, as listed in the grid
+    pipeline, config = results[best][1], trials[best]
     card.training_config = {"algorithm": algorithm, "preset": preset, "pipeline": config,
-                            "grid_search": search if grid else None}
+                            "grid_search": {"file": str(grid), "executor": "ray" if use_ray else "local",
+                                            "points": search} if grid else None}
 
     classifier = SklearnClassifier(card, pipeline)
+    card.thresholds = {lab: 0.5 for lab in dataset.labels}
     if dataset.problem_type == MULTI_LABEL:
         val_proba = predict_proba_batched(classifier, splits.validation.texts)
         card.thresholds = tune_thresholds(splits.validation.y, val_proba, dataset.labels, dataset.problem_type)
-    else:
-        card.thresholds = {lab: 0.5 for lab in dataset.labels}
+    elif config.get("class_priors") and len(dataset.labels) > 2:
+        # multi-class: shift the class priors inside the pipeline to maximise the preset's metric on validation
+        val_proba = predict_proba_batched(classifier, splits.validation.texts)
+        weights = tune_class_weights(splits.validation.y, val_proba, dataset.labels, config["class_priors"])
+        pipeline.steps[-1] = ("clf", PriorShiftedClassifier.around(pipeline.steps[-1][1], weights))
+        classifier = SklearnClassifier(card, pipeline)
+        card.training_config["class_weights"] = weights
     with stage("Evaluating on the validation and test splits"):
         card.metrics = {"validation": evaluate(classifier, splits.validation),
                         "test": evaluate(classifier, splits.test)}
