@@ -12,7 +12,10 @@ from .predict import add_model_arguments
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="measure a model on a test split or labelled file",
                        description="Evaluate a model on its task's fixed test split (or --split), or on a "
-                       "labelled --data file; prints a table, and JSON with --json or --output.")
+                       "labelled --data file; prints a table, and JSON with --json or --output. --data alone reads a "
+                       "file in the task's own format (e.g. the full Kaggle train.csv); with --label-column(s) or "
+                       "--labels it reads any labelled file whose label values are the model's labels (multi-label: "
+                       "one 0/1 column per label).")
     add_model_arguments(p)
     p.add_argument("--task", help="task whose split to use (default: the model's task)")
     p.add_argument("--split", choices=["train", "validation", "test", "all"], default="test")
@@ -33,9 +36,10 @@ def run(args: argparse.Namespace) -> int:
     if task not in TASKS and not args.data:
         raise ConfigError(f"model '{classifier.name}' was trained on '{task}'; pass --data FILE to evaluate it")
     columns = split_list(args.label_columns)
-    if task in TASKS:
+    own_format = not (args.data and (columns or args.labels))  # --label-column(s)/--labels describe a user's file
+    if task in TASKS and own_format:
         dataset = load_dataset(task, args.data, text_column=args.text_column, label_columns=columns)
-    else:  # a model trained on a user's file: its labels fix the columns / class order
+    else:  # a user's labelled file: the model's labels fix the columns / class order
         multi = classifier.problem_type == MULTI_LABEL
         dataset = load_dataset(args.data, text_column=args.text_column,
                                label_columns=columns or (classifier.labels if multi else None),

@@ -1,0 +1,144 @@
+"""Every bad-input error through the real CLI: a clear message naming file, row and column, exit status 2, and
+nothing written (no model, no card, no MODEL_VERSION.json change, no output file)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from baseline_fixtures import tiny_frame
+from conftest import run_cli
+
+ROWS = tiny_frame(10)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def existing_models(tmp_path) -> Path:
+    """A models folder that already has a MODEL_VERSION.json (which a failed run must leave untouched)."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "MODEL_VERSION.json").write_text(json.dumps({"version": "1.4.0", "models": {"other": "1.4.0"}}))
+    return folder
+
+
+def write_csv(path: Path, frame=ROWS) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def empty_text(tmp_path):
+    frame = ROWS.copy()
+    frame.loc[6, "text"] = "   "
+    return write_csv(tmp_path / "empty.csv", frame)
+
+
+def unknown_label(tmp_path):
+    frame = ROWS.copy()
+    frame.loc[4, "label"] = "spam"
+    return write_csv(tmp_path / "labels.csv", frame)
+
+
+def bad_multi_label(tmp_path):
+    frame = ROWS.copy()
+    frame["insult"] = frame["insult"].astype(str)
+    frame.loc[9, "insult"] = "2"
+    return write_csv(tmp_path / "multi.csv", frame)
+
+
+def bad_davidson_class(tmp_path):
+    path = tmp_path / "davidson_like.csv"
+    path.write_text(",count,hate_speech,offensive_language,neither,class,tweet\n"
+                    "0,3,0,0,3,2,a fine day\n1,3,0,3,0,1,you idiot\n2,3,0,3,0,7,what\n")
+    return path
+
+
+def undecodable(tmp_path):
+    path = tmp_path / "latin1.csv"
+    write_csv(path)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = b"caf\xe9 " + lines[3]  # data row 3 (line 4) starts with a Latin-1 byte
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+def undecodable_jsonl(tmp_path):
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(b'{"text": "fine", "label": "ok"}\n{"label": "abuse", "text": "caf\xe9 idiot"}\n')
+    return path
+
+
+# (file maker, extra CLI arguments, what the message must contain)
+CASES = {
+    "missing file": (lambda tmp: tmp / "nowhere.csv", [], ["nowhere.csv", "file not found"]),
+    "missing text column": (lambda tmp: write_csv(tmp / "cols.csv"), ["--text-column", "body"],
+                            ["cols.csv", "column 'body'", "missing column 'body'", "columns are: text, label"]),
+    "missing label column": (lambda tmp: write_csv(tmp / "cols.csv"), ["--label-column", "class"],
+                             ["cols.csv", "column 'class'", "missing column"]),
+    "empty text": (empty_text, [], ["empty.csv", "row 7", "column 'text'", "empty text"]),
+    "unknown label": (unknown_label, ["--labels", "ok,abuse"],
+                      ["labels.csv", "row 5", "column 'label'", "unknown label 'spam'", "expected one of: ok, abuse"]),
+    "unknown multi-label value": (bad_multi_label, ["--label-columns", "toxic,insult"],
+                                  ["multi.csv", "row 10", "column 'insult'", "unknown label '2'"]),
+    "unknown davidson class": (bad_davidson_class, ["--task-data"],
+                               ["davidson_like.csv", "row 3", "column 'class'", "unknown label '7'"]),
+    "undecodable bytes": (undecodable, [], ["latin1.csv", "row 3", "column 'text'", "undecodable bytes", "not UTF-8"]),
+    "undecodable bytes (JSONL)": (undecodable_jsonl, [], ["bytes.jsonl", "row 2", "column 'text'", "not UTF-8"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_train_refuses_bad_data(case, tmp_path, existing_models):
+    make, extra, expected = CASES[case]
+    path = make(tmp_path)
+    if extra == ["--task-data"]:  # a built-in task pointed at another file with the task's columns
+        args = ["--task", "davidson3", "--data", str(path)]
+    else:
+        args = ["--task", str(path), *extra]
+    before = snapshot(existing_models)
+    proc = run_cli("train", "baseline", *args, "--algorithm", "logistic_regression", models_dir=existing_models)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    message = " ".join(proc.stderr.split())  # the console may wrap long lines
+    for part in expected:
+        assert part in message, (part, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert snapshot(existing_models) == before  # no model, card or MODEL_VERSION.json change
+
+
+@pytest.mark.parametrize("case", ["empty text", "undecodable bytes", "missing text column"])
+def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, baseline_models_dir):
+    make, extra, expected = CASES[case]
+    path = make(tmp_path)
+    out = tmp_path / "scored.csv"
+    column = extra[1] if extra else "text"
+    proc = run_cli("predict", "--input", str(path), "--output", str(out), "--text-column", column,
+                   models_dir=baseline_models_dir)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    message = " ".join(proc.stderr.split())
+    for part in expected:
+        assert part in message, (part, proc.stderr)
+    assert not out.exists() and not list(tmp_path.glob(".scored.csv*"))
+
+
+def test_evaluate_refuses_bad_labels_and_writes_nothing(tmp_path, baseline_models_dir):
+    path = bad_davidson_class(tmp_path)
+    out = tmp_path / "metrics.json"
+    proc = run_cli("evaluate", "--model", "logistic_regression", "--data", str(path), "--split", "all",
+                   "--output", str(out), models_dir=baseline_models_dir)
+    assert proc.returncode == 2 and "row 3, column 'class': unknown label '7'" in " ".join(proc.stderr.split())
+    assert not out.exists()
+
+
+def test_bad_grid_file_is_refused_before_training(tmp_path, existing_models):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("logistic_regression:\n  C: [1.0, -2]\n")
+    before = snapshot(existing_models)
+    proc = run_cli("train", "baseline", "--task", str(write_csv(tmp_path / "ok.csv")), "--algorithm",
+                   "logistic_regression", "--grid", str(grid), models_dir=existing_models)
+    assert proc.returncode == 2 and "grid.yaml: logistic_regression.C must be positive numbers, got -2" in proc.stderr
+    assert snapshot(existing_models) == before

@@ -1,0 +1,106 @@
+"""``nlpc predict`` (texts and files) and ``nlpc evaluate`` through the real CLI on the session's baselines."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nlp_classifier
+from conftest import run_cli
+from nlp_classifier.data.readers import read_table, write_table
+from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
+
+TEXTS = ["have a lovely day with your family", "you are a stupid worthless idiot", "go kill yourself you moron",
+         "thanks for the help &amp; the coffee @friend"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_predict_file_binary(suffix, tmp_path, baseline_models_dir):
+    source = tmp_path / f"in.{suffix}"
+    write_table(pd.DataFrame({"id": [1, 2, 3, 4], "body": TEXTS}), source)
+    out = tmp_path / f"out.{suffix}"
+    proc = run_cli("predict", "--model", "logistic_regression", "--input", str(source), "--output", str(out),
+                   "--text-column", "body", models_dir=baseline_models_dir, check=True)
+    assert "scored 4 rows" in proc.stdout
+    scored = read_table(out)
+    assert list(scored.columns) == ["id", "body", "score_Regular Speech", "score_Hate Speech", "predicted_label"]
+    assert scored["body"].tolist() == TEXTS
+    clf = nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir)
+    proba = clf.predict_proba(TEXTS)
+    assert np.allclose(scored[["score_Regular Speech", "score_Hate Speech"]].astype(float).to_numpy(), proba,
+                       atol=1e-9 if suffix == "parquet" else 1e-6)
+    assert scored["predicted_label"].tolist() == [p.label for p in clf.predict(TEXTS)]
+    assert set(scored["predicted_label"]) <= set(BINARY_LABELS)
+    assert scored["predicted_label"].iloc[0] == "Regular Speech" and scored["predicted_label"].iloc[1] == "Hate Speech"
+
+
+def test_predict_file_multi_label_flags_each_label(tmp_path, baseline_models_dir):
+    source = tmp_path / "in.jsonl"
+    write_table(pd.DataFrame({"text": TEXTS}), source)
+    out = tmp_path / "out.csv"
+    run_cli("predict", "--model", "logistic_regression_jigsaw", "--input", str(source), "--output", str(out),
+            models_dir=baseline_models_dir, check=True)
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert [c for c in scored.columns if c.startswith("score_")] == [f"score_{lab}" for lab in TOXICITY_LABELS]
+    clf = nlp_classifier.load("logistic_regression_jigsaw", models_dir=baseline_models_dir)
+    expected = clf.predict(TEXTS)
+    assert scored["flagged"].tolist() == [",".join(p.flagged) for p in expected]
+    assert scored["predicted_label"].tolist() == [p.label or "" for p in expected]
+    assert scored["flagged"].iloc[0] == "" and "toxic" in scored["flagged"].iloc[1].split(",")
+
+
+def test_predict_texts_table_and_json(baseline_models_dir):
+    table = run_cli("predict", "--model", "linear_svm", *TEXTS[:2], models_dir=baseline_models_dir, check=True)
+    assert "linear_svm (davidson)" in table.stdout and "Hate Speech" in table.stdout and "Regular" in table.stdout
+    as_json = json.loads(run_cli("predict", "--model", "linear_svm", "--json", *TEXTS[:2],
+                                 models_dir=baseline_models_dir, check=True).stdout)
+    assert [r["label"] for r in as_json] == ["Regular Speech", "Hate Speech"]
+    assert abs(sum(as_json[0]["scores"].values()) - 1) < 1e-9  # the calibrated SVM yields probabilities
+
+
+def test_predict_argument_errors(tmp_path, baseline_models_dir):
+    both = run_cli("predict", "--input", "x.csv", models_dir=baseline_models_dir)
+    assert both.returncode == 2 and "--input and --output go together" in both.stderr
+    none = run_cli("predict", models_dir=baseline_models_dir)
+    assert none.returncode == 2 and "give texts to classify" in none.stderr
+    unknown = run_cli("predict", "--model", "nope", "hi", models_dir=baseline_models_dir)
+    assert unknown.returncode == 2 and "no model named 'nope'" in unknown.stderr
+
+
+def test_evaluate_json_on_the_test_split(tmp_path, baseline_models_dir):
+    out = tmp_path / "metrics.json"
+    proc = run_cli("evaluate", "--model", "logistic_regression", "--json", "--output", str(out),
+                   models_dir=baseline_models_dir, check=True)
+    payload = json.loads(proc.stdout)
+    assert payload == json.loads(out.read_text())
+    assert payload["model"] == "logistic_regression" and payload["split"] == "test" and payload["n"] == 2478
+    metrics = payload["metrics"]
+    for key in ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc"):
+        assert 0.85 < metrics[key] <= 1.0, key
+    assert set(metrics["per_label"]) == set(BINARY_LABELS)
+    assert np.array(metrics["confusion_matrix"]).sum() == 2478
+    # the same numbers the card recorded at training time
+    card = nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir).card
+    assert metrics["f1_macro"] == pytest.approx(card.metrics["test"]["f1_macro"])
+
+
+def test_evaluate_table_and_multi_label(baseline_models_dir):
+    proc = run_cli("evaluate", "--model", "logistic_regression_jigsaw", "--split", "validation",
+                   models_dir=baseline_models_dir, check=True)
+    assert "mean_roc_auc" in proc.stdout and "identity_hate" in proc.stdout
+    payload = json.loads(run_cli("evaluate", "--model", "logistic_regression_jigsaw", "--json",
+                                 models_dir=baseline_models_dir, check=True).stdout)
+    per_label = payload["metrics"]["per_label"]
+    assert list(per_label) == TOXICITY_LABELS
+    assert payload["metrics"]["mean_roc_auc"] == pytest.approx(np.mean([v["roc_auc"] for v in per_label.values()]))
+
+
+def test_evaluate_on_a_labelled_file(tmp_path, baseline_models_dir):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame({"text": TEXTS[:2] * 3, "label": ["Regular Speech", "Hate Speech"] * 3}).to_csv(path, index=False)
+    payload = json.loads(run_cli("evaluate", "--model", "logistic_regression", "--data", str(path),
+                                 "--text-column", "text", "--label-column", "label", "--split", "all", "--json",
+                                 models_dir=baseline_models_dir, check=True).stdout)
+    assert payload["n"] == 6 and payload["metrics"]["accuracy"] == 1.0
