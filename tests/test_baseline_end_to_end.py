@@ -46,6 +46,23 @@ def test_train_reload_predict_and_reach_the_targets(tmp_path):
         assert all(abs(sum(p["scores"].values()) - 1) < 1e-9 for p in predicted)
 
 
+@pytest.mark.slow
+def test_davidson3_reaches_the_papers_weighted_f1(tmp_path):
+    """Davidson 3-class: weighted F1 >= 0.90 (the dataset paper's figure) with the char preset's SVM, whose
+    settings and class priors were chosen on the validation split only; hate-class F1 is reported beside it."""
+    models = tmp_path / "models"
+    run_cli("train", "baseline", "--task", "davidson3", "--preset", "char", "--algorithm", "linear_svm",
+            models_dir=models, check=True)
+    evaluated = json.loads(run_cli("evaluate", "--model", "linear_svm_davidson3_char", "--json",
+                                   models_dir=models, check=True).stdout)
+    metrics = evaluated["metrics"]
+    assert evaluated["n"] == 2478 and metrics["f1_weighted"] >= 0.90, metrics["f1_weighted"]
+    assert metrics["per_label"]["hate"]["f1"] >= 0.45  # measured 0.469; the seed preset's SVM gets 0.237
+    card = json.loads(run_cli("models", "show", "linear_svm_davidson3_char", models_dir=models, check=True).stdout)
+    weights = card["training_config"]["class_weights"]
+    assert weights["offensive"] == 1.0 and weights["hate"] > 1.0  # the priors moved towards the rare class
+
+
 def test_seed_snippet_works_verbatim(tmp_path, baseline_models_dir):
     """The seed's documented loading code, run as-is from a folder holding models/baselines/."""
     (tmp_path / "models").mkdir()

@@ -97,7 +97,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     points run as tasks on a local Ray."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
-    config = preset_config(preset)
+    config = preset_config(preset, task)
     candidates = load_grid(grid, algorithm) if grid else [{}]
     models_dir = Path(models_dir) if models_dir else default_models_dir()
     with stage(f"Loading {task}" + (f" from {data}" if data else "")):
@@ -116,7 +116,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     start = time.perf_counter()
     trials = []
     for params in candidates:
-        trial = preset_config(preset)
+        trial = preset_config(preset, task)
         trial[algorithm].update(params)
         trials.append(trial)
     results = map_points(_fit_and_score, (card, algorithm, splits.train, splits.validation), trials,
