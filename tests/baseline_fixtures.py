@@ -30,3 +30,16 @@ def tiny_csv(tmp_path) -> Path:
     path = tmp_path / "tiny.csv"
     tiny_frame().to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="module")
+def davidson_slice(tmp_path_factory) -> Path:
+    """1,200 Davidson tweets (400 per class) in the task's own format: big enough for settings to matter."""
+    import pandas as pd
+
+    from nlp_classifier.paths import data_dir
+
+    path = tmp_path_factory.mktemp("davidson-slice") / "slice.csv"
+    frame = pd.read_csv(data_dir() / "davidson" / "labeled_data.csv.gz")
+    frame.groupby("class").head(400).to_csv(path, index=False)
+    return path

@@ -1,28 +1,16 @@
 """Grid search over C and penalty from YAML, run locally and as tasks on a real local Ray."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 
+from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
 from conftest import ROOT, run_cli
 from nlp_classifier.errors import ConfigError
-from nlp_classifier.paths import data_dir
 from nlp_classifier.tasks import SINGLE_LABEL
 from nlp_classifier.training.baseline_presets import build_pipeline, preset_config
 from nlp_classifier.training.baselines import load_grid, train_baseline
 
 GRID = ROOT / "configs" / "baseline_grid.yaml"
-
-
-@pytest.fixture(scope="module")
-def davidson_slice(tmp_path_factory) -> Path:
-    """1,200 Davidson tweets (400 per class) in the task's own format: big enough for C to matter."""
-    path = tmp_path_factory.mktemp("grid") / "slice.csv"
-    frame = pd.read_csv(data_dir() / "davidson" / "labeled_data.csv.gz")
-    frame.groupby("class").head(400).to_csv(path, index=False)
-    return path
 
 
 def test_example_grid_file():

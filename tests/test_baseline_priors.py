@@ -8,7 +8,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
+import nlp_classifier
+from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
 from nlp_classifier.metrics import tune_class_weights
+from nlp_classifier.training.baselines import train_baseline
 from nlp_classifier.training.baseline_presets import PriorShiftedClassifier
 
 LABELS = ["rare", "common", "middle"]
@@ -66,3 +69,24 @@ def test_prior_shifted_classifier_is_a_plain_estimator():
     assert np.array_equal(again.predict_proba(X), proba)
     refit = PriorShiftedClassifier(LogisticRegression(), weights).fit(X, y)
     assert np.allclose(refit.predict_proba(X), proba)
+
+
+def test_davidson3_char_model_carries_its_priors(tmp_path, davidson_slice):
+    """The char preset's davidson3 model: priors tuned on validation, saved inside the pipeline, and scored the
+    same (bit for bit) by the fast TF-IDF path and by the plain pipeline."""
+    import joblib
+
+    card = train_baseline("davidson3", "linear_svm", "char", data=davidson_slice, models_dir=tmp_path)
+    weights = card.training_config["class_weights"]
+    assert set(weights) == {"hate", "offensive", "neither"} and card.training_config["pipeline"]["class_priors"]
+    pipeline = joblib.load(card.artifact_path)
+    shifted = pipeline.steps[-1][1]
+    assert isinstance(shifted, PriorShiftedClassifier)
+    assert shifted.weights_.tolist() == [weights[str(c)] for c in pipeline.classes_]
+    texts = ["you are a trash bitch", "the birds are singing", "kill all of them", "have a nice day"] * 5
+    fast = nlp_classifier.load(card.path)
+    plain = nlp_classifier.load(card.path, backend="sklearn")
+    assert fast.backend == "fast" and plain.backend == "sklearn"
+    assert np.array_equal(fast.predict_proba(texts), plain.predict_proba(texts))
+    assert np.array_equal(fast.predict_proba(texts[:1]), plain.predict_proba(texts[:1]))
+    assert [p.label for p in fast.predict(texts)] == list(pipeline.predict(texts))
