@@ -28,7 +28,7 @@ from tiny_transformers import make_tiny_model  # noqa: E402
 torch.set_num_threads(1)
 CHECK = 100          # test-split texts the export checks on (keeps the tests quick)
 FP32_ATOL = 1e-5     # ONNX fp32 vs PyTorch, per probability
-INT8_ATOL = 0.05     # dynamic int8 vs PyTorch, per probability, for these tiny models
+INT8_ATOL = 0.1      # dynamic int8 vs PyTorch, per probability, for these tiny random models (hidden size 32)
 LONG_TEXT = " ".join(["you are a stupid idiot and nobody likes you"] * 30)  # several 48-token windows
 
 

@@ -12,9 +12,10 @@ OPSET = 17
 OUTPUT_NAME = "logits"
 # Models whose attention/layer-norm patterns ONNX Runtime's BERT optimizer knows how to fuse.
 FUSABLE_MODEL_TYPES = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "mpnet"}
-# Dynamic quantization: int8 weights (per output tensor), activations quantized to uint8 at run time.
+# Dynamic quantization: int8 weights with one scale per output channel (the most accurate of the settings tried on
+# MiniLM, no slower), activations quantized to uint8 at run time.
 INT8_SETTINGS = {"method": "dynamic", "weight_type": "QInt8", "activation_type": "QUInt8 (computed at run time)",
-                 "per_channel": False, "reduce_range": False}
+                 "per_channel": True, "reduce_range": False}
 
 
 def export_graph(model, input_names: Sequence[str], sample: dict, path: Path, opset: int = OPSET) -> None:
