@@ -86,7 +86,10 @@ def test_switching_under_load_answers_every_request_from_one_model(models, expec
 
 
 def test_concurrent_requests_share_batches_and_a_model_loads_once(models, expected):
+    """max_wait_ms=400 holds batches open for companions; 8 requests released together share few batches."""
     with live_server(models, max_wait_ms=400.0, max_batch_size=8) as server:
+        lone = server.client.post("/predict", json={"text": TEXTS[0]}).json()
+        assert lone["inference_time_ms"] < 300  # a request arriving alone does not wait for companions
         barrier = threading.Barrier(8)
         results = [None] * 8
 

@@ -1,6 +1,7 @@
 """Micro-batching: concurrent requests for one model are coalesced into a single model call, run off the event
 loop. A batch closes when it holds ``max_batch_size`` texts or when its oldest request has waited
-``max_wait_ms``; while one batch runs, the next one fills up, so batches grow with the load."""
+``max_wait_ms`` (only while requests arrive together: a lone request goes at once); while one batch runs, the
+next one fills up, so batches grow with the load."""
 from __future__ import annotations
 
 import asyncio
@@ -44,6 +45,7 @@ class MicroBatcher:
         self._queued_texts = 0
         self._full = asyncio.Event()
         self._runner: asyncio.Task | None = None
+        self._last_batch_jobs = 0
 
     async def submit(self, texts: Sequence[str], thresholds: Mapping[str, float]) -> list[Prediction]:
         """Queue ``texts`` and wait for their predictions (in order)."""
@@ -69,6 +71,10 @@ class MicroBatcher:
             self._runner = None
 
     async def _wait_for_more(self) -> None:
+        """Hold the batch open for companions, but only while requests arrive together (the last batch or the
+        queue holds several), so a lone request is never delayed."""
+        if self._last_batch_jobs <= 1 and len(self._queue) <= 1:
+            return
         deadline = self._queue[0].queued_at + self.max_wait_s
         remaining = deadline - time.perf_counter()
         if remaining <= 0 or self._queued_texts >= self.max_batch_size:
@@ -96,6 +102,7 @@ class MicroBatcher:
         return batch
 
     async def _run(self, batch: list[_Job]) -> None:
+        self._last_batch_jobs = len(batch)
         groups: dict[tuple, list[_Job]] = {}
         for job in batch:
             groups.setdefault(job.key, []).append(job)
