@@ -44,7 +44,8 @@ def test_card_fields(tiny_model, models_dir):
     assert card.splits["seed"] == 42 and card.splits["train"] + card.splits["validation"] + card.splits["test"] == 80
     assert set(card.metrics) == {"validation", "test"} and card.metrics["test"]["accuracy"] == 1.0
     assert card.version == "1.0.0" and card.previous_version is None and card.created_at
-    assert set(card.files) == {"logistic_regression_tiny_tfidf.joblib", "logistic_regression_tiny_tfidf.training_info.json"}
+    assert set(card.files) == {"logistic_regression_tiny_tfidf.joblib",
+                               "logistic_regression_tiny_tfidf.training_info.json"}
     for rel, digest in card.files.items():
         assert sha256_file(models_dir / "baselines" / rel) == digest
     assert card.verify() == []

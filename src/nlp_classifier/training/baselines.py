@@ -1,6 +1,7 @@
 """Train, evaluate and save a TF-IDF baseline for any task, with optional grid search over a YAML grid."""
 from __future__ import annotations
 
+import copy
 import itertools
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     points run as tasks on a local Ray."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
-    config = preset_config(preset, task)
+    base = preset_config(preset, task)  # preset and grid are checked before any data is read
     candidates = load_grid(grid, algorithm) if grid else [{}]
     models_dir = Path(models_dir) if models_dir else default_models_dir()
     with stage(f"Loading {task}" + (f" from {data}" if data else "")):
@@ -116,14 +117,18 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     start = time.perf_counter()
     trials = []
     for params in candidates:
-        trial = preset_config(preset, task)
+        trial = copy.deepcopy(base)
         trial[algorithm].update(params)
         trials.append(trial)
+
+    def describe(trial: dict) -> str:
+        return f"Fitting {name} ({_describe(trial[algorithm], candidates)}) on {len(splits.train):,} texts"
+
     results = map_points(_fit_and_score, (card, algorithm, splits.train, splits.validation), trials,
-                         use_ray=use_ray, describe=lambda trial: f"Fitting {name} ({_describe(trial[algorithm], candidates)})"
-                         f" on {len(splits.train):,} texts")
+                         use_ray=use_ray, describe=describe)
     training_seconds = time.perf_counter() - start
-    search = [{"params": params, "validation_score": round(score, 6)} for params, (score, _) in zip(candidates, results)]
+    search = [{"params": params, "validation_score": round(score, 6)}
+              for params, (score, _) in zip(candidates, results)]
     best = max(range(len(results)), key=lambda i: results[i][0])  # the first of equals, as listed in the grid
     pipeline, config = results[best][1], trials[best]
     card.training_config = {"algorithm": algorithm, "preset": preset, "pipeline": config,
