@@ -101,3 +101,10 @@ def test_builtin_task_from_another_file_with_its_columns(tmp_path):
 def test_unknown_task_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown task 'nope'"):
         load_dataset("nope")
+
+
+def test_empty_label_is_named_as_such(tmp_path):
+    path = tmp_path / "gaps.parquet"
+    write_table(pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", None, "y"]}), path)
+    with pytest.raises(DataError, match=r"gaps\.parquet, row 2, column 'label': empty label"):
+        load_dataset(str(path))

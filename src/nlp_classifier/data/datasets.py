@@ -109,6 +109,8 @@ def _class_ids(values: list, labels: Sequence[str], path: Path, column: str) -> 
     ids = np.empty(len(values), dtype=int)
     for row, value in enumerate(values, start=1):
         key = _label_key(value)
+        if key == "":
+            raise DataError("empty label", path=str(path), row=row, column=column)
         if key not in index:
             raise DataError(f"unknown label '{value}' (expected one of: {', '.join(map(str, labels))})",
                             path=str(path), row=row, column=column)
@@ -117,7 +119,9 @@ def _class_ids(values: list, labels: Sequence[str], path: Path, column: str) -> 
 
 
 def _label_key(value) -> str:
-    """Labels compare as strings; 1.0 and 1 are the same label."""
+    """Labels compare as strings; 1.0 and 1 are the same label; a missing value is the empty string."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -142,7 +146,7 @@ def load_file(path: str | Path, *, text_column: str | None = None, label_columns
     column = label_columns[0]
     values = frame[column].tolist()
     if labels is None:
-        labels = sorted({_label_key(v) for v in values if str(v).strip()})
+        labels = sorted({_label_key(v) for v in values} - {""})
         if len(labels) < 2:
             raise DataError(f"needs at least two distinct labels, found {labels}", path=str(path), column=column)
     return Dataset(name, texts, _class_ids(values, [str(x) for x in labels], path, column), list(map(str, labels)),
