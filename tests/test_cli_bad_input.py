@@ -73,7 +73,8 @@ def undecodable_jsonl(tmp_path):
     return path
 
 
-# (file maker, extra CLI arguments, what the message must contain)
+# (file maker, CLI options after `--task FILE` (a case naming its own --task ends with the option that takes the
+# file), what the message must contain)
 CASES = {
     "missing file": (lambda tmp: tmp / "nowhere.csv", [], ["nowhere.csv", "file not found"]),
     "missing text column": (lambda tmp: write_csv(tmp / "cols.csv"), ["--text-column", "body"],
@@ -85,7 +86,7 @@ CASES = {
                       ["labels.csv", "row 5", "column 'label'", "unknown label 'spam'", "expected one of: ok, abuse"]),
     "unknown multi-label value": (bad_multi_label, ["--label-columns", "toxic,insult"],
                                   ["multi.csv", "row 10", "column 'insult'", "unknown label '2'"]),
-    "unknown davidson class": (bad_davidson_class, ["--task-data"],
+    "unknown davidson class": (bad_davidson_class, ["--task", "davidson3", "--data"],
                                ["davidson_like.csv", "row 3", "column 'class'", "unknown label '7'"]),
     "undecodable bytes": (undecodable, [], ["latin1.csv", "row 3", "column 'text'", "undecodable bytes", "not UTF-8"]),
     "undecodable bytes (JSONL)": (undecodable_jsonl, [], ["bytes.jsonl", "row 2", "column 'text'", "not UTF-8"]),
@@ -96,10 +97,7 @@ CASES = {
 def test_train_refuses_bad_data(case, tmp_path, existing_models):
     make, extra, expected = CASES[case]
     path = make(tmp_path)
-    if extra == ["--task-data"]:  # a built-in task pointed at another file with the task's columns
-        args = ["--task", "davidson3", "--data", str(path)]
-    else:
-        args = ["--task", str(path), *extra]
+    args = [*extra, str(path)] if extra[:1] == ["--task"] else ["--task", str(path), *extra]
     before = snapshot(existing_models)
     proc = run_cli("train", "baseline", *args, "--algorithm", "logistic_regression", models_dir=existing_models)
     assert proc.returncode == 2, proc.stdout + proc.stderr

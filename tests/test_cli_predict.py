@@ -52,9 +52,11 @@ def test_predict_file_multi_label_flags_each_label(tmp_path, baseline_models_dir
 
 
 def test_predict_texts_table_and_json(baseline_models_dir):
-    table = run_cli("predict", "--model", "linear_svm", *TEXTS[:2], models_dir=baseline_models_dir, check=True)
-    assert "linear_svm (davidson)" in table.stdout and "Hate Speech" in table.stdout and "Regular" in table.stdout
-    as_json = json.loads(run_cli("predict", "--model", "linear_svm", "--json", *TEXTS[:2],
+    texts = ["the weather is nice today", TEXTS[1]]
+    table = run_cli("predict", "--model", "linear_svm", *texts, models_dir=baseline_models_dir, check=True)
+    assert "linear_svm (davidson)" in table.stdout
+    assert "Regular Speech" in table.stdout and "Hate Speech" in table.stdout
+    as_json = json.loads(run_cli("predict", "--model", "linear_svm", "--json", *texts,
                                  models_dir=baseline_models_dir, check=True).stdout)
     assert [r["label"] for r in as_json] == ["Regular Speech", "Hate Speech"]
     assert abs(sum(as_json[0]["scores"].values()) - 1) < 1e-9  # the calibrated SVM yields probabilities
