@@ -31,7 +31,9 @@ BATCH_SIZE = 64
 ROUNDS = 5
 WARMUP_CALLS = 20
 TEXTS = 1280
-MIN_SINGLE_CALLS = 200
+# Pause before each model's turn, so the thread pools of the model that ran before (PyTorch's OpenMP threads, ONNX
+# Runtime's workers) stop spinning and do not eat into the next model's time.
+SETTLE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ def machine_info() -> dict:
 
 def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None = None, single: int = SINGLE_CALLS,
               batches: int = BATCHES, batch_size: int = BATCH_SIZE, rounds: int = ROUNDS, warmup: int = WARMUP_CALLS,
-              n_texts: int = TEXTS, threads: int | None = None, seed: int = 0, command: str | None = None) -> dict:
+              n_texts: int = TEXTS, threads: int | None = None, seed: int = 0, command: str | None = None,
+              settle_s: float = SETTLE_S) -> dict:
     """Benchmark every target and return the results (see the module docstring for the method)."""
     if not targets:
         raise ConfigError("nothing to benchmark: name at least one model")
@@ -183,10 +186,12 @@ def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None =
         for r in track(range(rounds), "Timing rounds", total=rounds):
             order = [(r + k) % len(workers) for k in range(len(workers))]
             for k in order:
+                time.sleep(settle_s)
                 reply = workers[k].ask("single", start=done_single, n=per_round_single[r])
                 results[k]["_wall"] += reply["wall_ms"]
                 results[k]["_cpu"] += reply["cpu_ms"]
             for k in order:
+                time.sleep(settle_s)
                 reply = workers[k].ask("batch", start=done_batches, n=per_round_batches[r], size=batch_size)
                 results[k]["_batch"] += reply["seconds"]
             done_single += per_round_single[r]
@@ -210,6 +215,7 @@ def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None =
             "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
             "settings": {"single_calls": single, "batches": batches, "batch_size": batch_size, "rounds": rounds,
                          "warmup_calls": warmup, "texts": n_texts, "threads": threads, "seed": seed,
+                         "settle_s": settle_s,
                          "single_call": "classifier.predict([text])",
                          "batch_call": f"classifier.predict(texts[i:i+{batch_size}])"},
             "texts": texts_info, "results": results}
