@@ -10,7 +10,9 @@ the caller keeps the plain pipeline.
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Callable
 
 import numpy as np
@@ -55,8 +57,10 @@ class _Vectorizer:
         if vec.input != "content" or vec.dtype not in (np.float64, float) or vec.norm not in ("l1", "l2", None):
             raise Unsupported("TfidfVectorizer with input/dtype/norm other than content/float64/l1/l2/None")
         idf = np.asarray(vec.idf_, dtype=np.float64) if vec.use_idf else None
-        return cls(vec.build_analyzer(), vec.vocabulary_, idf, bool(vec.sublinear_tf), bool(vec.binary),
-                   vec.norm, offset, len(vec.vocabulary_))
+        # Plain ints: scikit-learn's pruned vocabularies hold NumPy scalars, which are slow to sort and convert.
+        vocabulary = {term: int(column) for term, column in vec.vocabulary_.items()}
+        return cls(vec.build_analyzer(), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm,
+                   offset, len(vocabulary))
 
     def counts(self, text: str) -> dict[int, int]:
         """Column -> count of the text's in-vocabulary features, as CountVectorizer counts them."""
@@ -89,17 +93,19 @@ class _Vectorizer:
         return indices + self.offset, values
 
     def matrix(self, texts: list[str]) -> sp.csr_array:
-        """The tf-idf rows of many texts, built exactly as TfidfVectorizer.transform builds them."""
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
+        """The tf-idf rows of many texts, equal to TfidfVectorizer.transform's: every feature's column (-1 when
+        out of vocabulary) is collected in C-level loops, and the sparse constructor sums repeats into counts."""
+        get, analyze = self.vocabulary.get, self.analyze
+        columns = array("q")
+        ends = array("q", [0])
         for text in texts:
-            counter = self.counts(text)
-            indices.extend(counter)
-            values.extend(counter.values())
-            indptr.append(len(indices))
-        X = sp.csr_array((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int32),
-                          np.asarray(indptr, dtype=np.int32)), shape=(len(texts), self.size))
+            columns.extend(map(get, analyze(text), repeat(-1)))
+            ends.append(len(columns))
+        columns = np.frombuffer(columns, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts)), np.diff(np.frombuffer(ends, dtype=np.int64)))
+        known = columns >= 0
+        X = sp.csr_array((np.ones(int(known.sum())), (rows[known], columns[known])), shape=(len(texts), self.size))
+        X.sum_duplicates()
         X.sort_indices()
         if self.binary:
             X.data.fill(1)
