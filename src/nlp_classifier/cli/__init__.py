@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from ..errors import NlpcError
 from ..progress import console
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``nlpc``; errors we raise on purpose print one clear line and exit with status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.models_dir:  # relative paths are taken from the current folder, once, for every command
+        args.models_dir = str(Path(args.models_dir).resolve())
     try:
         result = args.func(args)
     except NlpcError as exc:

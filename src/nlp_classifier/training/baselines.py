@@ -100,7 +100,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
     base = preset_config(preset, task)  # preset and grid are checked before any data is read
     candidates = load_grid(grid, algorithm) if grid else [{}]
-    models_dir = Path(models_dir) if models_dir else default_models_dir()
+    models_dir = Path(models_dir).resolve() if models_dir else default_models_dir()
     with stage(f"Loading {task}" + (f" from {data}" if data else "")):
         dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
         splits = split_dataset(dataset)
