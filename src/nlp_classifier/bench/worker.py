@@ -45,6 +45,11 @@ class Worker:
         tokenizer = getattr(self.classifier, "tokenizer", None)
         if tokenizer is None:
             return {}
+        settings = getattr(self.classifier, "settings", None)
+        if settings is not None:  # count the tokens of the texts as the model sees them (normalised or not)
+            from ..backends.transformer_text import prepare_texts
+
+            texts = prepare_texts(texts, settings)
         lengths = [len(ids) for ids in tokenizer(texts, truncation=False)["input_ids"]]
         return {"tokens": lengths}
 
