@@ -75,20 +75,26 @@ async def health(request: Request) -> dict:
             "version": __version__}
 
 
+async def _answer(body: ClassifyRequest, request: Request, pick_model, shape) -> JSONResponse:
+    """Check the texts, classify them with the model ``pick_model(body.model)`` names, and answer one text in the
+    seed's shape or several as ``{"results": [...]}``, each result built by ``shape(prediction, labels)``."""
+    texts, loc, single = body.inputs
+    check_texts(texts, request.app.state.settings, loc, single)
+    served = await model_for(pick_model(body.model))
+    predictions, ms = await classify(request, served, texts, threshold=body.threshold, thresholds=body.thresholds)
+    labels = served.classifier.labels
+    if single:
+        return JSONResponse({**shape(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
+    return JSONResponse({"model": served.name, "results": [shape(p, labels) for p in predictions],
+                         "inference_time_ms": ms})
+
+
 @router.post("/predict", response_model=PredictResponse | PredictBatchResponse, responses=PREDICT_ERRORS,
              dependencies=[Depends(prediction_key)], summary="Classify one text or several")
 async def predict(body: ClassifyRequest, request: Request) -> JSONResponse:
     """`{"text": ...}` answers in the seed's shape; `{"texts": [...]}` answers `{"results": [...]}`, one per text
     in order. `model` picks a model for this request only."""
-    texts, loc, single = body.inputs
-    check_texts(texts, request.app.state.settings, loc, single)
-    served = await model_for(manager_of(request).get(body.model))
-    predictions, ms = await classify(request, served, texts, threshold=body.threshold, thresholds=body.thresholds)
-    labels = served.classifier.labels
-    if single:
-        return JSONResponse({**classification(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
-    return JSONResponse({"model": served.name, "results": [classification(p, labels) for p in predictions],
-                         "inference_time_ms": ms})
+    return await _answer(body, request, manager_of(request).get, classification)
 
 
 @router.post("/predict/toxicity", response_model=ToxicityResponse | ToxicityBatchResponse,
@@ -96,15 +102,7 @@ async def predict(body: ClassifyRequest, request: Request) -> JSONResponse:
              summary="Multi-label toxicity scores for one text or several")
 async def predict_toxicity(body: ClassifyRequest, request: Request) -> JSONResponse:
     """Per-category scores and flags from the toxicity model (or the multi-label `model` given)."""
-    texts, loc, single = body.inputs
-    check_texts(texts, request.app.state.settings, loc, single)
-    served = await model_for(manager_of(request).get_toxicity(body.model))
-    predictions, ms = await classify(request, served, texts, threshold=body.threshold, thresholds=body.thresholds)
-    labels = served.classifier.labels
-    if single:
-        return JSONResponse({**toxicity(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
-    return JSONResponse({"model": served.name, "results": [toxicity(p, labels) for p in predictions],
-                         "inference_time_ms": ms})
+    return await _answer(body, request, manager_of(request).get_toxicity, toxicity)
 
 
 @router.get("/models", response_model=ModelsResponse, summary="Every model in the registry")
