@@ -1,10 +1,12 @@
 """Quality metrics for single-label and multi-label predictions, and the seed's ``training_info.json``."""
 from __future__ import annotations
 
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 from .tasks import MULTI_LABEL
 
@@ -31,10 +33,17 @@ def compute_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str]
 
 
 def _safe_auc(y_true: np.ndarray, scores: np.ndarray, **kwargs) -> float | None:
-    try:
-        return float(skm.roc_auc_score(y_true, scores, **kwargs))
-    except ValueError:  # only one class present
+    """ROC-AUC, or None where it is undefined: every true label the same (scikit-learn raised a ValueError for
+    this up to 1.5 and returns NaN with a warning since), or a multi-class label never present."""
+    if len(np.unique(y_true)) < 2:
         return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            auc = float(skm.roc_auc_score(y_true, scores, **kwargs))
+    except ValueError:  # e.g. a class of a multi-class task absent from y_true
+        return None
+    return None if np.isnan(auc) else auc
 
 
 def _single_label(y_true, proba, y_pred, labels) -> dict:
@@ -78,7 +87,8 @@ def _multi_label(y_true, proba, y_pred, labels) -> dict:
 
 def headline(metrics: Mapping, problem_type: str) -> float:
     """The single number models are selected by: macro-F1 (single-label) or mean ROC-AUC (multi-label)."""
-    return float(metrics["mean_roc_auc"] if problem_type == MULTI_LABEL else metrics["f1_macro"])
+    value = metrics["mean_roc_auc"] if problem_type == MULTI_LABEL else metrics["f1_macro"]
+    return float("nan") if value is None else float(value)
 
 
 def tune_thresholds(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str) -> dict:

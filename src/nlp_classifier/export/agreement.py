@@ -71,22 +71,12 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
         out["reference_metrics"] = {k: _finite(ref_metrics.get(k)) for k in keys}
         out["deltas"] = {k: _delta(cand_metrics.get(k), ref_metrics.get(k)) for k in keys}
         out["headline"] = "mean_roc_auc" if card.problem_type == MULTI_LABEL else "f1_macro"
-        out["headline_reference"] = _finite(finite_headline(ref_metrics, card.problem_type))
-        out["headline_value"] = _finite(finite_headline(cand_metrics, card.problem_type))
+        out["headline_reference"] = _finite(headline(ref_metrics, card.problem_type))
+        out["headline_value"] = _finite(headline(cand_metrics, card.problem_type))
         both = out["headline_reference"] is not None and out["headline_value"] is not None
         out["headline_drop_points"] = (round(100 * (out["headline_reference"] - out["headline_value"]), 4)
                                        if both else None)
     return out
-
-
-def finite_headline(metrics: dict, problem_type: str) -> float:
-    """The headline metric; for multi-label data where some label has only one class among the checked texts
-    (so its ROC-AUC is undefined), the mean over the labels where it is defined."""
-    value = headline(metrics, problem_type)
-    if problem_type != MULTI_LABEL or np.isfinite(value):
-        return value
-    aucs = [v["roc_auc"] for v in metrics["per_label"].values() if v["roc_auc"] is not None and np.isfinite(v["roc_auc"])]
-    return float(np.mean(aucs)) if aucs else float("nan")
 
 
 def _finite(value):
