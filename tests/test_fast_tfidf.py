@@ -94,3 +94,20 @@ def test_unsupported_pipeline_falls_back_to_the_pipeline(baseline_models_dir, sp
 def test_backend_choice_for_tfidf_models(baseline_models_dir):
     with pytest.raises(ConfigError, match="not available for TF-IDF models.*fast.*sklearn"):
         nlp_classifier.load("logistic_regression", backend="onnx", models_dir=baseline_models_dir)
+
+
+@pytest.mark.parametrize("options", [
+    {"ngram_range": (1, 1)}, {"ngram_range": (1, 2)}, {"ngram_range": (1, 3)}, {"ngram_range": (2, 3)},
+    {"ngram_range": (1, 2), "stop_words": "english"}, {"ngram_range": (1, 2), "lowercase": False},
+    {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "strip_accents": "unicode"},
+])
+def test_word_analyzer_gives_scikit_learns_ngrams_in_order(splits, options):
+    """The fast path's word analyzer (zip/map n-grams) returns exactly build_analyzer()'s list."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp_classifier.backends.tfidf_fast import _analyzer
+
+    texts = texts_of(splits, "davidson")[:500] + ["", "one", "two words", "Ünïcödé àccents here ok"]
+    vec = TfidfVectorizer(**options).fit(texts)
+    fast, plain = _analyzer(vec), vec.build_analyzer()
+    assert [fast(t) for t in texts] == [plain(t) for t in texts]

@@ -74,7 +74,8 @@ class Classifier(ABC):
         label, for a multi-class one the arg-max decides."""
         proba = self.predict_proba(texts)
         limits = self.resolve_thresholds(threshold, thresholds)
-        return [self._decide(row, limits) for row in proba]
+        labels = self.labels
+        return [self._decide(row, labels, limits) for row in proba.tolist()]
 
     def resolve_thresholds(self, threshold: float | None = None,
                            thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -91,18 +92,19 @@ class Classifier(ABC):
                 raise ConfigError(f"threshold for '{lab}' must be between 0 and 1, got {value}")
         return limits
 
-    def _decide(self, row: np.ndarray, limits: dict[str, float]) -> Prediction:
-        scores = {lab: float(p) for lab, p in zip(self.labels, row)}
+    def _decide(self, row: list[float], labels: list[str], limits: dict[str, float]) -> Prediction:
+        """One text's Prediction from its probabilities (plain floats, in ``labels`` order)."""
+        scores = dict(zip(labels, row))
         if self.problem_type == MULTI_LABEL:
-            flagged = [lab for lab in self.labels if scores[lab] >= limits[lab]]
+            flagged = [lab for lab in labels if scores[lab] >= limits[lab]]
             top = max(flagged, key=scores.__getitem__) if flagged else None
-            confidence = scores[top] if top else float(1.0 - max(row))
+            confidence = scores[top] if top else 1.0 - max(row)
             return Prediction(top, confidence, scores, flagged)
-        if len(self.labels) == 2:
-            positive = self.labels[1]
-            label = positive if scores[positive] >= limits[positive] else self.labels[0]
+        if len(labels) == 2:
+            positive = labels[1]
+            label = positive if scores[positive] >= limits[positive] else labels[0]
         else:
-            label = self.labels[int(np.argmax(row))]
+            label = labels[row.index(max(row))]  # the first maximum, as np.argmax
         return Prediction(label, scores[label], scores, [label])
 
     @staticmethod

@@ -36,6 +36,29 @@ class Unsupported(Exception):
     """The pipeline has a step the fast path does not reproduce exactly."""
 
 
+def _analyzer(vec: TfidfVectorizer) -> Callable[[str], list]:
+    """``vec.build_analyzer()``, with word n-grams built by C-level ``zip``/``map`` instead of scikit-learn's
+    Python loop over every position (the slowest step of a batch): the same n-grams in the same order."""
+    if vec.analyzer != "word":
+        return vec.build_analyzer()
+    decode, preprocess, tokenize = vec.decode, vec.build_preprocessor(), vec.build_tokenizer()
+    stop_words = vec.get_stop_words()
+    min_n, max_n = vec.ngram_range
+    join = " ".join
+
+    def analyze(doc: str) -> list:
+        tokens = tokenize(preprocess(decode(doc)))
+        if stop_words is not None:
+            tokens = [w for w in tokens if w not in stop_words]
+        if max_n == 1:
+            return tokens
+        out = list(tokens) if min_n == 1 else []
+        for n in range(max(min_n, 2), max_n + 1):
+            out.extend(map(join, zip(*[tokens[i:] for i in range(n)])))
+        return out
+    return analyze
+
+
 @dataclass
 class _Vectorizer:
     """One fitted TfidfVectorizer: its analyzer, vocabulary and tf-idf settings; ``offset`` is where its
@@ -59,7 +82,7 @@ class _Vectorizer:
         idf = np.asarray(vec.idf_, dtype=np.float64) if vec.use_idf else None
         # Plain ints: scikit-learn's pruned vocabularies hold NumPy scalars, which are slow to sort and convert.
         vocabulary = {term: int(column) for term, column in vec.vocabulary_.items()}
-        return cls(vec.build_analyzer(), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm,
+        return cls(_analyzer(vec), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm,
                    offset, len(vocabulary))
 
     def counts(self, text: str) -> dict[int, int]:
