@@ -195,6 +195,21 @@ def test_long_text_is_scored_over_windows_not_cut(trained_davidson):
     row = clf.predict_proba([long_text, "the day"])[0]
     assert row[1] == pytest.approx(windows[:, 1].max(), abs=1e-5) and row.sum() == pytest.approx(1.0)
     assert windows[:, 1].max() > windows[:, 1].min()  # the windows really see different parts of the text
+    alone = clf.predict_proba([long_text])[0]  # one text too long for the single-text shortcut: windows again
+    assert alone[1] == pytest.approx(windows[:, 1].max(), abs=1e-5)
+
+
+def test_single_text_shortcut_gives_the_batch_results(trained_davidson):
+    """One text at a time goes straight through the fast tokenizer (no padding, no windowing set-up); it must
+    score exactly like the same text inside a padded, length-sorted batch."""
+    models, _ = trained_davidson
+    clf = nlp_classifier.load("distilbert", models_dir=models, batch_size=8)
+    texts = ["the day", "you stupid idiot", "RT @someone: thanks &amp; see http://t.co/x", "a " * 15, "ok"]
+    assert clf._single("the day")["input_ids"].shape == (1, 4)  # [CLS] the day [SEP], unpadded
+    batch = clf.predict_proba(texts)
+    one_by_one = np.vstack([clf.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(one_by_one, batch, atol=1e-5)
+    assert np.ptp(batch[:, 1]) > 0  # not a constant model
 
 
 def test_jigsaw_six_labels_with_distilbert(tmp_path, tiny_distilbert):

@@ -2,8 +2,8 @@
 ``model.int8.onnx`` (dynamically quantized), written by ``nlpc export onnx``.
 
 Tokenisation, long-text windowing and the logits -> probabilities step are the PyTorch backend's own
-(``transformer_text``), so both runtimes see the same tokens. One short text skips the windowing machinery: it is
-encoded by the fast tokenizer directly, with no padding. ``transformer_backend.load`` hands over here for
+(``transformer_text``), so both runtimes see the same tokens; one short text skips the windowing machinery in
+both (``SingleTextEncoder``). ``transformer_backend.load`` hands over here for
 ``backend="onnx"`` / ``"onnx-int8"``, and by default when the card pins an export (int8 first: it is the
 fastest).
 """
@@ -18,11 +18,9 @@ from ..card import ModelCard
 from ..classifier import Classifier
 from ..errors import ConfigError
 from .transformer_backend import check_labels, load_tokenizer
-from .transformer_text import (DEFAULT_BATCH_SIZE, TextSettings, aggregate_windows, logits_to_proba,
-                               predict_proba_windows, prepare_texts)
+from .transformer_text import DEFAULT_BATCH_SIZE, SingleTextEncoder, TextSettings, predict_proba_windows
 
 ONNX_FILES = {"onnx-int8": "model.int8.onnx", "onnx": "model.onnx"}  # fastest first
-SINGLE_TEXT_INDEX = np.zeros(1, dtype=np.int64)
 
 
 def export_command(card: ModelCard, backend: str = "onnx") -> str:
@@ -52,19 +50,6 @@ def make_session(path: str | Path, num_threads: int | None = None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _private_copy(backend_tokenizer):
-    """A copy of a fast tokenizer with padding and truncation off, for the single-text path (the Hugging Face
-    wrapper re-configures its own backend tokenizer on every call)."""
-    if backend_tokenizer is None:
-        return None
-    from tokenizers import Tokenizer
-
-    copy = Tokenizer.from_str(backend_tokenizer.to_str())
-    copy.no_padding()
-    copy.no_truncation()
-    return copy
-
-
 class OnnxClassifier(Classifier):
     """An ONNX Runtime session plus the model folder's tokenizer; same inputs, windowing and outputs as the
     PyTorch backend (within float tolerance; int8 within the quantization loss recorded in the card)."""
@@ -80,31 +65,14 @@ class OnnxClassifier(Classifier):
         self.model_path = model_path
         self.input_names = [i.name for i in session.get_inputs()]
         self.output_names = [session.get_outputs()[0].name]
-        self._fast_tokenizer = _private_copy(getattr(tokenizer, "backend_tokenizer", None))
+        self._single = SingleTextEncoder(tokenizer, settings.max_length, self.input_names)
 
     def _logits(self, inputs) -> np.ndarray:
         return self.session.run(self.output_names, {name: inputs[name] for name in self.input_names})[0]
 
-    def _single_inputs(self, text: str) -> dict[str, np.ndarray] | None:
-        """One text's inputs straight from the fast tokenizer (the ids the windowing path would give a text
-        that fits in one window), or None when it needs several windows or there is no fast tokenizer."""
-        if self._fast_tokenizer is None:
-            return None
-        encoding = self._fast_tokenizer.encode(text)
-        if len(encoding.ids) > self.settings.max_length:
-            return None
-        arrays = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
-                  "token_type_ids": encoding.type_ids}
-        return {name: np.array([arrays[name]], dtype=np.int64) for name in self.input_names}
-
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        if len(texts) == 1:
-            inputs = self._single_inputs(prepare_texts(texts, self.settings)[0])
-            if inputs is not None:
-                proba = logits_to_proba(self._logits(inputs), self.problem_type)
-                return aggregate_windows(proba, SINGLE_TEXT_INDEX, 1, self.problem_type)
         return predict_proba_windows(self.tokenizer, texts, self._logits, self.problem_type, self.settings,
-                                     self.batch_size, self.input_names)
+                                     self.batch_size, self.input_names, self._single)
 
 
 def resolve_backend(card: ModelCard, backend: str | None) -> str:

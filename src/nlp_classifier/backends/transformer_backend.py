@@ -17,7 +17,8 @@ from ..card import FOLDER_CARD_NAME, ModelCard
 from ..classifier import Classifier
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL, SINGLE_LABEL, TASKS
-from .transformer_text import DEFAULT_BATCH_SIZE, TextSettings, predict_proba_windows, unpad_tokenizer
+from .transformer_text import (DEFAULT_BATCH_SIZE, SingleTextEncoder, TextSettings, predict_proba_windows,
+                               unpad_tokenizer)
 
 TORCH_BACKENDS = ("torch",)
 ONNX_BACKENDS = ("onnx", "onnx-int8")
@@ -53,6 +54,7 @@ class TransformerClassifier(Classifier):
         self.batch_size = int(batch_size)
         self.input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
                             if n in inspect.signature(model.forward).parameters]
+        self._single = SingleTextEncoder(tokenizer, settings.max_length, self.input_names)
 
     def _logits(self, inputs) -> np.ndarray:
         import torch
@@ -63,7 +65,7 @@ class TransformerClassifier(Classifier):
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return predict_proba_windows(self.tokenizer, texts, self._logits, self.problem_type, self.settings,
-                                     self.batch_size, self.input_names)
+                                     self.batch_size, self.input_names, self._single)
 
 
 def _onnx_module():

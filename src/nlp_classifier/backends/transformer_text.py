@@ -106,14 +106,53 @@ def prepare_texts(texts: Sequence[str], settings: TextSettings) -> list[str]:
     return normalise_texts(texts) if settings.normalise else list(texts)
 
 
+class SingleTextEncoder:
+    """One short text's model inputs straight from the fast tokenizer, unpadded: the ids ``encode_windows``
+    gives a text that fits in one window, without the Hugging Face wrapper's per-call set-up (it re-configures
+    padding and truncation on every call), which costs more than the model itself on a tweet."""
+
+    def __init__(self, tokenizer, max_length: int, input_names: Iterable[str]):
+        self.max_length = int(max_length)
+        self.input_names = list(input_names)
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        self._tokenizer = None
+        if backend is not None:  # a private copy: the wrapper keeps changing its own backend's settings
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_str(backend.to_str())
+            self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+
+    def __call__(self, text: str) -> dict[str, np.ndarray] | None:
+        """The (1, n_tokens) int64 inputs, or None when the text needs several windows (or there is no fast
+        tokenizer): the caller then takes the windowing path."""
+        if self._tokenizer is None:
+            return None
+        encoding = self._tokenizer.encode(text)
+        if len(encoding.ids) > self.max_length:
+            return None
+        arrays = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
+                  "token_type_ids": encoding.type_ids}
+        return {name: np.array([arrays[name]], dtype=np.int64) for name in self.input_names}
+
+
+SINGLE_TEXT_INDEX = np.zeros(1, dtype=np.int64)
+
+
 def predict_proba_windows(tokenizer, texts: Sequence[str], run_logits: Callable[[Mapping[str, np.ndarray]],
                           np.ndarray], problem_type: str, settings: TextSettings,
-                          batch_size: int = DEFAULT_BATCH_SIZE, input_names: Iterable[str] | None = None
-                          ) -> np.ndarray:
+                          batch_size: int = DEFAULT_BATCH_SIZE, input_names: Iterable[str] | None = None,
+                          single: SingleTextEncoder | None = None) -> np.ndarray:
     """Probabilities for ``texts``: texts are sorted by length and scored ``batch_size`` at a time (dynamic
     padding to each batch's longest window), long texts over overlapping windows, max over windows.
-    ``run_logits`` maps one batch of model inputs to an (n_windows, n_labels) logits array."""
+    ``run_logits`` maps one batch of model inputs to an (n_windows, n_labels) logits array. With ``single``,
+    one text that fits in a window skips the batching machinery (same ids, same result)."""
     texts = prepare_texts(texts, settings)
+    if single is not None and len(texts) == 1:
+        inputs = single(texts[0])
+        if inputs is not None:
+            proba = logits_to_proba(run_logits(inputs), problem_type)
+            return aggregate_windows(proba, SINGLE_TEXT_INDEX, 1, problem_type)
     order = np.argsort([len(t) for t in texts], kind="stable")
     rows = np.empty((len(texts), 0))
     for start in range(0, len(texts), batch_size):
