@@ -50,3 +50,14 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+def test_summary(card) -> str:
+    """One line of a freshly trained model's test metrics (ROC-AUC shown as '-' where undefined)."""
+    test = card.metrics["test"]
+    if card.problem_type == "multi_label":
+        per_label = ", ".join(f"{lab} {fmt(v['roc_auc'])}" for lab, v in test["per_label"].items())
+        return (f"{card.name}: test mean ROC-AUC {fmt(test['mean_roc_auc'])}, macro-F1 {fmt(test['f1_macro'])} "
+                f"(AUC per label: {per_label})")
+    return (f"{card.name}: test accuracy {fmt(test['accuracy'])}, macro-F1 {fmt(test['f1_macro'])}, "
+            f"ROC-AUC {fmt(test['roc_auc'])}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from .common import add_data_arguments, split_list, stdout
+from .common import add_data_arguments, split_list, stdout, test_summary
 
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
@@ -47,10 +47,5 @@ def run_baseline(args: argparse.Namespace) -> int:
                               label_columns=split_list(args.label_columns), labels=split_list(args.labels),
                               name=args.name, models_dir=args.models_dir, grid=args.grid, use_ray=args.ray,
                               version_part=args.bump)
-        test = card.metrics["test"]
-        if card.problem_type == "multi_label":
-            stdout.print(f"{card.name}: test mean ROC-AUC {test['mean_roc_auc']:.4f}, macro-F1 {test['f1_macro']:.4f}")
-        else:
-            stdout.print(f"{card.name}: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f}, "
-                         f"ROC-AUC {test['roc_auc']:.4f}")
+        stdout.print(test_summary(card))
     return 0

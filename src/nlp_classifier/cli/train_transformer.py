@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_data_arguments, split_list, stdout
+from .common import add_data_arguments, split_list, stdout, test_summary
 
 # Command-line flags that override one setting each (dest -> type); ``--set KEY=VALUE`` reaches the others.
 OVERRIDE_FLAGS = {
@@ -80,13 +80,5 @@ def run(args: argparse.Namespace) -> int:
                              label_columns=split_list(args.label_columns), labels=split_list(args.labels),
                              output=args.output, name=args.name, models_dir=args.models_dir, resume=args.resume,
                              restart=args.restart, version_part=args.bump)
-    test = card.metrics["test"]
-    if card.problem_type == "multi_label":
-        per_label = ", ".join(f"{lab} {v['roc_auc']:.3f}" for lab, v in test["per_label"].items()
-                              if v["roc_auc"] is not None)
-        stdout.print(f"{card.name}: test mean ROC-AUC {test['mean_roc_auc']:.4f}, macro-F1 {test['f1_macro']:.4f} "
-                     f"(AUC per label: {per_label})")
-    else:
-        stdout.print(f"{card.name}: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f}, "
-                     f"ROC-AUC {test['roc_auc']:.4f}")
+    stdout.print(test_summary(card))
     return 0

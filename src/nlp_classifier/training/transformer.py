@@ -202,7 +202,8 @@ def metrics_for_trainer(labels: Sequence[str], problem_type: str):
             logits = logits[0]
         y = y.astype(int)
         metrics = compute_metrics(y, logits_to_proba(logits, problem_type), labels, problem_type)
-        return {k: v for k, v in metrics.items() if isinstance(v, float)}
+        # NaN for an undefined ROC-AUC: the Trainer needs the selection metric present in every evaluation
+        return {k: float("nan") if v is None else v for k, v in metrics.items() if v is None or isinstance(v, float)}
 
     return compute
 
