@@ -266,6 +266,10 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
     assert not (models / "transformer" / "quick_small").exists()  # nothing half-written is published
     killed_at = max(int(p.name.split("-")[1]) for p in staging.glob("checkpoint-*"))
     assert 5 <= killed_at < 80
+    # a kill can land while a checkpoint is being written: resume must skip a folder without its trainer state
+    unfinished = staging / f"checkpoint-{killed_at + 1}"
+    unfinished.mkdir(exist_ok=True)
+    (unfinished / "model.safetensors").write_bytes(b"partial")
 
     again = run_cli(*args, models_dir=models)
     assert again.returncode == 2 and "--resume" in again.stderr + again.stdout

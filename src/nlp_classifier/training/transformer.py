@@ -8,6 +8,7 @@ finished model (weights, tokenizer, labels.json, training_info.json, card) repla
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import os
 import shutil
@@ -332,12 +333,27 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
                    models_dir, resume_from)
 
 
+def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
+    """The newest ``checkpoint-*`` folder the Trainer finished writing (its ``trainer_state.json``, written
+    last, is there and whole), and the newer folders a kill interrupted mid-write."""
+    if not staging.is_dir():
+        return None, []
+    folders = sorted((p for p in staging.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+                     key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    unfinished = []
+    for folder in folders:
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+            return str(folder), unfinished
+        except (OSError, ValueError):
+            unfinished.append(folder)
+    return None, unfinished
+
+
 def _check_staging(staging: Path, resume: bool, restart: bool, overrides: Mapping[str, Any]) -> str | None:
     """The checkpoint to resume from, after checking the interrupted run matches; None to start afresh (with
     ``restart``, the caller removes the interrupted run once every other check has passed)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    last = get_last_checkpoint(str(staging)) if staging.is_dir() else None
+    last, unfinished = _last_complete_checkpoint(staging)
     if resume:
         if last is None or not (staging / RUN_CONFIG_FILE).is_file():
             raise ConfigError(f"nothing to resume: no checkpoint of an interrupted run in {staging}")
@@ -347,6 +363,8 @@ def _check_staging(staging: Path, resume: bool, restart: bool, overrides: Mappin
         if differ:
             raise ConfigError("--resume continues the interrupted run with its own settings; these differ: "
                               + "; ".join(differ))
+        for folder in unfinished:  # killed while being written: unusable, and in the way of the re-save
+            shutil.rmtree(folder)
         return last
     if staging.exists() and not restart:
         raise ConfigError(f"an interrupted run left checkpoints in {staging}: pass --resume to continue it or "
