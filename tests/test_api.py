@@ -295,3 +295,13 @@ def test_without_models_the_api_says_503(tmp_path):
         response = server.client.post("/predict", json={"text": "hi"})
         assert response.status_code == 503 and "nlpc prepare" in response.json()["detail"]
         assert server.client.post("/predict/toxicity", json={"text": "hi"}).status_code == 503
+
+
+def test_loaded_models_are_frozen_out_of_the_garbage_collector(api):
+    """Start-up moves what it loaded out of the collector's view (gc.freeze): without it, a full collection walking
+    the libraries and models stalled requests for ~200 ms (load benchmark p99 at concurrency 32: 200-250 ms before,
+    30 ms after)."""
+    import gc
+
+    assert api.client.get("/ready").status_code == 200
+    assert gc.get_freeze_count() > 100_000

@@ -4,6 +4,7 @@ after the last."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -39,6 +40,10 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
     async def lifespan(app: FastAPI):
         if not manager.started:
             await asyncio.to_thread(manager.start)
+        # Everything loaded so far (libraries, models) lives as long as the server: move it out of the garbage
+        # collector's view, so a full collection does not walk millions of long-lived objects mid-request.
+        gc.collect()
+        gc.freeze()
         log.info("api started", extra={"version": __version__, "current_model": manager.current_name,
                                        "toxicity_model": manager.toxicity_name})
         yield
