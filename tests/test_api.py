@@ -305,3 +305,13 @@ def test_loaded_models_are_frozen_out_of_the_garbage_collector(api):
 
     assert api.client.get("/ready").status_code == 200
     assert gc.get_freeze_count() > 100_000
+
+
+def test_a_lazily_loaded_model_is_frozen_too(models):
+    import gc
+
+    with live_server(models) as server:
+        before = gc.get_freeze_count()
+        response = server.client.post("/predict", json={"text": "have a nice day", "model": "linear_svm"})
+        assert response.status_code == 200
+        assert gc.get_freeze_count() > before  # the new model's objects joined the frozen generation

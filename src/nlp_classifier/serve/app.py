@@ -4,7 +4,6 @@ after the last."""
 from __future__ import annotations
 
 import asyncio
-import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,7 +14,7 @@ from .errors import install_error_handlers
 from .logs import log
 from .metrics import ServiceMetrics
 from .middleware import REQUEST_ID_HEADER, BodySizeLimit, RequestLog
-from .model_manager import ModelManager
+from .model_manager import ModelManager, freeze_long_lived
 from .routes import ROUTERS
 from .schemas import publish_schema
 from .settings import ServeSettings, load_settings
@@ -40,10 +39,7 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
     async def lifespan(app: FastAPI):
         if not manager.started:
             await asyncio.to_thread(manager.start)
-        # Everything loaded so far (libraries, models) lives as long as the server: move it out of the garbage
-        # collector's view, so a full collection does not walk millions of long-lived objects mid-request.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()  # what start-up created lives as long as the server
         log.info("api started", extra={"version": __version__, "current_model": manager.current_name,
                                        "toxicity_model": manager.toxicity_name})
         yield
