@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..tasks import MULTI_LABEL
+
 # Wide enough for the metric tables when output goes to a file or a pipe.
 stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
@@ -55,7 +57,7 @@ def fmt(value: Any) -> str:
 def test_summary(card) -> str:
     """One line of a freshly trained model's test metrics (ROC-AUC shown as '-' where undefined)."""
     test = card.metrics["test"]
-    if card.problem_type == "multi_label":
+    if card.problem_type == MULTI_LABEL:
         per_label = ", ".join(f"{lab} {fmt(v['roc_auc'])}" for lab, v in test["per_label"].items())
         return (f"{card.name}: test mean ROC-AUC {fmt(test['mean_roc_auc'])}, macro-F1 {fmt(test['f1_macro'])} "
                 f"(AUC per label: {per_label})")

@@ -339,7 +339,7 @@ def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
     if not staging.is_dir():
         return None, []
     folders = sorted((p for p in staging.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-                     key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+                     key=_checkpoint_step, reverse=True)
     unfinished = []
     for folder in folders:
         try:
