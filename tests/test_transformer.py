@@ -118,6 +118,28 @@ def test_windows_cover_a_long_text_and_padding_is_dynamic(tiny_bert):
     assert batch["attention_mask"].tolist()[0] == [1, 1, 1, 1, 0]
 
 
+@pytest.mark.parametrize("max_length,stride", [(8, 0), (12, 3), (16, 4), (24, 20), (128, None)])
+def test_windows_are_exact_overlapping_slices_of_the_whole_text(tiny_bert, max_length, stride):
+    # Cut by us, not by the tokenizer's overflow (tokenizers 0.23.2 returned 1 overflow window here instead of 4).
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    unpad_tokenizer(tokenizer)
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(WORDS, size=n)) for n in (1, 5, 6, 7, 13, 40, 97, 250)]
+    inputs, index = encode_windows(tokenizer, texts, max_length=max_length, stride=stride)
+    overlap = max_length // 4 if stride is None else stride
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    for i, text in enumerate(texts):
+        content = tokenizer(text, add_special_tokens=False)["input_ids"]
+        windows = [ids[mask == 1].tolist() for ids, mask in zip(inputs["input_ids"][index == i],
+                                                                 inputs["attention_mask"][index == i])]
+        assert all(w[0] == cls and w[-1] == sep and len(w) <= max_length for w in windows)
+        parts = [w[1:-1] for w in windows]
+        assert len(parts) == max(1, -(-(len(content) - (max_length - 2)) // (max_length - 2 - overlap)) + 1)
+        rebuilt = parts[0] + [t for part in parts[1:] for t in part[overlap:]]
+        assert rebuilt == content  # every token, in order, each window starting `overlap` tokens back
+        assert all(len(p) == max_length - 2 for p in parts[:-1])
+
+
 def test_aggregate_windows_takes_the_max_per_text():
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     out = aggregate_windows(probs, np.array([0, 0, 1]), 2, "single_label")

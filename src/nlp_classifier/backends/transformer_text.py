@@ -69,13 +69,46 @@ def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int
     overlap = max_length // 4 if stride is None else stride
     if not 0 <= overlap < max_length - 2:
         raise ValueError(f"stride must be between 0 and max_length - 3 ({max_length - 3}), got {overlap}")
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length, stride=overlap,
-                    return_overflowing_tokens=True, padding="longest", return_tensors="np")
-    index = np.asarray(enc.pop("overflow_to_sample_mapping"), dtype=np.int64)
-    wanted = set(input_names) if input_names is not None else None
-    inputs = {name: np.asarray(values, dtype=np.int64) for name, values in enc.items()
-              if wanted is None or name in wanted}
-    return inputs, index
+    # The windows are cut here from one untruncated encoding rather than by the tokenizer's own overflow
+    # (``return_overflowing_tokens``): tokenizers 0.23.1-0.23.2 stop tokenizing at ``max_length`` and return
+    # too few overflow windows (huggingface/tokenizers#2091), which would silently drop the end of a long text.
+    enc = tokenizer(list(texts), add_special_tokens=True, truncation=False, return_special_tokens_mask=True,
+                    verbose=False)
+    wanted = [name for name in ("input_ids", "token_type_ids", "attention_mask") if name in enc
+              and (input_names is None or name in set(input_names))]
+    windows: dict[str, list[list[int]]] = {name: [] for name in wanted}
+    index: list[int] = []
+    for i, specials in enumerate(enc["special_tokens_mask"]):
+        for piece in _window_slices(specials, max_length, overlap):
+            for name in wanted:
+                windows[name].append([v for part in piece for v in enc[name][i][part]])
+            index.append(i)
+    longest = max((len(ids) for ids in windows.get("input_ids", [[]])), default=0)
+    pads = {"input_ids": tokenizer.pad_token_id or 0, "token_type_ids": 0, "attention_mask": 0}
+    inputs = {name: np.array([row + [pads[name]] * (longest - len(row)) for row in rows], dtype=np.int64)
+              .reshape(len(index), longest) for name, rows in windows.items()}
+    return inputs, np.array(index, dtype=np.int64)
+
+
+def _window_slices(special_tokens_mask: Sequence[int], max_length: int, overlap: int) -> list[tuple[slice, ...]]:
+    """The slices of one encoded text that make its windows: the whole text when it fits, else the leading
+    special tokens + a run of content tokens + the trailing special tokens, each run starting ``overlap`` tokens
+    before the previous one ended, the last one reaching the end of the text."""
+    n = len(special_tokens_mask)
+    if n <= max_length:
+        return [(slice(0, n),)]
+    head = 0
+    while head < n and special_tokens_mask[head]:
+        head += 1
+    tail = n
+    while tail > head and special_tokens_mask[tail - 1]:
+        tail -= 1
+    room = max_length - head - (n - tail)
+    if room <= overlap:
+        raise ValueError(f"a window of {max_length} tokens leaves {room} for text after {n - (tail - head)} "
+                         f"special tokens: not more than the overlap of {overlap}")
+    starts = range(head, max(tail - overlap, head + 1), room - overlap)
+    return [(slice(0, head), slice(start, min(start + room, tail)), slice(tail, n)) for start in starts]
 
 
 def aggregate_windows(probs: np.ndarray, index: np.ndarray, n_texts: int, problem_type: str = MULTI_LABEL
