@@ -189,6 +189,18 @@ def start_cli(*args: str, env: dict) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def stopped_pull(url: str, target: Path, gcs, allow: int, sig: int) -> tuple[int, str, str]:
+    """``nlpc models pull url`` into ``target`` through a proxy that holds its download number ``allow + 1``,
+    stopped with ``sig`` there: its exit status, its output and the object it was downloading."""
+    proxy = StallingProxy(gcs.url, allow=allow, match=media_download)
+    try:
+        proc = start_cli("models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)})
+        status, output = stop_when_stalled(proc, proxy, sig)
+    finally:
+        proxy.close()
+    return status, output, proxy.stalled_on
+
+
 def stop_when_stalled(proc: subprocess.Popen, proxy: StallingProxy, sig: int) -> tuple[int, str]:
     """Wait until the proxy holds a request of ``proc``, send it ``sig``, and return its exit status and output."""
     if not proxy.stalled.wait(90):
@@ -254,13 +266,8 @@ def test_an_interrupted_pull_leaves_the_models_folder_exactly_as_it_was(local_mo
     push(url, local_models, models=DAVIDSON)
     before = snapshot(target)
 
-    proxy = StallingProxy(gcs.url, allow=1, match=media_download)
-    try:
-        proc = start_cli("models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)})
-        status, output = stop_when_stalled(proc, proxy, signal.SIGTERM)
-    finally:
-        proxy.close()
-    stalled_file = proxy.stalled_on.removeprefix("v2/")
+    status, output, stalled_on = stopped_pull(url, target, gcs, allow=1, sig=signal.SIGTERM)
+    stalled_file = stalled_on.removeprefix("v2/")
     assert status == 2, output
     assert "interrupted" in output and stalled_file in output, output
     assert snapshot(target) == before
@@ -274,12 +281,7 @@ def test_a_killed_pull_changes_no_model_and_the_next_pull_resumes(local_models, 
     push(url, local_models, models=DAVIDSON)
     target = tmp_path / "target"
     target.mkdir()
-    proxy = StallingProxy(gcs.url, allow=2, match=media_download)
-    try:
-        proc = start_cli("models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)})
-        status, _ = stop_when_stalled(proc, proxy, signal.SIGKILL)
-    finally:
-        proxy.close()
+    status, _, _ = stopped_pull(url, target, gcs, allow=2, sig=signal.SIGKILL)
     assert status == -signal.SIGKILL
     assert list_cards(target) == [] and not (target / "MODEL_VERSION.json").exists()
     assert [p.name for p in target.iterdir()] == [STAGING_NAME]

@@ -50,27 +50,31 @@ def run_push(args: argparse.Namespace) -> int:
     from ..storage import push
 
     result = push(args.url, args.models_dir, split_list(args.models), args.with_checkpoints)
-    if args.json:
-        print_json(result.to_dict())
-        return 0
-    stdout.print(table(f"model set {result.set_version}", ["model", "version"], sorted(result.models.items())))
-    stdout.print(f"{result.url}: uploaded {len(result.uploaded)} files ({_mb(result.bytes_uploaded)}), "
-                 f"{len(result.skipped)} already there; "
-                 + ("manifest published" if result.manifest_written else "manifest unchanged"), highlight=False)
-    return 0
+    return _report(args.json, result, f"model set {result.set_version}", ["model", "version"],
+                   sorted(result.models.items()),
+                   f"{result.url}: uploaded {len(result.uploaded)} files ({_mb(result.bytes_uploaded)}), "
+                   f"{len(result.skipped)} already there; "
+                   + ("manifest published" if result.manifest_written else "manifest unchanged"))
 
 
 def run_pull(args: argparse.Namespace) -> int:
     from ..storage import pull
 
     result = pull(args.url, args.models_dir, split_list(args.models), args.with_checkpoints)
-    if args.json:
+    return _report(args.json, result, f"model set {result.set_version} from {result.url}",
+                   ["model", "version", "status"],
+                   [[n, m["version"], m["status"]] for n, m in sorted(result.models.items())],
+                   f"downloaded {len(result.downloaded)} files ({_mb(result.bytes_downloaded)}), "
+                   f"{len(result.reused)} reused from local copies; every file verified")
+
+
+def _report(as_json: bool, result, title: str, columns: list[str], rows: list, summary: str) -> int:
+    """A push or pull result: its JSON, or a table of the models and a one-line summary."""
+    if as_json:
         print_json(result.to_dict())
-        return 0
-    stdout.print(table(f"model set {result.set_version} from {result.url}", ["model", "version", "status"],
-                       [[n, m["version"], m["status"]] for n, m in sorted(result.models.items())]))
-    stdout.print(f"downloaded {len(result.downloaded)} files ({_mb(result.bytes_downloaded)}), "
-                 f"{len(result.reused)} reused from local copies; every file verified", highlight=False)
+    else:
+        stdout.print(table(title, columns, rows))
+        stdout.print(summary, highlight=False)
     return 0
 
 
