@@ -29,6 +29,10 @@ class Dataset:
     problem_type: str
     source: str
     fingerprint: str = field(default="")
+    # Multi-source tasks: the source of each row, and the part (0 train, 1 validation, 2 test) fixed for each
+    # row by the data itself (authors' splits, de-duplication); None where the usual seeded split applies.
+    sources: list[str] | None = None
+    parts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -41,7 +45,20 @@ class Dataset:
         """The rows at ``indices`` as a new Dataset named ``<name>:<part>``."""
         idx = np.asarray(indices, dtype=int)
         return Dataset(f"{self.name}:{part}", [self.texts[i] for i in idx], self.y[idx], list(self.labels),
-                       self.problem_type, self.source)
+                       self.problem_type, self.source,
+                       sources=[self.sources[i] for i in idx] if self.sources is not None else None,
+                       parts=self.parts[idx] if self.parts is not None else None)
+
+    def source_names(self) -> list[str]:
+        """The distinct sources in first-seen order ([] for a single-source dataset)."""
+        return list(dict.fromkeys(self.sources)) if self.sources is not None else []
+
+    def by_source(self) -> dict[str, "Dataset"]:
+        """One Dataset per source (empty for a single-source dataset)."""
+        if self.sources is None:
+            return {}
+        names = np.asarray(self.sources)
+        return {s: self.subset(np.flatnonzero(names == s), s) for s in self.source_names()}
 
     def label_counts(self) -> dict[str, int]:
         """Number of texts per label."""
@@ -64,8 +81,15 @@ def fingerprint(texts: Sequence[str], y: np.ndarray, labels: Sequence[str]) -> s
 
 def load_dataset(task: str, path: str | Path | None = None, *, text_column: str | None = None,
                  label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None) -> Dataset:
-    """Load a built-in task (``davidson``, ``davidson3``, ``jigsaw``), optionally from another file with the
-    same columns (e.g. the full Kaggle train.csv), or any labelled file when ``task`` is a path."""
+    """Load a built-in task (``davidson``, ``davidson3``, ``jigsaw``, ``hate``), optionally from another file with
+    the same columns (e.g. the full Kaggle train.csv), or any labelled file when ``task`` is a path."""
+    if task == "hate":
+        from .hate import load_hate
+
+        if path is not None:
+            raise ConfigError("task 'hate' is built from the bundled sources; to train on your own file pass it "
+                              "as the task (--task FILE) with its --text-column/--label-column")
+        return load_hate()
     if task in TASKS:
         if task.startswith("davidson"):
             return _load_davidson(task, Path(path) if path else data_dir() / DAVIDSON_FILE,
@@ -94,7 +118,7 @@ def _texts(frame: pd.DataFrame, path: Path, column: str) -> list[str]:
     return texts
 
 
-def _load_davidson(task: str, path: Path, text_column: str, label_column: str) -> Dataset:
+def _load_davidson(task: str, path: Path, text_column: str = "tweet", label_column: str = "class") -> Dataset:
     frame = read_table(path)
     _require_columns(frame, path, [text_column, label_column])
     texts = _texts(frame, path, text_column)

@@ -33,8 +33,10 @@ class Splits:
 
 
 def split_dataset(dataset: Dataset, seed: int = SEED) -> Splits:
-    """Split ``dataset`` into train/validation/test (80/10/10), the same way every time."""
-    assignment = split_assignment(dataset.y, dataset.problem_type, seed)
+    """Split ``dataset`` into train/validation/test (80/10/10), the same way every time; a dataset that fixes
+    each row's part itself (the multi-source ``hate`` task) keeps its own."""
+    assignment = (dataset.parts if dataset.parts is not None
+                  else split_assignment(dataset.y, dataset.problem_type, seed))
     parts = [dataset.subset(np.flatnonzero(assignment == i), name) for i, name in enumerate(PARTS)]
     return Splits(*parts)
 

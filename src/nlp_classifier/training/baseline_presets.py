@@ -54,6 +54,9 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "linear_svm": {"class_weight": None},
                 "class_priors": "f1_weighted",
             },
+            # Seven sources: their shares by temperature sampling (T=2) and a counterfactual copy, with another
+            # group named, of every training text that names one (data/augment.py, docs/data.md).
+            "hate": {"identity_swaps": 3.0, "mixing_temperature": 2.0},
         },
     },
 }

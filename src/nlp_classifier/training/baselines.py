@@ -15,6 +15,7 @@ from ..artifacts import finalise_card
 from ..backends.sklearn_backend import SklearnClassifier
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
+from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
 from ..errors import ConfigError
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
@@ -22,7 +23,7 @@ from ..fileio import atomic_path
 from ..metrics import headline, training_info, tune_class_weights, tune_thresholds
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
-from ..tasks import MULTI_LABEL
+from ..tasks import MULTI_LABEL, TASKS
 from .baseline_presets import ALGORITHMS, PENALTIES, PriorShiftedClassifier, build_pipeline, preset_config
 from .search import map_points
 
@@ -80,10 +81,13 @@ def _describe(settings: dict, candidates: list[dict]) -> str:
     return ", ".join(f"{key}={settings[key]}" for key in keys) or "preset settings"
 
 
-def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: Dataset, config: dict):
-    """Fit one configuration on the train split; return (validation headline score, fitted pipeline)."""
+def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: Dataset,
+                   sample_weight: np.ndarray | None, config: dict):
+    """Fit one configuration on the train split (rows weighted by ``sample_weight`` when given); return
+    (validation headline score, fitted pipeline)."""
     pipeline = build_pipeline(algorithm, config, train.problem_type)
-    pipeline.fit(train.texts, _targets(train))
+    fit_params = {"clf__sample_weight": sample_weight} if sample_weight is not None else {}
+    pipeline.fit(train.texts, _targets(train), **fit_params)
     score = headline(evaluate(SklearnClassifier(card, pipeline), validation), train.problem_type)
     return score, pipeline
 
@@ -104,8 +108,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     with stage(f"Loading {task}" + (f" from {data}" if data else "")):
         dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
         splits = split_dataset(dataset)
-    name = name or default_name(algorithm, dataset.name if task not in ("davidson", "davidson3", "jigsaw")
-                                else task, preset)
+    name = name or default_name(algorithm, task if task in TASKS else dataset.name, preset)
     card = ModelCard(name=name, family="tfidf", task=dataset.name, labels=list(dataset.labels),
                      problem_type=dataset.problem_type, artifact=f"{name}_tfidf.joblib",
                      description=f"TF-IDF + {algorithm.replace('_', ' ')} ({preset} preset) on {dataset.name}",
@@ -114,6 +117,9 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
                              "validation": len(splits.validation), "test": len(splits.test)})
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
+    train, mix = training_set(splits.train, identity_swaps=float(base.get("identity_swaps", 0.0)),
+                              temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)), seed=SEED)
+    weights = mix.sample_weight(train) if mix is not None else None
     start = time.perf_counter()
     trials = []
     for params in candidates:
@@ -122,9 +128,9 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
         trials.append(trial)
 
     def describe(trial: dict) -> str:
-        return f"Fitting {name} ({_describe(trial[algorithm], candidates)}) on {len(splits.train):,} texts"
+        return f"Fitting {name} ({_describe(trial[algorithm], candidates)}) on {len(train):,} texts"
 
-    results = map_points(_fit_and_score, (card, algorithm, splits.train, splits.validation), trials,
+    results = map_points(_fit_and_score, (card, algorithm, train, splits.validation, weights), trials,
                          use_ray=use_ray, describe=describe)
     training_seconds = time.perf_counter() - start
     search = [{"params": params, "validation_score": round(score, 6)}
@@ -133,7 +139,8 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     pipeline, config = results[best][1], trials[best]
     card.training_config = {"algorithm": algorithm, "preset": preset, "pipeline": config,
                             "grid_search": {"file": str(grid), "executor": "ray" if use_ray else "local",
-                                            "points": search} if grid else None}
+                                            "points": search} if grid else None,
+                            "train_used": len(train), "mixture": mix.record() if mix is not None else None}
 
     classifier = SklearnClassifier(card, pipeline)
     card.thresholds = {lab: 0.5 for lab in dataset.labels}

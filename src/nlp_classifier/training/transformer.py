@@ -26,6 +26,7 @@ from ..backends.transformer_backend import HF_PROBLEM_TYPES, TransformerClassifi
 from ..backends.transformer_text import TextSettings, prepare_texts, unpad_tokenizer
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
+from ..data.mixing import Mixture, training_set
 from ..data.splits import SEED
 from ..errors import ConfigError
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
@@ -292,6 +293,7 @@ class RunPlan:
     staging: Path
     models_dir: Path
     resume_from: str | None
+    mixture: Mixture | None = None
 
 
 def plan_run(task: str | None = None, preset: str | None = None, *, config_file: str | Path | None = None,
@@ -328,9 +330,14 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
     hf_config = load_base_config(base, dataset, config)
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
         shutil.rmtree(staging)
-    train = sample_train(splits.train, config.get("max_train_samples"), int(config["seed"]))
+    seed = int(config["seed"])
+    train, mix = training_set(sample_train(splits.train, config.get("max_train_samples"), seed),
+                              identity_swaps=float(config["identity_swaps"]),
+                              temperature=float(config["mixing_temperature"]), seed=seed)
+    if mix is not None:
+        train = mix.resample(train, int(config.get("mixed_train_size") or len(train)), seed)
     return RunPlan(preset, config, dataset, splits, train, base, hf_config, name, final, staging,
-                   models_dir, resume_from)
+                   models_dir, resume_from, mix)
 
 
 def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
@@ -530,6 +537,7 @@ def _card(plan: RunPlan, settings: TextSettings, training_seconds: float, state,
                          "best_checkpoint": Path(state.best_model_checkpoint).name
                          if state.best_model_checkpoint else None,
                          "best_validation_score": state.best_metric, "stopped": stopped.get("reason"),
-                         "resumed_from_step": resumed_step, "training_seconds": round(training_seconds, 2)})
+                         "resumed_from_step": resumed_step, "training_seconds": round(training_seconds, 2),
+                         "mixture": plan.mixture.record() if plan.mixture else None})
     card.path = plan.staging / "model_card.json"
     return card

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "num_epochs": 3.0,
     "max_steps": -1,             # > 0 stops after this many optimiser steps
     "max_train_samples": None,   # train on a seeded random sample of the train split
+    "identity_swaps": 0.0,       # swapped-group copies of each non-hateful text naming a group (data.augment)
+    "mixing_temperature": 2.0,   # multi-source tasks: source shares ~ rows ** (1 / T) (data.mixing)
+    "mixed_train_size": None,    # multi-source tasks: texts per epoch drawn with those shares (default: all)
     "time_budget_minutes": None,  # stop training (keeping the best checkpoint) after this long
     "learning_rate": 3e-5,
     "batch_size": 32,
@@ -58,6 +61,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "description": (str,), "task": (str,), "problem_type": (str,), "labels": (list,), "name": (str,),
     "output": (str,), "base_model": (str,), "lr_scheduler": (str,),
     "max_length": (int,), "stride": (int,), "max_steps": (int,), "max_train_samples": (int,), "batch_size": (int,),
+    "mixed_train_size": (int,), "identity_swaps": (int, float), "mixing_temperature": (int, float),
     "eval_batch_size": (int,), "gradient_accumulation_steps": (int,), "num_cycles": (int,),
     "early_stopping_patience": (int,), "save_steps": (int,), "save_total_limit": (int,), "logging_steps": (int,),
     "num_threads": (int,), "seed": (int,),
@@ -68,7 +72,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 _POSITIVE = ("max_length", "num_epochs", "learning_rate", "batch_size", "eval_batch_size",
              "gradient_accumulation_steps", "num_cycles", "save_steps", "save_total_limit", "logging_steps",
-             "max_train_samples", "time_budget_minutes", "num_threads")
+             "max_train_samples", "time_budget_minutes", "num_threads", "mixed_train_size", "mixing_temperature")
 _FRACTIONS = ("warmup_ratio", "dropout", "attention_dropout", "classifier_dropout", "label_smoothing")
 
 
@@ -120,6 +124,8 @@ def check(config: Mapping[str, Any], where: str) -> None:
                               f"got {value!r}")
         if key in _POSITIVE and value <= 0:
             raise ConfigError(f"{where}: setting '{key}' must be greater than 0, got {value}")
+        if key == "identity_swaps" and not 0 <= value <= 10:
+            raise ConfigError(f"{where}: setting '{key}' must be between 0 and 10 copies, got {value}")
         if key in _FRACTIONS and not 0 <= value < 1:
             raise ConfigError(f"{where}: setting '{key}' must be in [0, 1), got {value}")
     if config.get("lr_scheduler") not in (None, *SCHEDULERS):

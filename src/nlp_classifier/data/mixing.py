@@ -1,0 +1,84 @@
+"""Mixing several sources in one training set so that the largest does not dominate.
+
+Temperature sampling: source ``s`` with ``n_s`` training rows gets the share ``n_s ** (1 / T)`` (normalised) of
+the training signal. ``T = 1`` keeps the natural proportions, ``T = 2`` (the default) takes square roots, large
+``T`` tends to equal shares. Linear models take the shares as per-row sample weights (mean 1); transformers
+train on a resample of the rows with those shares (whole copies of each row first, then a seeded sample).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from .datasets import Dataset, fingerprint
+
+DEFAULT_TEMPERATURE = 2.0
+
+
+@dataclass
+class Mixture:
+    """Per-source rows, shares and the weight each of its rows gets."""
+
+    temperature: float
+    rows: dict[str, int]
+    shares: dict[str, float]
+    fingerprints: dict[str, str]
+
+    @property
+    def row_weights(self) -> dict[str, float]:
+        """The sample weight of one row of each source (so the weights average to 1 over the training rows)."""
+        total = sum(self.rows.values())
+        return {s: self.shares[s] * total / n for s, n in self.rows.items()}
+
+    def sample_weight(self, dataset: Dataset) -> np.ndarray:
+        """One weight per row of ``dataset`` (a training split)."""
+        weights = self.row_weights
+        return np.array([weights[s] for s in dataset.sources], dtype=float)
+
+    def resample(self, dataset: Dataset, size: int, seed: int) -> Dataset:
+        """``size`` rows drawn with the mixture's shares: each source's rows repeated as whole copies as often as
+        its share allows, then a seeded sample without replacement for the remainder; shuffled."""
+        rng = np.random.default_rng(seed)
+        names = np.asarray(dataset.sources)
+        chosen = []
+        for source, share in self.shares.items():
+            rows = np.flatnonzero(names == source)
+            want = int(round(share * size))
+            copies, rest = divmod(want, len(rows))
+            chosen.extend([rows] * copies)
+            chosen.append(rng.choice(rows, size=rest, replace=False))
+        order = rng.permutation(np.concatenate(chosen))
+        return dataset.subset(order, "train-mixed")
+
+    def record(self) -> list[dict]:
+        """What the model card keeps: source, training rows, share, per-row weight and data fingerprint."""
+        weights = self.row_weights
+        return [{"source": s, "rows": n, "share": round(self.shares[s], 6), "weight": round(weights[s], 6),
+                 "fingerprint": self.fingerprints[s]} for s, n in self.rows.items()]
+
+
+def mixture(train: Dataset, temperature: float = DEFAULT_TEMPERATURE) -> Mixture:
+    """The temperature-sampling mixture of a multi-source training split."""
+    if train.sources is None:
+        raise ConfigError(f"'{train.name}' has no sources to mix")
+    if temperature <= 0:
+        raise ConfigError(f"mixing temperature must be > 0, got {temperature}")
+    parts = train.by_source()
+    rows = {s: len(d) for s, d in parts.items()}
+    raw = {s: n ** (1.0 / temperature) for s, n in rows.items()}
+    total = sum(raw.values())
+    return Mixture(float(temperature), rows, {s: v / total for s, v in raw.items()},
+                   {s: fingerprint(d.texts, d.y, d.labels) for s, d in parts.items()})
+
+
+def training_set(train: Dataset, *, identity_swaps: float = 0.0, temperature: float = DEFAULT_TEMPERATURE,
+                 seed: int = 42) -> tuple[Dataset, Mixture | None]:
+    """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
+    of each non-hateful text that names a group), and for multi-source data the mixture its sources are weighted
+    by."""
+    from .augment import identity_swaps as add_swaps
+
+    train = add_swaps(train, identity_swaps, seed)
+    return train, (mixture(train, temperature) if train.sources is not None else None)
