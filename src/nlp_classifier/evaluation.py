@@ -33,11 +33,21 @@ def check_compatible(classifier: Classifier, dataset: Dataset) -> None:
 
 
 def evaluate(classifier: Classifier, dataset: Dataset, thresholds: dict[str, float] | None = None) -> dict:
-    """Metrics of ``classifier`` on ``dataset`` at the model's thresholds (or the given ones)."""
+    """Metrics of ``classifier`` on ``dataset`` at the model's thresholds (or the given ones); for a multi-source
+    dataset also the same metrics per source (``per_source``)."""
     check_compatible(classifier, dataset)
     proba = predict_proba_batched(classifier, dataset.texts, description=f"Evaluating {classifier.name}")
-    return compute_metrics(dataset.y, proba, classifier.labels, classifier.problem_type,
-                           thresholds if thresholds is not None else classifier.thresholds)
+    return dataset_metrics(dataset, proba, thresholds if thresholds is not None else classifier.thresholds)
+
+
+def dataset_metrics(dataset: Dataset, proba: np.ndarray, thresholds: dict[str, float] | None = None) -> dict:
+    """Metrics of the probabilities ``proba`` against ``dataset``'s targets, overall and per source."""
+    out = compute_metrics(dataset.y, proba, dataset.labels, dataset.problem_type, thresholds)
+    if dataset.sources is not None:
+        names = np.asarray(dataset.sources)
+        out["per_source"] = {s: compute_metrics(dataset.y[names == s], proba[names == s], dataset.labels,
+                                                dataset.problem_type, thresholds) for s in dataset.source_names()}
+    return out
 
 
 def mean_single_text_ms(classifier: Classifier, texts: Sequence[str], n: int = 200) -> float:

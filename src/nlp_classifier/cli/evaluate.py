@@ -54,7 +54,19 @@ def run(args: argparse.Namespace) -> int:
         print_json(payload)
         return 0
     stdout.print(metrics_table(classifier.name, args.split, metrics, classifier.problem_type))
+    if metrics.get("per_source"):
+        stdout.print(source_table(args.split, metrics, classifier.labels))
     return 0
+
+
+def source_table(split: str, metrics: dict, labels: list[str]):
+    """One row per source of a multi-source task, then the overall row: accuracy, macro-F1, ROC-AUC and the F1 of
+    the positive (last) class, e.g. hateful."""
+    positive = labels[-1]
+    rows = [[name, m["n"], m["accuracy"], m["f1_macro"], m["roc_auc"], m["per_label"][positive]["f1"]]
+            for name, m in [*metrics["per_source"].items(), ("overall", metrics)]]
+    return table(f"per source, {split} split", ["source", "n", "accuracy", "macro-F1", "ROC-AUC",
+                                                 f"{positive} F1"], rows)
 
 
 def metrics_table(name: str, split: str, metrics: dict, problem_type: str):

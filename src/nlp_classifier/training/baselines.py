@@ -96,17 +96,19 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
                    data: str | Path | None = None, text_column: str | None = None,
                    label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                    name: str | None = None, models_dir: str | Path | None = None, grid: str | Path | None = None,
-                   use_ray: bool = False, version_part: str = "minor") -> ModelCard:
+                   use_ray: bool = False, version_part: str = "minor", dataset: Dataset | None = None) -> ModelCard:
     """Fit on the train split, pick grid settings on validation, report validation and test metrics, and save
     ``models/baselines/<name>_tfidf.joblib`` with its card and training_info.json. With ``use_ray`` the grid
-    points run as tasks on a local Ray."""
+    points run as tasks on a local Ray. ``dataset`` replaces the task's data (e.g. the ``hate`` task without one
+    of its sources, for cross-source runs)."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
     base = preset_config(preset, task)  # preset and grid are checked before any data is read
     candidates = load_grid(grid, algorithm) if grid else [{}]
     models_dir = Path(models_dir).resolve() if models_dir else default_models_dir()
     with stage(f"Loading {task}" + (f" from {data}" if data else "")):
-        dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
+        if dataset is None:
+            dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
         splits = split_dataset(dataset)
     name = name or default_name(algorithm, task if task in TASKS else dataset.name, preset)
     card = ModelCard(name=name, family="tfidf", task=dataset.name, labels=list(dataset.labels),

@@ -300,9 +300,11 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
              overrides: Mapping[str, Any] | None = None, data: str | Path | None = None,
              text_column: str | None = None, label_columns: Sequence[str] | None = None,
              labels: Sequence[str] | None = None, output: str | Path | None = None, name: str | None = None,
-             models_dir: str | Path | None = None, resume: bool = False, restart: bool = False) -> RunPlan:
+             models_dir: str | Path | None = None, resume: bool = False, restart: bool = False,
+             dataset: Dataset | None = None) -> RunPlan:
     """Check everything a run needs, without training: settings, data and labels, base model, output folder and
-    (with ``resume``) the interrupted run to continue."""
+    (with ``resume``) the interrupted run to continue. ``dataset`` replaces the task's data (e.g. the ``hate``
+    task without one of its sources, for cross-source runs)."""
     if resume and restart:
         raise ConfigError("--resume and --restart exclude each other")
     overrides = dict(overrides or {})
@@ -310,8 +312,9 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
         overrides["task"] = task
     preset, config = resolve_config(preset, config_file, overrides)
     with stage(f"Loading {config['task']}" + (f" from {data}" if data else "")):
-        dataset = load_dataset(config["task"], data, text_column=text_column, label_columns=label_columns,
-                               labels=labels)
+        if dataset is None:
+            dataset = load_dataset(config["task"], data, text_column=text_column, label_columns=label_columns,
+                                   labels=labels)
         splits = split_dataset(dataset)
     if min(len(splits.train), len(splits.validation)) == 0:
         raise ConfigError(f"task '{dataset.name}' has too few texts ({len(dataset)}) for a train/validation split")
