@@ -10,7 +10,8 @@ from ..errors import NlpcError
 from ..progress import console
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export", "bench"]
+COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export", "bench",
+                   "check"]
 
 
 def build_parser() -> argparse.ArgumentParser:
