@@ -65,3 +65,28 @@ def test_normalise_text_fast_paths_match_the_plain_definition():
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(20000)]
     differ = [t for t in texts if normalise_text(t) != _plain_normalise(t)]
     assert differ == []
+
+
+def test_emoji_to_words_names_emoji_and_leaves_plain_text():
+    from nlp_classifier.text import emoji_to_words
+
+    assert emoji_to_words("I would love to 🔪 some 👳🏾") == (
+        "I would love to kitchen knife some person wearing turban medium dark skin tone")
+    assert emoji_to_words("all 👨🏿 men ❤️") == "all man dark skin tone men red heart"
+    text = "no emoji here,  spaces kept"
+    assert emoji_to_words(text) is text
+
+
+def test_text_settings_carry_emoji_to_text_from_the_card_and_into_the_texts():
+    from types import SimpleNamespace
+
+    from nlp_classifier.backends.transformer_text import TextSettings, prepare_texts
+
+    card = SimpleNamespace(training_config={"max_length": 64, "normalise_text": True, "emoji_to_text": True})
+    settings = TextSettings.from_card(card)
+    assert settings.emoji_to_text and settings.max_length == 64
+    wider = settings.with_window(128, 16)
+    assert (wider.max_length, wider.stride, wider.emoji_to_text, wider.normalise) == (128, 16, True, True)
+    assert prepare_texts(["@bob 🔪"], settings) == ["@USER kitchen knife"]
+    old = TextSettings.from_card(SimpleNamespace(training_config={"max_length": 64}))
+    assert prepare_texts(["🔪"], old) == ["🔪"]  # models trained without it see the emoji as before

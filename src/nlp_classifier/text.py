@@ -28,3 +28,18 @@ def normalise_text(text: str) -> str:
 def normalise_texts(texts: Iterable[str]) -> list[str]:
     """Normalise each text; the function a scikit-learn pipeline step calls."""
     return [normalise_text(t) for t in texts]
+
+
+def emoji_to_words(text: str) -> str:
+    """Emoji replaced by their CLDR names as words ("🔪" -> " kitchen knife ", "👨🏿" -> " man dark skin tone "), for
+    tokenizers whose vocabulary has no emoji (all-MiniLM-L6-v2 reads every emoji as [UNK]). Text without
+    emoji is returned unchanged."""
+    import emoji
+
+    if not emoji.emoji_count(text):
+        return text
+    named = emoji.demojize(text, delimiters=(" \x00", "\x00 "))
+    return " ".join(_EMOJI_NAME.sub(lambda m: m.group(1).replace("_", " ").replace("-", " "), named).split())
+
+
+_EMOJI_NAME = re.compile("\x00([^\x00]*)\x00")

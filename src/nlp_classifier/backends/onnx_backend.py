@@ -115,7 +115,6 @@ def load(card: ModelCard, backend: str | None = None, *, num_threads: int | None
     tokenizer = load_tokenizer(folder)
     settings = TextSettings.from_card(card, tokenizer.model_max_length)
     if max_length is not None or stride is not None:
-        settings = TextSettings(int(max_length or settings.max_length),
-                                stride if stride is not None else settings.stride, settings.normalise)
+        settings = settings.with_window(max_length, stride)
     session = make_session(model_file, num_threads)
     return OnnxClassifier(card, session, tokenizer, settings, backend, batch_size, Path(model_file))

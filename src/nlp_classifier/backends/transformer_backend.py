@@ -116,8 +116,7 @@ def load_torch(card: ModelCard, *, num_threads: int | None = None, batch_size: i
     tokenizer = load_tokenizer(folder)
     settings = TextSettings.from_card(card, tokenizer.model_max_length)
     if max_length is not None or stride is not None:
-        settings = TextSettings(int(max_length or settings.max_length),
-                                stride if stride is not None else settings.stride, settings.normalise)
+        settings = settings.with_window(max_length, stride)
     return TransformerClassifier(card, model, tokenizer, settings, batch_size)
 
 

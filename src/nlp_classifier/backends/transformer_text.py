@@ -7,13 +7,13 @@ them: ``encode_windows`` cuts each text into overlapping windows of at most ``ma
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..tasks import MULTI_LABEL
-from ..text import normalise_texts
+from ..text import emoji_to_words, normalise_texts
 
 DEFAULT_MAX_LENGTH = 256
 # Texts per model call on a CPU. Batches are length-sorted and padded to their longest text, so smaller batches
@@ -25,12 +25,13 @@ DEFAULT_BATCH_SIZE = 16
 
 @dataclass(frozen=True)
 class TextSettings:
-    """How a model's texts become tokens: the window size, the tokens two windows share, and whether the
-    project's ``normalise_text`` runs first (as it did in training)."""
+    """How a model's texts become tokens: the window size, the tokens two windows share, whether the
+    project's ``normalise_text`` runs first, and whether emoji become their names (as they did in training)."""
 
     max_length: int = DEFAULT_MAX_LENGTH
     stride: int | None = None
     normalise: bool = False
+    emoji_to_text: bool = False
 
     @property
     def overlap(self) -> int:
@@ -43,7 +44,13 @@ class TextSettings:
         the model's own maximum length, capped at 512."""
         config = card.training_config or {}
         max_length = config.get("max_length") or min(model_max_length or 512, 512)
-        return cls(int(max_length), config.get("stride"), bool(config.get("normalise_text", False)))
+        return cls(int(max_length), config.get("stride"), bool(config.get("normalise_text", False)),
+                   bool(config.get("emoji_to_text", False)))
+
+    def with_window(self, max_length: int | None, stride: int | None) -> "TextSettings":
+        """The same settings with another window size and/or stride (None keeps the current one)."""
+        return replace(self, max_length=int(max_length or self.max_length),
+                       stride=stride if stride is not None else self.stride)
 
 
 def unpad_tokenizer(tokenizer) -> None:
@@ -139,8 +146,9 @@ def logits_to_proba(logits: np.ndarray, problem_type: str) -> np.ndarray:
 
 
 def prepare_texts(texts: Sequence[str], settings: TextSettings) -> list[str]:
-    """The texts as the model saw them in training (normalised when the model was trained that way)."""
-    return normalise_texts(texts) if settings.normalise else list(texts)
+    """The texts as the model saw them in training (normalised, emoji named, when the model was trained so)."""
+    texts = normalise_texts(texts) if settings.normalise else list(texts)
+    return [emoji_to_words(t) for t in texts] if settings.emoji_to_text else texts
 
 
 class SingleTextEncoder:

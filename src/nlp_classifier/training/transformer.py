@@ -402,7 +402,8 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     if not plan.resume_from:
         write_json(plan.staging / RUN_CONFIG_FILE, {"preset": plan.preset, "config": config,
                                                     "base_model": plan.base.name})
-    settings = TextSettings(int(config["max_length"]), config.get("stride"), bool(config["normalise_text"]))
+    settings = TextSettings(int(config["max_length"]), config.get("stride"), bool(config["normalise_text"]),
+                            bool(config["emoji_to_text"]))
 
     with stage(f"Loading base model {plan.base.name}"):
         tokenizer = AutoTokenizer.from_pretrained(plan.base.source, local_files_only=plan.base.local or _offline())
@@ -535,7 +536,8 @@ def _card(plan: RunPlan, settings: TextSettings, training_seconds: float, state,
                 "test": len(plan.splits.test)},
         training_config={**config, "preset": plan.preset, "base_model_path": plan.base.source,
                          "max_length": settings.max_length, "stride": settings.stride,
-                         "normalise_text": settings.normalise, "global_step": state.global_step,
+                         "normalise_text": settings.normalise, "emoji_to_text": settings.emoji_to_text,
+                         "global_step": state.global_step,
                          "epochs_trained": round(state.epoch or 0, 3), "train_loss": round(result.training_loss, 6),
                          "best_checkpoint": Path(state.best_model_checkpoint).name
                          if state.best_model_checkpoint else None,

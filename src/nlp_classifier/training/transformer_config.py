@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "logging_steps": 25,
     "tune_thresholds": True,     # per-label thresholds maximising validation F1 (else 0.5)
     "normalise_text": True,      # the project's normalise_text (HTML entities, URLs, @mentions) before tokenising
+    "emoji_to_text": False,      # emoji -> their names as words (text.emoji_to_words), for vocabularies without emoji
     "group_by_length": True,     # batch texts of similar length together (less padding, faster on CPU)
     "num_threads": None,         # PyTorch CPU threads (default: one per core)
     "seed": 42,
@@ -68,7 +69,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "num_epochs": (int, float), "time_budget_minutes": (int, float), "learning_rate": (int, float),
     "warmup_ratio": (int, float), "weight_decay": (int, float), "dropout": (int, float),
     "attention_dropout": (int, float), "classifier_dropout": (int, float), "label_smoothing": (int, float),
-    "class_weights": (bool,), "tune_thresholds": (bool,), "normalise_text": (bool,), "group_by_length": (bool,),
+    "class_weights": (bool,), "tune_thresholds": (bool,), "normalise_text": (bool,), "emoji_to_text": (bool,),
+    "group_by_length": (bool,),
 }
 _POSITIVE = ("max_length", "num_epochs", "learning_rate", "batch_size", "eval_batch_size",
              "gradient_accumulation_steps", "num_cycles", "save_steps", "save_total_limit", "logging_steps",
