@@ -175,3 +175,17 @@ def test_identity_swaps_copy_only_non_hateful_texts_naming_a_group():
     assert identity_swaps(data, 0.0, seed=0) is data
     unchanged, mix = training_set(data, identity_swaps=0.0)
     assert unchanged is data and set(mix.rows) == {"a", "b"}
+
+
+def test_cross_source_benchmark_holds_the_source_out_of_training():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "cross_source.py"
+    spec = importlib.util.spec_from_file_location("cross_source", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    train, test = module.held_out_data("toxigen")
+    assert "toxigen" not in set(train.sources) and set(test.sources) == {"toxigen"}
+    assert train.name == "hate" and len(test) == 73
+    assert split_dataset(train).test.source_names() == ["davidson", "jigsaw", "implicit_hate", "gab", "stormfront",
+                                                        "hatemoji"]
