@@ -61,27 +61,28 @@ def _binary(frame: pd.DataFrame, path: Path, column: str) -> np.ndarray:
     return _mapped(frame, path, column, {"0": 0, "1": 1, "0.0": 0, "1.0": 1}).to_numpy(dtype=int)
 
 
+def _read_mapped(path: Path, text: str, label: str, mapping: dict[str, int | None]) -> pd.DataFrame:
+    """One file whose ``label`` column maps to hateful 0/1 through ``mapping`` (None drops the row)."""
+    frame = read_table(path)
+    _require(frame, path, [text, label])
+    hateful = _mapped(frame, path, label, mapping)
+    keep = hateful.notna().to_numpy()
+    return _frame(frame[text][keep], hateful[keep].astype(int))
+
+
 def read_davidson(paths: list[Path]) -> pd.DataFrame:
     """Davidson: class 0 (hate speech) -> hateful; 1 (offensive) and 2 (neither) -> not hateful."""
-    frame = read_table(paths[0])
-    _require(frame, paths[0], ["tweet", "class"])
-    hateful = _mapped(frame, paths[0], "class", {"0": 1, "1": 0, "2": 0})
-    return _frame(frame["tweet"], hateful)
+    return _read_mapped(paths[0], "tweet", "class", {"0": 1, "1": 0, "2": 0})
 
 
 def read_jigsaw(paths: list[Path]) -> pd.DataFrame:
     """Jigsaw: identity_hate -> hateful; every other row (toxic, obscene, insults included) -> not hateful."""
-    frame = read_table(paths[0])
-    _require(frame, paths[0], ["comment_text", "identity_hate"])
-    return _frame(frame["comment_text"], _binary(frame, paths[0], "identity_hate"))
+    return _read_mapped(paths[0], "comment_text", "identity_hate", {"0": 0, "1": 1})
 
 
 def read_implicit_hate(paths: list[Path]) -> pd.DataFrame:
     """Implicit Hate (stage 1): explicit_hate and implicit_hate -> hateful; not_hate -> not hateful."""
-    frame = read_table(paths[0])
-    _require(frame, paths[0], ["post", "class"])
-    hateful = _mapped(frame, paths[0], "class", {"explicit_hate": 1, "implicit_hate": 1, "not_hate": 0})
-    return _frame(frame["post"], hateful)
+    return _read_mapped(paths[0], "post", "class", {"explicit_hate": 1, "implicit_hate": 1, "not_hate": 0})
 
 
 def read_gab(paths: list[Path]) -> pd.DataFrame:
@@ -97,13 +98,9 @@ def read_gab(paths: list[Path]) -> pd.DataFrame:
 
 
 def read_stormfront(paths: list[Path]) -> pd.DataFrame:
-    """Stormfront: hate -> hateful, noHate -> not hateful; ``relation`` (hateful only with its neighbouring
-    sentences) and ``idk/skip`` are dropped."""
-    frame = read_table(paths[0])
-    _require(frame, paths[0], ["text", "label"])
-    hateful = _mapped(frame, paths[0], "label", {"hate": 1, "noHate": 0, "relation": None, "idk/skip": None})
-    keep = hateful.notna().to_numpy()
-    return _frame(frame["text"][keep], hateful[keep].astype(int))
+    """Stormfront: hate -> hateful, noHate -> not hateful; ``relation`` (hateful only together with its
+    neighbouring sentences) and ``idk/skip`` are dropped."""
+    return _read_mapped(paths[0], "text", "label", {"hate": 1, "noHate": 0, "relation": None, "idk/skip": None})
 
 
 def read_hatemoji(paths: list[Path]) -> pd.DataFrame:
@@ -125,9 +122,7 @@ def read_hatemoji(paths: list[Path]) -> pd.DataFrame:
 
 def read_toxigen(paths: list[Path]) -> pd.DataFrame:
     """ToxiGen seed sentences: hate -> hateful, neutral -> not hateful."""
-    frame = read_table(paths[0])
-    _require(frame, paths[0], ["text", "label"])
-    return _frame(frame["text"], _mapped(frame, paths[0], "label", {"hate": 1, "neutral": 0}))
+    return _read_mapped(paths[0], "text", "label", {"hate": 1, "neutral": 0})
 
 
 SOURCES: dict[str, Source] = {s.name: s for s in [
