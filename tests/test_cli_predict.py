@@ -25,7 +25,8 @@ def test_predict_file_binary(suffix, tmp_path, baseline_models_dir):
                    "--text-column", "body", models_dir=baseline_models_dir, check=True)
     assert "scored 4 rows" in proc.stdout
     scored = read_table(out)
-    assert list(scored.columns) == ["id", "body", "score_Regular Speech", "score_Hate Speech", "predicted_label"]
+    assert list(scored.columns) == ["id", "body", "score_Regular Speech", "score_Hate Speech", "flagged",
+                                    "predicted_label"]
     assert scored["body"].tolist() == TEXTS
     clf = nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir)
     proba = clf.predict_proba(TEXTS)
@@ -34,6 +35,10 @@ def test_predict_file_binary(suffix, tmp_path, baseline_models_dir):
     assert scored["predicted_label"].tolist() == [p.label for p in clf.predict(TEXTS)]
     assert set(scored["predicted_label"]) <= set(BINARY_LABELS)
     assert scored["predicted_label"].iloc[0] == "Regular Speech" and scored["predicted_label"].iloc[1] == "Hate Speech"
+    # only harmful labels are flagged: a Regular Speech row flags nothing
+    flagged = scored["flagged"].fillna("").tolist()
+    assert flagged == [",".join(p.flagged) for p in clf.predict(TEXTS)]
+    assert flagged[0] == "" and flagged[1] == "Hate Speech"
 
 
 def test_predict_file_multi_label_flags_each_label(tmp_path, baseline_models_dir):
@@ -60,6 +65,28 @@ def test_predict_texts_table_and_json(baseline_models_dir):
                                  models_dir=baseline_models_dir, check=True).stdout)
     assert [r["label"] for r in as_json] == ["Regular Speech", "Hate Speech"]
     assert abs(sum(as_json[0]["scores"].values()) - 1) < 1e-9  # the calibrated SVM yields probabilities
+
+
+def test_predict_without_a_model_uses_the_hate_model(tmp_path, hate_models_dir):
+    env = {"NLPC_DEFAULT_MODEL": ""}
+    table = run_cli("predict", "I am a gay man and proud of it", models_dir=hate_models_dir, env=env, check=True)
+    assert "logistic_regression_hate_char (hate)" in table.stdout and "not_hateful" in table.stdout
+    answer = json.loads(run_cli("predict", "--json", "I am a gay man and proud of it",
+                                "muslims are vermin and should be wiped out", models_dir=hate_models_dir, env=env,
+                                check=True).stdout)
+    assert [(r["label"], r["flagged"]) for r in answer] == [("not_hateful", []), ("hateful", ["hateful"])]
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    pd.DataFrame({"text": ["I am a gay man and proud of it", "muslims are vermin and should be wiped out"]}).to_csv(
+        source, index=False)
+    run_cli("predict", "--input", str(source), "--output", str(out), models_dir=hate_models_dir, env=env, check=True)
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert scored["flagged"].tolist() == ["", "hateful"]
+    assert scored["predicted_label"].tolist() == ["not_hateful", "hateful"]
+    named = run_cli("predict", "hello there", models_dir=hate_models_dir, env={"NLPC_DEFAULT_MODEL": "linear_svm"},
+                    check=True)
+    assert "linear_svm (davidson)" in named.stdout
+    empty = run_cli("predict", "hello", models_dir=tmp_path / "no-models", env=env)
+    assert empty.returncode == 2 and "no model in the registry" in empty.stderr
 
 
 def test_predict_argument_errors(tmp_path, baseline_models_dir):

@@ -10,6 +10,8 @@ def test_default_names_are_distinct_and_the_seed_paths_are_among_them():
     names = [default_name(algorithm, task, preset) for task, algorithm, preset in DEFAULT_BASELINES]
     assert len(set(names)) == len(names)
     assert {"logistic_regression", "linear_svm"} <= set(names)  # the seed's two files
+    assert names[0] == "logistic_regression_hate_char"  # the hate model `make run` serves by default, trained first
+    assert DEFAULT_BASELINES[0] == ("hate", "logistic_regression", "char")
 
 
 def test_missing_defaults(tmp_path, baseline_models_dir):

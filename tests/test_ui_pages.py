@@ -22,6 +22,7 @@ from ui_servers import API_KEY, api_server, free_port
 
 TOXICITY_MODEL = "logistic_regression_jigsaw"
 HATE = "Hate Speech"
+HATE_MODEL = "logistic_regression_hate_char"
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +204,37 @@ def test_a_custom_threshold_changes_the_decision_like_the_api(app, api):
     app.slider(key="analyse_threshold").set_value(threshold)
     analyse(app, text)
     assert {m.label: m.value for m in app.metric}["Predicted label"] == "Regular Speech"
+    assert "Nothing flagged." in texts(app.caption)  # a harmless label is never flagged
     _, _, ticks = chart_layers(charts(app)[0])
     assert list(ticks["threshold"]) == [pytest.approx(threshold)]
+
+
+def test_the_hate_model_is_the_default_and_a_benign_text_flags_nothing(hate_models_dir, tmp_path):
+    models = shutil.copytree(hate_models_dir, tmp_path / "models")
+    with api_server(models, tmp_path / "api.log", default_model=None) as url:
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+        at.session_state["api_url"] = url
+        at.run()
+        assert not at.exception
+        picker = at.selectbox(key="model")
+        assert picker.value == HATE_MODEL == httpx.get(f"{url}/models").json()["current_model"]
+        assert f"{HATE_MODEL} (current)" in picker.options and "linear_svm" in picker.options
+        details = texts(at.sidebar.markdown)
+        assert "task `hate`" in details and "the API's current model" in details
+
+        analyse(at, EXAMPLE_TEXTS[4])  # "I am a gay man and proud of it"
+        expected = api_post(url, "/predict", text=EXAMPLE_TEXTS[4])
+        assert expected["model"] == HATE_MODEL and expected["flagged_labels"] == []
+        assert {m.label: m.value for m in at.metric}["Predicted label"] == "not_hateful"
+        assert "Nothing flagged." in texts(at.caption)
+        bars = chart_layers(charts(at)[0])[0]
+        assert set(bars["status"]) == {"not flagged"}
+
+        analyse(at, "muslims are vermin and should be wiped out")
+        assert {m.label: m.value for m in at.metric}["Predicted label"] == "hateful"
+        assert "Flagged: **hateful**" in texts(at.caption)
+        bars = chart_layers(charts(at)[0])[0]
+        assert dict(zip(bars["label"], bars["status"])) == {"not_hateful": "not flagged", "hateful": "flagged"}
 
 
 def test_analyse_with_an_empty_text_asks_for_one(app):
@@ -257,7 +287,9 @@ def test_batch_scores_a_csv_file_through_the_api(app, api):
     assert list(scored["predicted_label"]) == [r["predicted_label"] for r in expected]
     assert list(scored[f"score_{HATE}"]) == pytest.approx(
         [next(s["score"] for s in r["scores"] if s["label"] == HATE) for r in expected])
-    assert list(scored["id"]) == ["1", "2", "3"] and "flagged" not in scored  # input columns kept as read
+    assert list(scored["id"]) == ["1", "2", "3"]  # input columns kept as read
+    assert list(scored["flagged"]) == [",".join(r["flagged_labels"]) for r in expected]
+    assert list(scored["flagged"]) == ["" if r["predicted_label"] == "Regular Speech" else HATE for r in expected]
     assert len(table_with(app, "confidence")) == 3
     distribution = chart_layers(charts(app)[0])[0]
     assert dict(zip(distribution["label"], distribution["rows"])) == scored["predicted_label"].value_counts().to_dict()

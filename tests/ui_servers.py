@@ -55,10 +55,12 @@ def _child(args: list[str], health_url: str, log: Path, env: dict[str, str]) -> 
 
 
 @contextmanager
-def api_server(models_dir: Path, log: Path, **settings: str) -> Iterator[str]:
-    """``nlpc serve`` over ``models_dir`` (logistic_regression current, ``API_KEY`` accepted); yields its URL."""
+def api_server(models_dir: Path, log: Path, default_model: str | None = "logistic_regression",
+               **settings: str) -> Iterator[str]:
+    """``nlpc serve`` over ``models_dir`` (``default_model`` current; None: the service chooses; ``API_KEY``
+    accepted); yields its URL."""
     port = free_port()
-    env = {"NLPC_MODELS_DIR": str(models_dir), "NLPC_API_KEYS": API_KEY, "NLPC_DEFAULT_MODEL": "logistic_regression",
+    env = {"NLPC_MODELS_DIR": str(models_dir), "NLPC_API_KEYS": API_KEY, "NLPC_DEFAULT_MODEL": default_model or "",
            "NLPC_THREADS": "1", "NLPC_LOG_LEVEL": "warning",
            **{f"NLPC_{key.upper()}": value for key, value in settings.items()}}
     url = f"http://127.0.0.1:{port}"

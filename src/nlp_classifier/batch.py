@@ -1,4 +1,5 @@
-"""Batch scoring of a CSV/JSONL/Parquet file: one score column per label plus the predicted label(s)."""
+"""Batch scoring of a CSV/JSONL/Parquet file: one score column per label, the flagged labels and the predicted
+label."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +17,8 @@ from .tasks import MULTI_LABEL
 
 def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *, source: str = "input",
                 threshold: float | None = None, batch_size: int = 256) -> pd.DataFrame:
-    """A copy of ``frame`` with ``score_<label>`` columns, ``predicted_label`` and (multi-label) ``flagged``."""
+    """A copy of ``frame`` with ``score_<label>`` columns, ``flagged`` (the harmful labels decided for each row,
+    comma-separated; empty when nothing is flagged, e.g. a not_hateful prediction) and ``predicted_label``."""
     if text_column not in frame.columns:
         raise DataError(f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
                         path=source, column=text_column)
@@ -30,13 +32,17 @@ def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *
     out = frame.copy()
     for i, label in enumerate(classifier.labels):
         out[f"score_{label}"] = proba[:, i]
-    chosen = decisions(proba, classifier.labels, classifier.problem_type, limits)
+    labels = classifier.labels
+    harmful = np.array([lab not in classifier.harmless_labels for lab in labels])
+    chosen = decisions(proba, labels, classifier.problem_type, limits)
     if classifier.problem_type == MULTI_LABEL:
-        out["flagged"] = [",".join(lab for lab, on in zip(classifier.labels, row) if on) for row in chosen]
-        out["predicted_label"] = [classifier.labels[int(np.argmax(np.where(row, p, -1)))] if row.any() else ""
-                                  for row, p in zip(chosen, proba)]
+        flags = chosen.astype(bool) & harmful
+        predicted = [labels[int(np.argmax(np.where(row, p, -1)))] if row.any() else "" for row, p in zip(flags, proba)]
     else:
-        out["predicted_label"] = [classifier.labels[i] for i in chosen]
+        flags = (np.arange(len(labels)) == np.asarray(chosen)[:, None]) & harmful
+        predicted = [labels[i] for i in chosen]
+    out["flagged"] = [",".join(lab for lab, on in zip(labels, row) if on) for row in flags]
+    out["predicted_label"] = predicted
     return out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .card import ModelCard
 from .errors import ConfigError
-from .tasks import MULTI_LABEL
+from .tasks import MULTI_LABEL, harmless_labels
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -17,7 +17,9 @@ DEFAULT_THRESHOLD = 0.5
 @dataclass
 class Prediction:
     """One text's result. ``label`` is the predicted class (single-label) or the highest-scoring flagged label
-    (multi-label; None when nothing is flagged); ``flagged`` lists every label at or over its threshold."""
+    (multi-label; None when nothing is flagged); ``flagged`` lists the harmful labels decided for the text: the
+    predicted class unless it is harmless (single-label), every label at or over its threshold (multi-label).
+    A harmless label (``Classifier.harmless_labels``: not_hateful, Regular Speech, neither, ...) is never flagged."""
 
     label: str | None
     confidence: float
@@ -51,6 +53,11 @@ class Classifier(ABC):
         return self.card.problem_type
 
     @property
+    def harmless_labels(self) -> frozenset[str]:
+        """The labels that mean "nothing harmful" and are never flagged (``tasks.harmless_labels``)."""
+        return harmless_labels(self.labels, self.card.task)
+
+    @property
     def thresholds(self) -> dict[str, float]:
         """The card's per-label decision thresholds, 0.5 where it has none."""
         saved = self.card.thresholds or {}
@@ -74,8 +81,8 @@ class Classifier(ABC):
         label, for a multi-class one the arg-max decides."""
         proba = self.predict_proba(texts)
         limits = self.resolve_thresholds(threshold, thresholds)
-        labels = self.labels
-        return [self._decide(row, labels, limits) for row in proba.tolist()]
+        labels, harmless = self.labels, self.harmless_labels
+        return [self._decide(row, labels, limits, harmless) for row in proba.tolist()]
 
     def resolve_thresholds(self, threshold: float | None = None,
                            thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -92,11 +99,12 @@ class Classifier(ABC):
                 raise ConfigError(f"threshold for '{lab}' must be between 0 and 1, got {value}")
         return limits
 
-    def _decide(self, row: list[float], labels: list[str], limits: dict[str, float]) -> Prediction:
+    def _decide(self, row: list[float], labels: list[str], limits: dict[str, float],
+                harmless: frozenset[str]) -> Prediction:
         """One text's Prediction from its probabilities (plain floats, in ``labels`` order)."""
         scores = dict(zip(labels, row))
         if self.problem_type == MULTI_LABEL:
-            flagged = [lab for lab in labels if scores[lab] >= limits[lab]]
+            flagged = [lab for lab in labels if scores[lab] >= limits[lab] and lab not in harmless]
             top = max(flagged, key=scores.__getitem__) if flagged else None
             confidence = scores[top] if top else 1.0 - max(row)
             return Prediction(top, confidence, scores, flagged)
@@ -105,7 +113,7 @@ class Classifier(ABC):
             label = positive if scores[positive] >= limits[positive] else labels[0]
         else:
             label = labels[row.index(max(row))]  # the first maximum, as np.argmax
-        return Prediction(label, scores[label], scores, [label])
+        return Prediction(label, scores[label], scores, [] if label in harmless else [label])
 
     @staticmethod
     def _check_texts(texts: Sequence[str] | str) -> list[str]:

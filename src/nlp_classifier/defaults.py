@@ -1,17 +1,65 @@
-"""The model set `make run` prepares when missing, and the examples it shows."""
+"""The model set `make run` prepares when missing, which model answers when none is named, and the examples the
+API and UI show."""
 from __future__ import annotations
 
-# (task, algorithm, preset): the seed's two baselines, the stronger char preset, and a toxicity baseline.
+import os
+from pathlib import Path
+from typing import Sequence
+
+from .card import ModelCard
+from .registry import list_cards
+from .tasks import BINARY_LABELS, MULTI_LABEL
+
+# (task, algorithm, preset): the multi-source hate baseline (served by default), the seed's two baselines, the
+# stronger char preset, and a toxicity baseline.
 DEFAULT_BASELINES = [
+    ("hate", "logistic_regression", "char"),
     ("davidson", "logistic_regression", "seed"),
     ("davidson", "linear_svm", "seed"),
     ("davidson", "linear_svm", "char"),
     ("jigsaw", "logistic_regression", "char"),
 ]
 
+# The models that answer by default, best first, when the registry has them: the fine-tuned multi-source hate
+# transformer (its ONNX int8 export when present: the transformer backend's own default), then its TF-IDF baseline.
+PREFERRED_MODELS = ("minilm_hate", "logistic_regression_hate_char")
+DEFAULT_MODEL_ENV = "NLPC_DEFAULT_MODEL"
+
 EXAMPLE_TEXTS = [
     "Thanks for the help yesterday, the meeting went great!",
     "I hope you have a wonderful birthday with your family.",
     "shut up you stupid idiot, nobody wants you here",
     "You are a worthless piece of trash and everyone hates you",
+    "I am a gay man and proud of it",
+    "Immigrants are vermin and should all be thrown out of this country",
 ]
+
+
+def ranking_score(card: ModelCard) -> float:
+    """A card's test (else validation) F1 macro, -1 when it has none: how models of one kind are ranked."""
+    metrics = card.metrics.get("test") or card.metrics.get("validation") or {}
+    value = metrics.get("f1_macro")
+    return float(value) if isinstance(value, (int, float)) else -1.0
+
+
+def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
+    """The model that answers when none is named (``/predict``, the UI, ``nlpc predict``): the first of
+    ``PREFERRED_MODELS`` in the registry; else the single-label model with the best test F1 macro, binary
+    Davidson models first; None for an empty registry."""
+    by_name = {card.name: card for card in cards}
+    for name in PREFERRED_MODELS:
+        if name in by_name:
+            return by_name[name]
+    single = [c for c in cards if c.problem_type != MULTI_LABEL]
+    preferred = [c for c in single if list(c.labels) == BINARY_LABELS] or single
+    return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
+
+
+def default_model_name(models_dir: str | Path | None = None) -> str | None:
+    """The model to use when none is named: ``$NLPC_DEFAULT_MODEL`` when set, else ``pick_default`` over the
+    registry; None when there is neither."""
+    chosen = os.environ.get(DEFAULT_MODEL_ENV, "").strip()
+    if chosen:
+        return chosen
+    card = pick_default(list_cards(models_dir))
+    return card.name if card is not None else None

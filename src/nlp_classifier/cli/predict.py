@@ -9,18 +9,24 @@ from .common import print_json, stdout, table
 DEFAULT_MODEL = "logistic_regression"
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default: str | None = DEFAULT_MODEL) -> None:
+DEFAULT_MODEL_HELP = ("$NLPC_DEFAULT_MODEL, else the model `nlpc serve` answers with: minilm_hate, else "
+                      "logistic_regression_hate_char, else the best binary Davidson model")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, default: str | None = DEFAULT_MODEL,
+                        default_help: str | None = None) -> None:
     """--model and --backend, shared by every command that loads a model."""
-    parser.add_argument("--model", default=default, help=f"registry name or path (default: {default})")
+    parser.add_argument("--model", default=default,
+                        help=f"registry name or path (default: {default_help or default})")
     parser.add_argument("--backend", help="implementation where a family has several (e.g. torch, onnx, onnx-int8)")
 
 
 def register(sub) -> None:
     p = sub.add_parser("predict", help="classify texts or a file",
                        description="Classify texts given as arguments, or every row of --input into --output "
-                       "(one score column per label plus the predicted label).")
+                       "(one score column per label, the flagged labels and the predicted label).")
     p.add_argument("texts", nargs="*", help="texts to classify")
-    add_model_arguments(p)
+    add_model_arguments(p, default=None, default_help=DEFAULT_MODEL_HELP)
     p.add_argument("--input", help="CSV/TSV/JSONL/Parquet file to score")
     p.add_argument("--output", help="where to write the scored file (format from its suffix)")
     p.add_argument("--text-column", default="text", help="text column of --input (default: text)")
@@ -32,6 +38,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import load
+    from ..defaults import default_model_name
 
     if bool(args.input) != bool(args.output):
         raise ConfigError("--input and --output go together")
@@ -41,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either texts or --input, not both")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
-    classifier = load(args.model, backend=args.backend, models_dir=args.models_dir)
+    model = args.model or default_model_name(args.models_dir)
+    if model is None:
+        raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
+    classifier = load(model, backend=args.backend, models_dir=args.models_dir)
     if args.input:
         from ..batch import score_file
 

@@ -13,7 +13,8 @@ def register(sub) -> None:
                        description="Serve the HTTP API. Every setting can also come from NLPC_* environment "
                        "variables or a settings file (see docs/api.md).")
     add_server_arguments(p)
-    p.add_argument("--default-model", help="model /predict uses (default: best binary hate-speech model)")
+    p.add_argument("--default-model", help="model /predict uses (default: $NLPC_DEFAULT_MODEL, else minilm_hate, "
+                   "else logistic_regression_hate_char, else the best binary Davidson model)")
     p.add_argument("--toxicity-model", help="multi-label model for /predict/toxicity, OpenAI and Perspective")
     p.add_argument("--settings", dest="settings_file", help="YAML, JSON or .env settings file "
                    "(default: $NLPC_SETTINGS_FILE)")

@@ -14,9 +14,10 @@ from typing import Mapping, Sequence
 from .. import load
 from ..card import ModelCard
 from ..classifier import Classifier, Prediction
+from ..defaults import pick_default, ranking_score
 from ..errors import ConfigError, ModelNotFoundError, NlpcError
 from ..registry import list_cards, resolve
-from ..tasks import BINARY_LABELS, MULTI_LABEL, TOXICITY_LABELS
+from ..tasks import MULTI_LABEL, TOXICITY_LABELS
 from .batching import MicroBatcher
 from .logs import log
 from .metrics import ServiceMetrics
@@ -63,24 +64,11 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def _test_score(card: ModelCard) -> float:
-    metrics = card.metrics.get("test") or card.metrics.get("validation") or {}
-    value = metrics.get("f1_macro")
-    return float(value) if isinstance(value, (int, float)) else -1.0
-
-
-def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
-    """The single-label model with the best test F1 macro, binary hate-speech models first."""
-    single = [c for c in cards if c.problem_type != MULTI_LABEL]
-    preferred = [c for c in single if list(c.labels) == BINARY_LABELS] or single
-    return min(preferred, key=lambda c: (-_test_score(c), c.name), default=None)
-
-
 def pick_toxicity(cards: Sequence[ModelCard]) -> ModelCard | None:
     """The multi-label model with the best test F1 macro, models with the six toxicity labels first."""
     multi = [c for c in cards if c.problem_type == MULTI_LABEL]
     preferred = [c for c in multi if list(c.labels) == TOXICITY_LABELS] or multi
-    return min(preferred, key=lambda c: (-_test_score(c), c.name), default=None)
+    return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
 
 
 class ModelManager:

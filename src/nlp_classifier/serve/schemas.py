@@ -70,13 +70,15 @@ class LabelScore(BaseModel):
 
 
 class Classification(BaseModel):
-    """One text's result: the seed's fields plus every flagged label."""
+    """One text's result: the seed's fields plus every flagged (harmful) label."""
 
     predicted_label: str | None = Field(description="the class (single-label), or the top flagged label "
                                         "(multi-label; null when none is flagged)")
     confidence: float
     scores: list[LabelScore]
-    flagged_labels: list[str]
+    flagged_labels: list[str] = Field(description="the harmful labels decided for the text; empty when nothing "
+                                      "harmful was found (a harmless prediction such as not_hateful, Regular "
+                                      "Speech or neither is never flagged)")
 
 
 class PredictResponse(Classification):

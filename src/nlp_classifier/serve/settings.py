@@ -39,7 +39,8 @@ class ServeSettings(BaseSettings):
     # --- models ---------------------------------------------------------------------------------------------
     models_dir: Path = Field(default_factory=default_models_dir, description="the registry folder")
     default_model: str | None = Field(None, description="model served by /predict at start-up (a registry name or "
-                                      "path); default: the binary hate-speech model with the best test F1 macro")
+                                      "path); default: minilm_hate, else logistic_regression_hate_char, else the "
+                                      "binary Davidson model with the best test F1 macro (defaults.pick_default)")
     toxicity_model: str | None = Field(None, description="multi-label model behind /predict/toxicity, "
                                        "/v1/moderations and Perspective; default: the best multi-label model")
     hate_model: str | None = Field(None, description="optional model whose hate score also feeds the OpenAI "
@@ -81,6 +82,12 @@ class ServeSettings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("default_model", "toxicity_model", "hate_model", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """``NLPC_DEFAULT_MODEL=`` (empty) means "choose automatically", as when it is not set."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -8,21 +8,22 @@ import pandas as pd
 
 HIGHLIGHT = "#d62728"
 NORMAL = "#4c78a8"
+LEGEND = ("flagged", "not flagged")  # the highlighted (flagged) bars and the others
 
 
-def probability_chart(scores: Mapping[str, float], thresholds: Mapping[str, float], highlighted: Sequence[str] = (),
-                      legend: tuple[str, str] = ("flagged", "not flagged")) -> alt.Chart:
-    """Horizontal bars of every label's probability (highlighted labels in red), with a black tick at each
-    label's decision threshold; ``legend`` names the highlighted and the other bars."""
+def probability_chart(scores: Mapping[str, float], thresholds: Mapping[str, float],
+                      highlighted: Sequence[str] = ()) -> alt.Chart:
+    """Horizontal bars of every label's probability (the flagged ``highlighted`` labels in red), with a black tick
+    at each label's decision threshold."""
     order = list(scores)
     data = pd.DataFrame({"label": order, "probability": [float(scores[k]) for k in order],
-                         "status": [legend[0] if k in highlighted else legend[1] for k in order],
+                         "status": [LEGEND[0] if k in highlighted else LEGEND[1] for k in order],
                          "threshold": [thresholds.get(k) for k in order]})
     y = alt.Y("label:N", sort=order, title=None)
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
         y=y,
-        color=alt.Color("status:N", scale=alt.Scale(domain=list(legend), range=[HIGHLIGHT, NORMAL]),
+        color=alt.Color("status:N", scale=alt.Scale(domain=list(LEGEND), range=[HIGHLIGHT, NORMAL]),
                         legend=alt.Legend(title=None, orient="bottom")),
         tooltip=["label", alt.Tooltip("probability:Q", format=".3f"), alt.Tooltip("threshold:Q", format=".2f")])
     text = bars.mark_text(align="left", dx=3, color="black").encode(

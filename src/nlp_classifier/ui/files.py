@@ -53,15 +53,15 @@ def texts_from_column(frame: pd.DataFrame, column: str, source: str) -> list[str
     return texts
 
 
-def scored_frame(frame: pd.DataFrame, results: list[dict], multi_label: bool = False) -> pd.DataFrame:
-    """A copy of ``frame`` with the API's answers: ``score_<label>`` per label, ``predicted_label``,
-    ``confidence`` and, for multi-label models, ``flagged`` (the columns ``nlpc predict --file`` writes)."""
+def scored_frame(frame: pd.DataFrame, results: list[dict]) -> pd.DataFrame:
+    """A copy of ``frame`` with the API's answers: ``score_<label>`` per label, ``flagged`` (the API's
+    ``flagged_labels``, comma-separated; empty when nothing harmful was found), ``predicted_label`` and
+    ``confidence`` (the columns ``nlpc predict --input`` writes, plus the confidence)."""
     out = frame.copy()
     labels = [s["label"] for s in results[0]["scores"]] if results else []
     for label in labels:
         out[f"score_{label}"] = [next(s["score"] for s in r["scores"] if s["label"] == label) for r in results]
-    if multi_label:
-        out["flagged"] = [",".join(r.get("flagged_labels") or []) for r in results]
+    out["flagged"] = [",".join(r.get("flagged_labels") or []) for r in results]
     out["predicted_label"] = [r.get("predicted_label") or "" for r in results]
     out["confidence"] = [float(r.get("confidence", 0.0)) for r in results]
     return out

@@ -18,10 +18,9 @@ def toxicity_scores_of(result: dict) -> dict[str, float]:
 
 
 def highlighted(result: dict) -> list[str]:
-    """The labels the API flagged for this text (its ``flagged_labels``, else the predicted label)."""
-    if result.get("flagged_labels") is not None:
-        return list(result["flagged_labels"])
-    return [result["predicted_label"]] if result.get("predicted_label") else []
+    """The labels the API flagged for this text (its ``flagged_labels``: harmful labels only, so a not_hateful
+    or Regular Speech prediction highlights nothing)."""
+    return list(result.get("flagged_labels") or [])
 
 
 def thresholds_for(labels: list[str], info: ModelInfo | None, override: float | None) -> dict[str, float]:

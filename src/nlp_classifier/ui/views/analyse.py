@@ -62,8 +62,9 @@ def show(outcome: dict) -> None:
                + (f"custom threshold {threshold:.2f}" if threshold is not None else "the model’s own thresholds"))
     scores = scores_of(result)
     limits = thresholds_for(list(scores), info, outcome["threshold"])
-    legend = ("flagged", "not flagged") if info is not None and info.multi_label else ("predicted", "other")
-    st.altair_chart(charts.probability_chart(scores, limits, highlighted(result), legend), width="stretch")
+    flagged_labels = highlighted(result)
+    st.altair_chart(charts.probability_chart(scores, limits, flagged_labels), width="stretch")
+    st.caption(f"Flagged: **{', '.join(flagged_labels)}**" if flagged_labels else "Nothing flagged.")
     if limits:
         st.caption("Black ticks: the decision threshold of each label "
                    f"({'custom' if outcome['threshold'] is not None else 'the model’s own'}).")

@@ -22,7 +22,7 @@ def read_upload(name: str, digest: str, _data: bytes):
     return files.read_upload(name, _data)
 
 
-def score(frame, column: str, source: str, model: str | None, multi_label: bool) -> dict | None:
+def score(frame, column: str, source: str, model: str | None) -> dict | None:
     """Send the column's texts to the API in chunks, with a progress bar; None (and a message) on failure."""
     try:
         texts = files.texts_from_column(frame, column, source)
@@ -41,7 +41,7 @@ def score(frame, column: str, source: str, model: str | None, multi_label: bool)
             st.error(f"Rows {start + 1}-{start + len(chunk)} of {source} could not be scored: {exc}")
             return None
         progress.progress(len(results) / len(texts), text=f"Scored {len(results):,} of {len(texts):,} rows")
-    scored = files.scored_frame(frame, results, multi_label=multi_label)
+    scored = files.scored_frame(frame, results)
     outcome = {"source": source, "column": column, "model": model, "frame": scored}
     st.session_state[RESULT_KEY] = outcome
     return outcome
@@ -70,7 +70,7 @@ def show(outcome: dict, fmt: str, info: ModelInfo | None) -> None:
 
 st.title("Score a file")
 st.caption("Each row's text goes to the API; the result adds `score_<label>` columns, `predicted_label` and "
-           "`confidence` (and `flagged` for multi-label models) to your file.")
+           "`confidence` and `flagged` (the harmful labels found; empty when nothing is flagged) to your file.")
 upload = st.file_uploader("CSV, TSV, JSON Lines or Parquet file (optionally .gz)", type=files.UPLOAD_TYPES,
                           key="batch_file")
 if upload is None:
@@ -103,6 +103,6 @@ if st.button(f"Score {len(frame):,} rows", type="primary", key="batch_score", di
     if column is None:
         st.error(f"Pick the column of {upload.name} that holds the text.")
     else:
-        previous = score(frame, column, upload.name, model, bool(info and info.multi_label))
+        previous = score(frame, column, upload.name, model)
 if previous:
     show(previous, table_format(upload.name), info)

@@ -1,0 +1,132 @@
+"""Which model answers by default (the hate model when the registry has one) and which labels are flagged (harmful
+ones only: a not_hateful / Regular Speech prediction flags nothing), in the library and through a live API."""
+from __future__ import annotations
+
+import pytest
+
+import nlp_classifier
+from nlp_classifier.card import ModelCard
+from nlp_classifier.defaults import PREFERRED_MODELS, default_model_name, pick_default
+from nlp_classifier.tasks import BINARY_LABELS, HATE_LABELS, TASKS, TOXICITY_LABELS, harmless_labels
+
+from api_server import API_KEY, copy_models, live_server
+from conftest import HATE_TINY_NAME
+
+BENIGN = "I am a gay man and proud of it"
+HATEFUL = "muslims are vermin and should be wiped out"
+
+
+def card(name: str, labels: list[str], problem_type: str = "single_label", f1: float | None = None) -> ModelCard:
+    return ModelCard(name=name, family="tfidf", task="x", labels=labels, problem_type=problem_type, artifact="x",
+                     metrics={"test": {"f1_macro": f1}} if f1 is not None else {})
+
+
+# --- the rules -------------------------------------------------------------------------------------------------
+def test_harmless_labels_of_the_built_in_tasks_and_of_users_label_sets():
+    assert harmless_labels(HATE_LABELS, "hate") == {"not_hateful"}
+    assert harmless_labels(BINARY_LABELS, "davidson") == {"Regular Speech"}
+    assert harmless_labels(list(TASKS["davidson3"].labels), "davidson3") == {"neither"}
+    assert harmless_labels(TOXICITY_LABELS, "jigsaw") == set()
+    # a user's own labels: named like "nothing harmful"
+    assert harmless_labels(["not_toxic", "toxic"]) == {"not_toxic"}
+    assert harmless_labels(["0", "1"]) == {"0"}
+    assert harmless_labels(["Neutral", "Hateful", "Offensive"]) == {"Neutral"}
+    assert harmless_labels(["non-toxic", "toxic"]) == {"non-toxic"}
+    assert harmless_labels(["none", "spam"]) == {"none"} and harmless_labels(["ham", "spam"]) == set()
+    assert harmless_labels(["Regular Speech", "Hate Speech"], "my_file") == {"Regular Speech"}
+
+
+def test_pick_default_prefers_the_hate_transformer_then_the_hate_baseline_then_the_best_davidson_model():
+    davidson = [card("logistic_regression", BINARY_LABELS, f1=0.89), card("linear_svm", BINARY_LABELS, f1=0.90),
+                card("logistic_regression_jigsaw", TOXICITY_LABELS, "multi_label", f1=0.6)]
+    assert pick_default(davidson).name == "linear_svm"  # what was chosen before the hate models
+    hate = card("logistic_regression_hate_char", HATE_LABELS, f1=0.80)
+    assert pick_default([*davidson, hate]).name == "logistic_regression_hate_char"
+    minilm = card("minilm_hate", HATE_LABELS, f1=0.70)  # wins even with a lower score: it is listed first
+    assert pick_default([*davidson, hate, minilm]).name == "minilm_hate"
+    assert PREFERRED_MODELS[0] == "minilm_hate"
+    assert pick_default([]) is None
+
+
+def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("NLPC_DEFAULT_MODEL", raising=False)
+    assert default_model_name(hate_models_dir) == HATE_TINY_NAME
+    assert default_model_name(tmp_path) is None
+    monkeypatch.setenv("NLPC_DEFAULT_MODEL", "linear_svm")
+    assert default_model_name(hate_models_dir) == "linear_svm"
+
+
+def test_a_harmless_prediction_flags_nothing_in_the_library(hate_models_dir):
+    hate = nlp_classifier.load(HATE_TINY_NAME, models_dir=hate_models_dir)
+    benign, hateful = hate.predict([BENIGN, HATEFUL])
+    assert benign.label == "not_hateful" and benign.flagged == []
+    assert hateful.label == "hateful" and hateful.flagged == ["hateful"]
+    davidson = nlp_classifier.load("logistic_regression", models_dir=hate_models_dir)
+    regular, offensive = davidson.predict(["have a lovely day", "you are a stupid worthless idiot"])
+    assert regular.label == "Regular Speech" and regular.flagged == []
+    assert offensive.label == "Hate Speech" and offensive.flagged == ["Hate Speech"]
+
+
+# --- through the API -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hate_api(hate_models_dir, tmp_path_factory):
+    """The Davidson, Jigsaw and hate models served with no default named: the hate model is chosen."""
+    models = copy_models(hate_models_dir, tmp_path_factory.mktemp("api-default") / "models")
+    with live_server(models, default_model=None) as server:
+        yield server
+
+
+def test_the_hate_model_is_the_default_and_benign_texts_flag_nothing(hate_api):
+    health = hate_api.client.get("/health").json()
+    assert health["current_model"] == HATE_TINY_NAME and health["classes"] == HATE_LABELS
+    assert hate_api.client.get("/models").json()["models"][HATE_TINY_NAME]["is_current"] is True
+
+    benign = hate_api.client.post("/predict", json={"text": BENIGN}).json()
+    assert benign["model"] == HATE_TINY_NAME and benign["predicted_label"] == "not_hateful"
+    assert benign["flagged_labels"] == []
+    assert {"predicted_label", "confidence", "scores", "inference_time_ms"} <= set(benign)
+    assert [s["label"] for s in benign["scores"]] == HATE_LABELS
+    hateful = hate_api.client.post("/predict", json={"text": HATEFUL}).json()
+    assert hateful["predicted_label"] == "hateful" and hateful["flagged_labels"] == ["hateful"]
+    batch = hate_api.client.post("/predict", json={"texts": [BENIGN, HATEFUL]}).json()
+    assert [r["flagged_labels"] for r in batch["results"]] == [[], ["hateful"]]
+
+
+def test_davidson_models_keep_answering_and_switching_works(hate_api):
+    regular = hate_api.client.post("/predict", json={"text": "have a lovely day", "model": "logistic_regression"})
+    assert regular.json()["predicted_label"] == "Regular Speech" and regular.json()["flagged_labels"] == []
+    switched = hate_api.client.post("/models/switch", json={"model_name": "logistic_regression"},
+                                    headers={"X-API-Key": API_KEY})
+    assert switched.status_code == 200 and switched.json()["previous_model"] == HATE_TINY_NAME
+    try:
+        answer = hate_api.client.post("/predict", json={"text": "you are a stupid worthless idiot"}).json()
+        assert answer["model"] == "logistic_regression" and answer["flagged_labels"] == ["Hate Speech"]
+    finally:
+        hate_api.client.post("/models/switch", json={"model_name": HATE_TINY_NAME}, headers={"X-API-Key": API_KEY})
+
+
+def test_the_environment_still_names_the_default(hate_models_dir, tmp_path):
+    models = copy_models(hate_models_dir, tmp_path / "models")
+    with live_server(models, default_model="linear_svm") as server:
+        assert server.client.get("/health").json()["current_model"] == "linear_svm"
+
+
+def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("torch")
+    from nlp_classifier.export import export_onnx
+    from tiny_transformers import make_tiny_model
+
+    models = copy_models(hate_models_dir, tmp_path / "models")
+    make_tiny_model(models, "minilm_hate", "hate")
+    with live_server(models, default_model=None) as server:
+        assert server.client.get("/health").json()["current_model"] == "minilm_hate"
+        answer = server.client.post("/predict", json={"text": BENIGN}).json()
+        assert answer["model"] == "minilm_hate" and [s["label"] for s in answer["scores"]] == HATE_LABELS
+        assert answer["flagged_labels"] == ([] if answer["predicted_label"] == "not_hateful" else ["hateful"])
+        assert server.client.get("/models").json()["models"]["minilm_hate"]["backend"] == "torch"
+    export_onnx("minilm_hate", models_dir=models, quantize="int8", max_drop_points=100, check_limit=20,
+                num_threads=1)
+    with live_server(models, default_model=None) as server:
+        info = server.client.get("/models").json()["models"]["minilm_hate"]
+        assert info["is_current"] is True and info["backend"] == "onnx-int8"
