@@ -133,3 +133,17 @@ def test_evaluate_on_a_labelled_file(tmp_path, baseline_models_dir):
                                  "--text-column", "text", "--label-column", "label", "--split", "all", "--json",
                                  models_dir=baseline_models_dir, check=True).stdout)
     assert payload["n"] == 6 and payload["metrics"]["accuracy"] == 1.0
+
+
+def test_evaluate_hate_model_reports_every_source_and_defaults_to_the_served_model(hate_models_dir):
+    from nlp_classifier.data.hate_sources import SOURCES
+
+    payload = json.loads(run_cli("evaluate", "--json", models_dir=hate_models_dir, check=True).stdout)
+    assert payload["model"] == "logistic_regression_hate_char"
+    per_source = payload["metrics"]["per_source"]
+    assert list(per_source) == list(SOURCES)
+    assert sum(m["n"] for m in per_source.values()) == payload["n"] == payload["metrics"]["n"]
+    assert all(set(m["per_label"]) == {"not_hateful", "hateful"} for m in per_source.values())
+    table = run_cli("evaluate", "--task", "hate", models_dir=hate_models_dir, check=True).stdout
+    assert "per source, test split" in table and "hateful F1" in table
+    assert all(name in table for name in SOURCES) and "overall" in table

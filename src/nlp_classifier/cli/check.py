@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .common import print_json, stdout, table
-from .predict import add_model_arguments
+from .predict import add_model_arguments, load_chosen_model
 
 
 def register(sub) -> None:
@@ -26,12 +26,11 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import load
     from ..behaviour import load_cases, run_check
     from ..fileio import write_json
 
     cases = load_cases(args.cases)  # bad files fail before the model loads
-    classifier = load(args.model, backend=args.backend, models_dir=args.models_dir)
+    classifier = load_chosen_model(args)
     report = run_check(classifier, cases, batch_size=args.batch_size)
     if args.output:
         write_json(args.output, report)

@@ -6,7 +6,7 @@ import argparse
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL, TASKS
 from .common import add_data_arguments, print_json, split_list, stdout, table
-from .predict import add_model_arguments
+from .predict import add_model_arguments, load_chosen_model
 
 
 def register(sub) -> None:
@@ -26,12 +26,11 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import load
     from ..data import load_dataset, split_dataset
     from ..evaluation import evaluate
     from ..fileio import write_json
 
-    classifier = load(args.model, backend=args.backend, models_dir=args.models_dir)
+    classifier = load_chosen_model(args)
     task = args.task or classifier.card.task
     if task not in TASKS and not args.data:
         raise ConfigError(f"model '{classifier.name}' was trained on '{task}'; pass --data FILE to evaluate it")

@@ -6,19 +6,25 @@ import argparse
 from ..errors import ConfigError
 from .common import print_json, stdout, table
 
-DEFAULT_MODEL = "logistic_regression"
-
-
 DEFAULT_MODEL_HELP = ("$NLPC_DEFAULT_MODEL, else the model `nlpc serve` answers with: minilm_hate, else "
                       "logistic_regression_hate_char, else the best binary Davidson model")
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default: str | None = DEFAULT_MODEL,
-                        default_help: str | None = None) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--model and --backend, shared by every command that loads a model."""
-    parser.add_argument("--model", default=default,
-                        help=f"registry name or path (default: {default_help or default})")
+    parser.add_argument("--model", help=f"registry name or path (default: {DEFAULT_MODEL_HELP})")
     parser.add_argument("--backend", help="implementation where a family has several (e.g. torch, onnx, onnx-int8)")
+
+
+def load_chosen_model(args: argparse.Namespace):
+    """The Classifier named by --model/--backend, or the default model (``defaults.default_model_name``)."""
+    from .. import load
+    from ..defaults import default_model_name
+
+    model = args.model or default_model_name(args.models_dir)
+    if model is None:
+        raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
+    return load(model, backend=args.backend, models_dir=args.models_dir)
 
 
 def register(sub) -> None:
@@ -26,7 +32,7 @@ def register(sub) -> None:
                        description="Classify texts given as arguments, or every row of --input into --output "
                        "(one score column per label, the flagged labels and the predicted label).")
     p.add_argument("texts", nargs="*", help="texts to classify")
-    add_model_arguments(p, default=None, default_help=DEFAULT_MODEL_HELP)
+    add_model_arguments(p)
     p.add_argument("--input", help="CSV/TSV/JSONL/Parquet file to score")
     p.add_argument("--output", help="where to write the scored file (format from its suffix)")
     p.add_argument("--text-column", default="text", help="text column of --input (default: text)")
@@ -37,9 +43,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import load
-    from ..defaults import default_model_name
-
     if bool(args.input) != bool(args.output):
         raise ConfigError("--input and --output go together")
     if not args.texts and not args.input:
@@ -48,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either texts or --input, not both")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
-    model = args.model or default_model_name(args.models_dir)
-    if model is None:
-        raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
-    classifier = load(model, backend=args.backend, models_dir=args.models_dir)
+    classifier = load_chosen_model(args)
     if args.input:
         from ..batch import score_file
 
