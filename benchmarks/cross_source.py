@@ -66,6 +66,7 @@ def scored(name: str, test, models_dir: Path | None, backend: str | None = None)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from nlp_classifier.cli.train_transformer import add_setting_flags
     from nlp_classifier.data.hate_sources import SOURCES
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,15 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-backend", help="backend of the reference model (e.g. onnx-int8)")
     parser.add_argument("--models-dir", help="keep the held-out models here (default: a temporary folder)")
     parser.add_argument("--output", help="write the results as JSON to this file")
-    # transformer settings, as `nlpc train transformer` takes them
-    for flag in ("--num-threads", "--max-steps", "--save-steps"):
-        parser.add_argument(flag, type=int)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    add_setting_flags(parser)  # transformer settings, as `nlpc train transformer` takes them
     args = parser.parse_args(argv)
-    for key in ("base_model", "max_length", "stride", "num_epochs", "max_train_samples", "time_budget_minutes",
-                "learning_rate", "batch_size", "eval_batch_size", "gradient_accumulation_steps",
-                "early_stopping_patience", "save_total_limit", "seed"):
-        setattr(args, key, None)
 
     sources = args.sources.split(",") if args.sources else list(SOURCES)
     keep = Path(args.models_dir).resolve() if args.models_dir else None

@@ -85,9 +85,14 @@ def _multi_label(y_true, proba, y_pred, labels) -> dict:
     return out
 
 
+def headline_metric(problem_type: str) -> str:
+    """The name of the metric models are selected by: macro-F1 (single-label) or mean ROC-AUC (multi-label)."""
+    return "mean_roc_auc" if problem_type == MULTI_LABEL else "f1_macro"
+
+
 def headline(metrics: Mapping, problem_type: str) -> float:
-    """The single number models are selected by: macro-F1 (single-label) or mean ROC-AUC (multi-label)."""
-    value = metrics["mean_roc_auc"] if problem_type == MULTI_LABEL else metrics["f1_macro"]
+    """The value of the headline metric (``headline_metric``) in ``metrics``; NaN where it is undefined."""
+    value = metrics[headline_metric(problem_type)]
     return float("nan") if value is None else float(value)
 
 

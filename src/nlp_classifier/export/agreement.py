@@ -9,7 +9,7 @@ import numpy as np
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..errors import NlpcError
-from ..metrics import compute_metrics, decisions, headline
+from ..metrics import compute_metrics, decisions, headline, headline_metric
 from ..tasks import MULTI_LABEL, TASKS
 
 SINGLE_LABEL_KEYS = ("accuracy", "f1_macro", "f1_weighted", "roc_auc")
@@ -70,7 +70,7 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
         out["metrics"] = {k: _finite(cand_metrics.get(k)) for k in keys}
         out["reference_metrics"] = {k: _finite(ref_metrics.get(k)) for k in keys}
         out["deltas"] = {k: _delta(cand_metrics.get(k), ref_metrics.get(k)) for k in keys}
-        out["headline"] = "mean_roc_auc" if card.problem_type == MULTI_LABEL else "f1_macro"
+        out["headline"] = headline_metric(card.problem_type)
         out["headline_reference"] = _finite(headline(ref_metrics, card.problem_type))
         out["headline_value"] = _finite(headline(cand_metrics, card.problem_type))
         both = out["headline_reference"] is not None and out["headline_value"] is not None

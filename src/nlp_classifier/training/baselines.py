@@ -11,20 +11,20 @@ import joblib
 import numpy as np
 import yaml
 
-from ..artifacts import finalise_card
 from ..backends.sklearn_backend import SklearnClassifier
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
 from ..errors import ConfigError
-from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
+from ..evaluation import evaluate, predict_proba_batched
 from ..fileio import atomic_path
-from ..metrics import headline, training_info, tune_class_weights, tune_thresholds
+from ..metrics import headline, tune_class_weights
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL, TASKS
 from .baseline_presets import ALGORITHMS, PENALTIES, PriorShiftedClassifier, build_pipeline, preset_config
+from .finish import finish_training, splits_record
 from .search import map_points
 
 BASELINES_SUBDIR = "baselines"
@@ -115,8 +115,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
                      problem_type=dataset.problem_type, artifact=f"{name}_tfidf.joblib",
                      description=f"TF-IDF + {algorithm.replace('_', ' ')} ({preset} preset) on {dataset.name}",
                      data_fingerprint=dataset.fingerprint, data_source=dataset.source,
-                     splits={"seed": SEED, "fractions": [0.8, 0.1, 0.1], "train": len(splits.train),
-                             "validation": len(splits.validation), "test": len(splits.test)})
+                     splits=splits_record(splits))
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
     train, mix = training_set(splits.train, identity_swaps=float(base.get("identity_swaps", 0.0)),
@@ -145,29 +144,23 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
                             "train_used": len(train), "mixture": mix.record() if mix is not None else None}
 
     classifier = SklearnClassifier(card, pipeline)
-    card.thresholds = {lab: 0.5 for lab in dataset.labels}
-    if dataset.problem_type == MULTI_LABEL:
-        val_proba = predict_proba_batched(classifier, splits.validation.texts)
-        card.thresholds = tune_thresholds(splits.validation.y, val_proba, dataset.labels, dataset.problem_type)
-    elif config.get("class_priors") and len(dataset.labels) > 2:
+    if dataset.problem_type != MULTI_LABEL and config.get("class_priors") and len(dataset.labels) > 2:
         # multi-class: shift the class priors inside the pipeline to maximise the preset's metric on validation
         val_proba = predict_proba_batched(classifier, splits.validation.texts)
         weights = tune_class_weights(splits.validation.y, val_proba, dataset.labels, config["class_priors"])
         pipeline.steps[-1] = ("clf", PriorShiftedClassifier.around(pipeline.steps[-1][1], weights))
         classifier = SklearnClassifier(card, pipeline)
         card.training_config["class_weights"] = weights
-    with stage("Evaluating on the validation and test splits"):
-        card.metrics = {"validation": evaluate(classifier, splits.validation),
-                        "test": evaluate(classifier, splits.test)}
-        latency = mean_single_text_ms(classifier, splits.test.texts)
 
     target = card.root / card.artifact
-    with atomic_path(target) as tmp:
-        joblib.dump(pipeline, tmp, compress=3)
-    info = training_info(card.metrics["test"], dataset.labels, training_seconds, latency,
-                         model_name=name, task=dataset.name, algorithm=algorithm, preset=preset,
-                         evaluated_on="test split (seed 42, 80/10/10)")
-    finalise_card(card, models_dir, info, version_part)
+
+    def save_model() -> None:
+        with atomic_path(target) as tmp:
+            joblib.dump(pipeline, tmp, compress=3)
+
+    finish_training(card, classifier, splits, models_dir=models_dir, training_seconds=training_seconds,
+                    tune=dataset.problem_type == MULTI_LABEL, version_part=version_part, save_model=save_model,
+                    algorithm=algorithm, preset=preset)
     console.print(f"saved {target} (version {card.version})")
     return card
 
