@@ -17,6 +17,7 @@ from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
+from ..decision import DEFAULT_THRESHOLD
 from ..errors import ConfigError
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
 from ..fileio import atomic_path
@@ -145,7 +146,7 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
                             "train_used": len(train), "mixture": mix.record() if mix is not None else None}
 
     classifier = SklearnClassifier(card, pipeline)
-    card.thresholds = {lab: 0.5 for lab in dataset.labels}
+    card.thresholds = {lab: DEFAULT_THRESHOLD for lab in dataset.labels}
     if dataset.problem_type == MULTI_LABEL:
         val_proba = predict_proba_batched(classifier, splits.validation.texts)
         card.thresholds = tune_thresholds(splits.validation.y, val_proba, dataset.labels, dataset.problem_type)

@@ -28,6 +28,7 @@ from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.mixing import Mixture, training_set
 from ..data.splits import SEED
+from ..decision import DEFAULT_THRESHOLD
 from ..errors import ConfigError
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
 from ..fileio import read_json, write_json
@@ -473,7 +474,7 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     with stage(f"Tuning thresholds on validation, evaluating on {len(plan.splits.test):,} test texts"):
         val_proba = predict_proba_batched(classifier, validation.texts, description="Scoring validation")
         card.thresholds = (tune_thresholds(validation.y, val_proba, dataset.labels, problem_type)
-                           if config["tune_thresholds"] else {lab: 0.5 for lab in dataset.labels})
+                           if config["tune_thresholds"] else {lab: DEFAULT_THRESHOLD for lab in dataset.labels})
         card.metrics = {"validation": compute_metrics(validation.y, val_proba, dataset.labels, problem_type,
                                                       card.thresholds),
                         "test": evaluate(classifier, plan.splits.test)}
