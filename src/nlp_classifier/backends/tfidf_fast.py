@@ -27,7 +27,7 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import softmax
 
-from ..training.baseline_presets import PriorShiftedClassifier
+from ..estimators import PriorShiftedClassifier
 
 LINEAR_MODELS = (LogisticRegression, LinearSVC)
 

@@ -19,13 +19,14 @@ from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
 from ..decision import DEFAULT_THRESHOLD
 from ..errors import ConfigError
+from ..estimators import PriorShiftedClassifier
 from ..evaluation import evaluate, mean_single_text_ms, predict_proba_batched
 from ..fileio import atomic_path
 from ..metrics import headline, training_info, tune_class_weights, tune_thresholds
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL, TASKS
-from .baseline_presets import ALGORITHMS, PENALTIES, PriorShiftedClassifier, build_pipeline, preset_config
+from .baseline_presets import ALGORITHMS, PENALTIES, build_pipeline, preset_config
 from .search import map_points
 
 BASELINES_SUBDIR = "baselines"
