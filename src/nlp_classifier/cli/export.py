@@ -30,6 +30,7 @@ def register(sub) -> None:
 
 
 def run_onnx(args: argparse.Namespace) -> int:
+    from ..backends.onnx_files import ONNX_FILES
     from ..export import export_onnx
     from ..export.onnx_export import MAX_INT8_DROP_POINTS
 
@@ -51,7 +52,7 @@ def run_onnx(args: argparse.Namespace) -> int:
                        ["backend", "file", "size", "label agreement", "max |Δp|", "macro-F1 / mean AUC",
                         "drop (points)"], rows))
     stdout.print(f"wrote {', '.join(result.published)} in {result.card.artifact_path}; "
-                 f"load with backend=onnx{'-int8' if 'model.int8.onnx' in result.published else ''}")
+                 f"load with backend=onnx{'-int8' if ONNX_FILES['onnx-int8'] in result.published else ''}")
     return 0
 
 
