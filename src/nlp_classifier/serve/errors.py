@@ -23,9 +23,8 @@ GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSI
 
 
 class HttpError(Exception):
-    """An error the service answers with (the server side; the UI's client raises ``ui.client.ApiError``): ``status``,
-    a message a person can act on, and for 422s the field
-    (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
+    """An error the service answers with (the UI's client raises its own ``ui.client.ApiError``): ``status``, a
+    message a person can act on, and for 422s the field (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
 
     def __init__(self, status: int, message: str, loc: Sequence[str | int] | None = None,
                  kind: str = "value_error", headers: dict[str, str] | None = None):
