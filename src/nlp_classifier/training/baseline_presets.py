@@ -22,10 +22,11 @@ from ..text import normalise_texts
 ALGORITHMS = ("logistic_regression", "linear_svm")
 PENALTIES = ("l1", "l2")
 L1_SOLVERS = ("saga", "liblinear")
+LEGACY_PRESET = "seed"  # the settings of the seed project this one grew from; users type --preset seed
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed: TF-IDF 10,000 features, word 1-3-grams; LR saga L2 C=1 balanced; LinearSVC squared hinge.
-    "seed": {
+    LEGACY_PRESET: {
         "features": {"word": {"max_features": 10000, "ngram_range": [1, 3]}},
         "logistic_regression": {"C": 1.0, "penalty": "l2", "solver": "saga", "class_weight": "balanced",
                                 "max_iter": 1000},

@@ -26,7 +26,7 @@ from ..metrics import headline, training_info, tune_class_weights, tune_threshol
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL, TASKS
-from .baseline_presets import ALGORITHMS, PENALTIES, build_pipeline, preset_config
+from .baseline_presets import ALGORITHMS, LEGACY_PRESET, PENALTIES, build_pipeline, preset_config
 from .search import map_points
 
 BASELINES_SUBDIR = "baselines"
@@ -34,12 +34,12 @@ GRID_KEYS = {"C", "penalty"}
 
 
 def default_name(algorithm: str, task: str, preset: str) -> str:
-    """Registry name: ``logistic_regression`` for the seed preset on the seed's task, suffixed otherwise
+    """Registry name: ``logistic_regression`` for the legacy preset on the seed project's task, suffixed otherwise
     (``linear_svm_char``, ``logistic_regression_davidson3``, ...), so tasks never overwrite each other."""
     parts = [algorithm]
     if task != "davidson":
         parts.append(Path(task).name.split(".")[0])
-    if preset != "seed":
+    if preset != LEGACY_PRESET:
         parts.append(preset)
     return "_".join(parts)
 
@@ -94,7 +94,7 @@ def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: 
     return score, pipeline
 
 
-def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = "seed", *,
+def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = LEGACY_PRESET, *,
                    data: str | Path | None = None, text_column: str | None = None,
                    label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                    name: str | None = None, models_dir: str | Path | None = None, grid: str | Path | None = None,

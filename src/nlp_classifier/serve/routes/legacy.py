@@ -1,6 +1,7 @@
-"""The seed's endpoints, unchanged for its clients: /, /health, /predict, /models, /models/switch,
-/predict/toxicity; /predict and /predict/toxicity also take ``texts``, ``model``, ``threshold`` and
-``thresholds``. Prediction answers are built as plain JSON (the response models document them)."""
+"""The legacy endpoints (those of the seed project this service grew from), unchanged for its clients: /, /health,
+/predict, /models, /models/switch, /predict/toxicity; /predict and /predict/toxicity also take ``texts``,
+``model``, ``threshold`` and ``thresholds``. Prediction answers are built as plain JSON (the response models
+document them)."""
 from __future__ import annotations
 
 import asyncio
