@@ -325,9 +325,8 @@ def test_plain_hugging_face_folder_loads_without_a_card(tmp_path, tiny_bert):
     assert transformer_backend.card_for_uncarded(tmp_path) is None  # not a model folder
 
 
-def test_onnx_backend_requires_an_export_when_it_is_missing(trained_davidson, monkeypatch):
+def test_onnx_backend_requires_an_export_when_it_is_missing(trained_davidson):
     models, card = trained_davidson
-    monkeypatch.setattr(transformer_backend, "ONNX_MODULE", "nlp_classifier.backends.no_such_onnx_backend")
     with pytest.raises(ConfigError, match="nlpc export onnx --model distilbert"):
         nlp_classifier.load("distilbert", backend="onnx", models_dir=models)
     assert nlp_classifier.load("distilbert", models_dir=models, num_threads=1).backend == "torch"

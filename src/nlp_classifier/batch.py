@@ -9,16 +9,16 @@ import pandas as pd
 
 from .classifier import Classifier
 from .data.readers import read_table, write_table
+from .decision import decide
 from .errors import DataError
 from .evaluation import predict_proba_batched
-from .metrics import decisions
-from .tasks import MULTI_LABEL
 
 
 def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *, source: str = "input",
                 threshold: float | None = None, batch_size: int = 256) -> pd.DataFrame:
     """A copy of ``frame`` with ``score_<label>`` columns, ``flagged`` (the harmful labels decided for each row,
-    comma-separated; empty when nothing is flagged, e.g. a not_hateful prediction) and ``predicted_label``."""
+    comma-separated; empty when nothing is flagged, e.g. a not_hateful prediction) and ``predicted_label``, by
+    the same rule as ``Classifier.predict`` (``decision.decide``)."""
     if text_column not in frame.columns:
         raise DataError(f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
                         path=source, column=text_column)
@@ -32,17 +32,9 @@ def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *
     out = frame.copy()
     for i, label in enumerate(classifier.labels):
         out[f"score_{label}"] = proba[:, i]
-    labels = classifier.labels
-    harmful = np.array([lab not in classifier.harmless_labels for lab in labels])
-    chosen = decisions(proba, labels, classifier.problem_type, limits)
-    if classifier.problem_type == MULTI_LABEL:
-        flags = chosen.astype(bool) & harmful
-        predicted = [labels[int(np.argmax(np.where(row, p, -1)))] if row.any() else "" for row, p in zip(flags, proba)]
-    else:
-        flags = (np.arange(len(labels)) == np.asarray(chosen)[:, None]) & harmful
-        predicted = [labels[i] for i in chosen]
-    out["flagged"] = [",".join(lab for lab, on in zip(labels, row) if on) for row in flags]
-    out["predicted_label"] = predicted
+    made = decide(proba, classifier.labels, classifier.problem_type, limits, classifier.harmless_labels)
+    out["flagged"] = [",".join(flagged) for flagged in made.flagged_labels(classifier.labels)]
+    out["predicted_label"] = made.predicted_labels(classifier.labels, nothing="")
     return out
 
 

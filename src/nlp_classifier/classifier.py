@@ -8,10 +8,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .card import ModelCard
+from .decision import decide, thresholds_or_default
 from .errors import ConfigError
-from .tasks import MULTI_LABEL, harmless_labels
-
-DEFAULT_THRESHOLD = 0.5
+from .tasks import harmless_labels
 
 
 @dataclass
@@ -59,9 +58,8 @@ class Classifier(ABC):
 
     @property
     def thresholds(self) -> dict[str, float]:
-        """The card's per-label decision thresholds, 0.5 where it has none."""
-        saved = self.card.thresholds or {}
-        return {lab: float(saved.get(lab, DEFAULT_THRESHOLD)) for lab in self.labels}
+        """The card's per-label decision thresholds, ``decision.DEFAULT_THRESHOLD`` where it has none."""
+        return thresholds_or_default(self.labels, self.card.thresholds)
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -78,11 +76,14 @@ class Classifier(ABC):
                 thresholds: Mapping[str, float] | None = None) -> list[Prediction]:
         """Label(s) and scores for each text. ``threshold`` overrides every label's threshold and
         ``thresholds`` single labels; for a binary single-label model they apply to the positive (second)
-        label, for a multi-class one the arg-max decides."""
+        label, for a multi-class one the arg-max decides (``decision.decide``)."""
         proba = self.predict_proba(texts)
-        limits = self.resolve_thresholds(threshold, thresholds)
-        labels, harmless = self.labels, self.harmless_labels
-        return [self._decide(row, labels, limits, harmless) for row in proba.tolist()]
+        labels = self.labels
+        made = decide(proba, labels, self.problem_type, self.resolve_thresholds(threshold, thresholds),
+                      self.harmless_labels)
+        return [Prediction(label, confidence, dict(zip(labels, row)), flagged) for label, confidence, row, flagged
+                in zip(made.predicted_labels(labels), made.confidence.tolist(), proba.tolist(),
+                       made.flagged_labels(labels))]
 
     def resolve_thresholds(self, threshold: float | None = None,
                            thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -98,22 +99,6 @@ class Classifier(ABC):
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"threshold for '{lab}' must be between 0 and 1, got {value}")
         return limits
-
-    def _decide(self, row: list[float], labels: list[str], limits: dict[str, float],
-                harmless: frozenset[str]) -> Prediction:
-        """One text's Prediction from its probabilities (plain floats, in ``labels`` order)."""
-        scores = dict(zip(labels, row))
-        if self.problem_type == MULTI_LABEL:
-            flagged = [lab for lab in labels if scores[lab] >= limits[lab] and lab not in harmless]
-            top = max(flagged, key=scores.__getitem__) if flagged else None
-            confidence = scores[top] if top else 1.0 - max(row)
-            return Prediction(top, confidence, scores, flagged)
-        if len(labels) == 2:
-            positive = labels[1]
-            label = positive if scores[positive] >= limits[positive] else labels[0]
-        else:
-            label = labels[row.index(max(row))]  # the first maximum, as np.argmax
-        return Prediction(label, scores[label], scores, [] if label in harmless else [label])
 
     @staticmethod
     def _check_texts(texts: Sequence[str] | str) -> list[str]:

@@ -8,25 +8,15 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
+from .decision import DEFAULT_THRESHOLD, decide
 from .tasks import MULTI_LABEL
-
-
-def decisions(proba: np.ndarray, labels: Sequence[str], problem_type: str,
-              thresholds: Mapping[str, float] | None = None) -> np.ndarray:
-    """Predicted class ids (single-label) or a 0/1 matrix (multi-label) from probabilities and thresholds,
-    following the same rule as ``Classifier.predict``."""
-    limits = np.array([(thresholds or {}).get(lab, 0.5) for lab in labels])
-    if problem_type == MULTI_LABEL:
-        return (proba >= limits).astype(int)
-    if len(labels) == 2:
-        return (proba[:, 1] >= limits[1]).astype(int)
-    return proba.argmax(axis=1)
 
 
 def compute_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str,
                     thresholds: Mapping[str, float] | None = None) -> dict:
-    """Accuracy, F1, precision, recall, ROC-AUC and per-label figures, as plain floats."""
-    y_pred = decisions(proba, labels, problem_type, thresholds)
+    """Accuracy, F1, precision, recall, ROC-AUC and per-label figures, as plain floats, of the decisions
+    ``decision.decide`` makes at ``thresholds``."""
+    y_pred = decide(proba, labels, problem_type, thresholds).chosen
     if problem_type == MULTI_LABEL:
         return _multi_label(np.asarray(y_true), proba, y_pred, labels)
     return _single_label(np.asarray(y_true), proba, y_pred, labels)
@@ -98,17 +88,17 @@ def headline(metrics: Mapping, problem_type: str) -> float:
 
 def tune_thresholds(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str) -> dict:
     """Per-label thresholds maximising F1 on validation data (multi-label, or the positive class of a binary
-    task); 0.5 is kept for a label where no threshold beats it or there are no positives."""
+    task); ``DEFAULT_THRESHOLD`` is kept for a label where no threshold beats it or there are no positives."""
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
     columns = range(len(labels)) if problem_type == MULTI_LABEL else ([1] if len(labels) == 2 else [])
-    out = {lab: 0.5 for lab in labels}
+    out = {lab: DEFAULT_THRESHOLD for lab in labels}
     for i in columns:
         truth = y_true[:, i] if problem_type == MULTI_LABEL else (y_true == i).astype(int)
         if truth.sum() == 0:
             continue
         scores = [skm.f1_score(truth, (proba[:, i] >= t).astype(int), zero_division=0) for t in grid]
         best = int(np.argmax(scores))
-        if scores[best] > skm.f1_score(truth, (proba[:, i] >= 0.5).astype(int), zero_division=0):
+        if scores[best] > skm.f1_score(truth, (proba[:, i] >= DEFAULT_THRESHOLD).astype(int), zero_division=0):
             out[labels[i]] = float(grid[best])
     return out
 

@@ -76,12 +76,3 @@ def update_versions(models_dir: Path, change: Callable[[dict], None]) -> dict:
         change(data)
         write_json(models_dir / VERSION_FILE, data)
     return data
-
-
-def forget_model(models_dir: Path, name: str) -> None:
-    """Remove ``name`` from the version file (when its model is deleted)."""
-    models_dir = Path(models_dir)
-    with _locked(models_dir):
-        data = read_versions(models_dir)
-        if data["models"].pop(name, None) is not None:
-            write_json(models_dir / VERSION_FILE, data)

@@ -1,11 +1,10 @@
-"""Transformer models run by ONNX Runtime from an export beside the model: ``model.onnx`` (fp32) or
-``model.int8.onnx`` (dynamically quantized), written by ``nlpc export onnx``.
+"""Transformer models run by ONNX Runtime from an export beside the model (fp32 or dynamically quantized int8,
+file names in ``onnx_files``), written by ``nlpc export onnx``.
 
-Tokenisation, long-text windowing and the logits -> probabilities step are the PyTorch backend's own
-(``transformer_text``), so both runtimes see the same tokens; one short text skips the windowing machinery in
-both (``SingleTextEncoder``). ``transformer_backend.load`` hands over here for
-``backend="onnx"`` / ``"onnx-int8"``, and by default when the card pins an export (int8 first: it is the
-fastest).
+Tokenisation, long-text windowing and the logits -> probabilities step are shared with the PyTorch backend
+(``transformer_base``), so both runtimes see the same tokens; only the model call differs.
+``transformer_backend.load`` hands over here for ``backend="onnx"`` / ``"onnx-int8"``, and by default when the
+card pins an export (int8 first: it is the fastest).
 """
 from __future__ import annotations
 
@@ -15,23 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ..card import ModelCard
-from ..classifier import Classifier
 from ..errors import ConfigError
-from .transformer_backend import check_labels, load_tokenizer
-from .transformer_text import DEFAULT_BATCH_SIZE, SingleTextEncoder, TextSettings, predict_proba_windows
-
-ONNX_FILES = {"onnx-int8": "model.int8.onnx", "onnx": "model.onnx"}  # fastest first
-
-
-def export_command(card: ModelCard, backend: str = "onnx") -> str:
-    """The command that writes the export ``backend`` needs."""
-    return f"nlpc export onnx --model {card.name}" + (" --quantize int8" if backend == "onnx-int8" else "")
-
-
-def exported_backends(card: ModelCard) -> list[str]:
-    """The ONNX backends whose file the card pins, fastest first."""
-    pinned = {Path(rel).name for rel in card.files}
-    return [backend for backend, file in ONNX_FILES.items() if file in pinned]
+from .onnx_files import ONNX_FILES, export_command, exported_backends
+from .transformer_base import WindowedTransformer, check_labels, load_tokenizer, text_settings
+from .transformer_text import DEFAULT_BATCH_SIZE, TextSettings
 
 
 def make_session(path: str | Path, num_threads: int | None = None):
@@ -50,29 +36,20 @@ def make_session(path: str | Path, num_threads: int | None = None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class OnnxClassifier(Classifier):
+class OnnxClassifier(WindowedTransformer):
     """An ONNX Runtime session plus the model folder's tokenizer; same inputs, windowing and outputs as the
     PyTorch backend (within float tolerance; int8 within the quantization loss recorded in the card)."""
 
     def __init__(self, card: ModelCard, session, tokenizer, settings: TextSettings, backend: str,
                  batch_size: int = DEFAULT_BATCH_SIZE, model_path: Path | None = None):
-        super().__init__(card)
         self.session = session
-        self.tokenizer = tokenizer
-        self.settings = settings
         self.backend = backend
-        self.batch_size = int(batch_size)
         self.model_path = model_path
-        self.input_names = [i.name for i in session.get_inputs()]
         self.output_names = [session.get_outputs()[0].name]
-        self._single = SingleTextEncoder(tokenizer, settings.max_length, self.input_names)
+        super().__init__(card, tokenizer, settings, [i.name for i in session.get_inputs()], batch_size)
 
     def _logits(self, inputs) -> np.ndarray:
         return self.session.run(self.output_names, {name: inputs[name] for name in self.input_names})[0]
-
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return predict_proba_windows(self.tokenizer, texts, self._logits, self.problem_type, self.settings,
-                                     self.batch_size, self.input_names, self._single)
 
 
 def resolve_backend(card: ModelCard, backend: str | None) -> str:
@@ -113,8 +90,6 @@ def load(card: ModelCard, backend: str | None = None, *, num_threads: int | None
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     check_labels(card, config.get("id2label") or {})
     tokenizer = load_tokenizer(folder)
-    settings = TextSettings.from_card(card, tokenizer.model_max_length)
-    if max_length is not None or stride is not None:
-        settings = settings.with_window(max_length, stride)
+    settings = text_settings(card, tokenizer, max_length, stride)
     session = make_session(model_file, num_threads)
     return OnnxClassifier(card, session, tokenizer, settings, backend, batch_size, Path(model_file))

@@ -5,8 +5,8 @@ returns a ``FastTfidf`` whose ``predict_proba`` gives exactly (bit for bit) what
 gives: the same analyzer, counts, sublinear tf, idf and row normalisation, the same sequential sparse dot
 products, and the same expit/softmax/sigmoid-calibration/one-vs-rest arithmetic, in the same order. One text is
 scored with a handful of small NumPy operations on its non-zero columns; batches go through one SciPy sparse
-product. Anything it does not recognise makes ``compile_pipeline`` return None (with ``why_unsupported``), and
-the caller keeps the plain pipeline.
+product. Anything it does not recognise makes ``compile_pipeline`` raise ``Unsupported`` (saying what), and the
+caller (``sklearn_backend.load``) keeps the plain pipeline.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import softmax
 
-from ..training.baseline_presets import PriorShiftedClassifier
+from ..estimators import PriorShiftedClassifier
 
 LINEAR_MODELS = (LogisticRegression, LinearSVC)
 

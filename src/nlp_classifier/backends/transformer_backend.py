@@ -1,12 +1,11 @@
 """Fine-tuned transformers (Hugging Face folders) behind the ``Classifier`` interface, run with PyTorch.
 
-ONNX exports of the same folder are run by ``onnx_backend``; ``load`` hands over to it when asked to, or by
-default when the folder holds an export. A plain Hugging Face folder saved without our card (config.json with
-``id2label``) loads too: ``card_for_uncarded`` describes it from its config.
+ONNX exports of the same folder are run by ``onnx_backend`` (which imports onnxruntime only when it loads a
+model); ``load`` hands over to it when asked to, or by default when the folder holds an export. A plain Hugging
+Face folder saved without our card (config.json with ``id2label``) loads too: ``card_for_uncarded`` describes it from its config.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 from pathlib import Path
@@ -17,13 +16,12 @@ from ..card import FOLDER_CARD_NAME, ModelCard
 from ..classifier import Classifier
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL, SINGLE_LABEL, TASKS
-from .transformer_text import (DEFAULT_BATCH_SIZE, SingleTextEncoder, TextSettings, predict_proba_windows,
-                               unpad_tokenizer)
+from . import onnx_backend
+from .onnx_files import ONNX_BACKENDS, has_onnx_export
+from .transformer_base import WindowedTransformer, check_labels, load_tokenizer, text_settings
+from .transformer_text import DEFAULT_BATCH_SIZE, TextSettings
 
 TORCH_BACKENDS = ("torch",)
-ONNX_BACKENDS = ("onnx", "onnx-int8")
-ONNX_FILES = ("model.int8.onnx", "model.onnx")
-ONNX_MODULE = "nlp_classifier.backends.onnx_backend"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HF_PROBLEM_TYPES = {SINGLE_LABEL: "single_label_classification", MULTI_LABEL: "multi_label_classification"}
 
@@ -39,22 +37,17 @@ def set_threads(num_threads: int | None) -> None:
     torch.set_num_threads(int(num_threads))
 
 
-class TransformerClassifier(Classifier):
-    """A sequence-classification model and its tokenizer; texts longer than the model's maximum length are
-    scored over overlapping windows (max over windows)."""
+class TransformerClassifier(WindowedTransformer):
+    """A Hugging Face sequence-classification model run with PyTorch."""
 
     backend = "torch"
 
     def __init__(self, card: ModelCard, model, tokenizer, settings: TextSettings,
                  batch_size: int = DEFAULT_BATCH_SIZE):
-        super().__init__(card)
         self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.settings = settings
-        self.batch_size = int(batch_size)
-        self.input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-                            if n in inspect.signature(model.forward).parameters]
-        self._single = SingleTextEncoder(tokenizer, settings.max_length, self.input_names)
+        input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
+                       if n in inspect.signature(model.forward).parameters]
+        super().__init__(card, tokenizer, settings, input_names, batch_size)
 
     def _logits(self, inputs) -> np.ndarray:
         import torch
@@ -62,24 +55,6 @@ class TransformerClassifier(Classifier):
         with torch.inference_mode():
             out = self.model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
         return out.logits.float().numpy()
-
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return predict_proba_windows(self.tokenizer, texts, self._logits, self.problem_type, self.settings,
-                                     self.batch_size, self.input_names, self._single)
-
-
-def _onnx_module():
-    try:
-        return importlib.import_module(ONNX_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != ONNX_MODULE:
-            raise
-        return None
-
-
-def has_onnx_export(card: ModelCard) -> bool:
-    """Whether the card pins an ONNX export of the model."""
-    return any(Path(rel).name in ONNX_FILES for rel in card.files)
 
 
 def load(card: ModelCard, backend: str | None = None, **options) -> Classifier:
@@ -90,12 +65,7 @@ def load(card: ModelCard, backend: str | None = None, **options) -> Classifier:
         raise ConfigError(f"backend '{backend}' is not available for transformer models; use one of "
                           f"{', '.join(TORCH_BACKENDS + ONNX_BACKENDS)}")
     if backend in ONNX_BACKENDS or (backend is None and has_onnx_export(card)):
-        onnx = _onnx_module()
-        if onnx is not None:
-            return onnx.load(card, backend=backend, **options)
-        if backend is not None:
-            raise ConfigError(f"the ONNX backend is not available for model '{card.name}'; export it first with "
-                              f"`nlpc export onnx --model {card.name}`")
+        return onnx_backend.load(card, backend=backend, **options)
     return load_torch(card, **options)
 
 
@@ -114,27 +84,8 @@ def load_torch(card: ModelCard, *, num_threads: int | None = None, batch_size: i
     if device:
         model.to(device)
     tokenizer = load_tokenizer(folder)
-    settings = TextSettings.from_card(card, tokenizer.model_max_length)
-    if max_length is not None or stride is not None:
-        settings = settings.with_window(max_length, stride)
+    settings = text_settings(card, tokenizer, max_length, stride)
     return TransformerClassifier(card, model, tokenizer, settings, batch_size)
-
-
-def load_tokenizer(folder: str | Path):
-    """The folder's tokenizer with any fixed padding/truncation switched off."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    unpad_tokenizer(tokenizer)
-    return tokenizer
-
-
-def check_labels(card: ModelCard, id2label: dict) -> None:
-    """The model's output columns must be the card's labels, in order."""
-    model_labels = [str(id2label[i]) for i in sorted(id2label, key=int)]
-    if model_labels != list(card.labels):
-        raise ConfigError(f"{card.artifact_path}: config.json labels {model_labels} do not match the card's "
-                          f"labels {card.labels}")
 
 
 def card_for_uncarded(path: str | Path) -> ModelCard | None:

@@ -9,6 +9,7 @@ from typing import Callable
 import pandas as pd
 
 from ..data.readers import read_table
+from ..decision import DEFAULT_THRESHOLD
 from ..errors import ConfigError, DataError
 from ..paths import PROJECT_ROOT, data_dir
 from ..tasks import MULTI_LABEL
@@ -92,7 +93,7 @@ def hateful_decision(classifier) -> Callable:
         if "identity_hate" not in labels:
             raise ConfigError(f"model '{classifier.name}' is multi-label without an 'identity_hate' label "
                               f"(labels: {', '.join(labels)}); cannot tell which predictions are hateful")
-        limit = classifier.thresholds.get("identity_hate", 0.5)
+        limit = classifier.thresholds.get("identity_hate", DEFAULT_THRESHOLD)
         return lambda p: "identity_hate" in p.flagged or p.scores["identity_hate"] >= limit
     for positive in ("hateful", "Hate Speech", "hate"):
         if positive in labels:

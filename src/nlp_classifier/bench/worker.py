@@ -12,14 +12,14 @@ import resource
 import sys
 import time
 
-MB = 2 ** 20
+from ..sizes import MIB
 
 
 def rss_mb() -> float:
     """This process's resident memory now, in MiB."""
     import psutil
 
-    return psutil.Process().memory_info().rss / MB
+    return psutil.Process().memory_info().rss / MIB
 
 
 class Worker:
@@ -84,7 +84,7 @@ class Worker:
         return {"seconds": seconds}
 
     def memory(self) -> dict:
-        return {"rss_mb": rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB}
+        return {"rss_mb": rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB}
 
 
 def serve(requests, replies) -> None:

@@ -69,5 +69,5 @@ def results_table(results: dict):
     settings = results["settings"]
     return table(f"nlpc bench: {settings['single_calls']} one-text calls, {settings['batches']} batches of "
                  f"{settings['batch_size']}, {settings['rounds']} interleaved rounds",
-                 ["model", "backend", "task", "load s", "RSS MB", "p50 ms", "p90 ms", "p99 ms",
+                 ["model", "backend", "task", "load s", "RSS MiB", "p50 ms", "p90 ms", "p99 ms",
                   f"batch {settings['batch_size']} texts/s", "tokens p50"], rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..sizes import format_bytes
 from .common import print_json, stdout, table
 
 
@@ -30,6 +31,7 @@ def register(sub) -> None:
 
 
 def run_onnx(args: argparse.Namespace) -> int:
+    from ..backends.onnx_files import ONNX_FILES
     from ..export import export_onnx
     from ..export.onnx_export import MAX_INT8_DROP_POINTS
 
@@ -44,16 +46,12 @@ def run_onnx(args: argparse.Namespace) -> int:
         if not isinstance(entry, dict) or "agreement" not in entry:
             continue
         agreement = entry["agreement"]
-        rows.append([backend, entry.get("file", "(not written)"), _mb(result.sizes.get(backend)),
+        rows.append([backend, entry.get("file", "(not written)"), format_bytes(result.sizes.get(backend)),
                      agreement["label_agreement"], f"{agreement['max_abs_diff']:.2e}",
                      agreement.get("headline_value"), agreement.get("headline_drop_points")])
     stdout.print(table(f"{result.card.name}: ONNX export checked on {next(iter(result.record.values()))['checked_on']}",
                        ["backend", "file", "size", "label agreement", "max |Δp|", "macro-F1 / mean AUC",
                         "drop (points)"], rows))
     stdout.print(f"wrote {', '.join(result.published)} in {result.card.artifact_path}; "
-                 f"load with backend=onnx{'-int8' if 'model.int8.onnx' in result.published else ''}")
+                 f"load with backend=onnx{'-int8' if ONNX_FILES['onnx-int8'] in result.published else ''}")
     return 0
-
-
-def _mb(size: int | None) -> str:
-    return "-" if size is None else f"{size / 2**20:.2f} MB"

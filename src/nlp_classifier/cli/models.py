@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from .common import fmt, print_json, stdout, table
+from ..sizes import format_bytes
+from .common import print_json, stdout, table
 
 # Further ``nlpc models <verb>`` commands register from their own modules.
 MODELS_VERB_MODULES: list[str] = ["models_remote"]
@@ -48,16 +49,8 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     stdout.print(table("models", ["name", "family", "task", "version", "accuracy", "f1_macro", "roc_auc", "size"],
                        [[r["name"], r["family"], r["task"], r["version"], r["accuracy"], r["f1_macro"],
-                         r["roc_auc"], _size(r["size_bytes"])] for r in rows]))
+                         r["roc_auc"], format_bytes(r["size_bytes"])] for r in rows]))
     return 0
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return fmt(n)
 
 
 def run_show(args: argparse.Namespace) -> int:

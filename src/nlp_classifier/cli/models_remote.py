@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..sizes import format_bytes
 from .common import print_json, split_list, stdout, table
 
 
@@ -52,7 +53,7 @@ def run_push(args: argparse.Namespace) -> int:
     result = push(args.url, args.models_dir, split_list(args.models), args.with_checkpoints)
     return _report(args.json, result, f"model set {result.set_version}", ["model", "version"],
                    sorted(result.models.items()),
-                   f"{result.url}: uploaded {len(result.uploaded)} files ({_mb(result.bytes_uploaded)}), "
+                   f"{result.url}: uploaded {len(result.uploaded)} files ({format_bytes(result.bytes_uploaded)}), "
                    f"{len(result.skipped)} already there; "
                    + ("manifest published" if result.manifest_written else "manifest unchanged"))
 
@@ -64,7 +65,7 @@ def run_pull(args: argparse.Namespace) -> int:
     return _report(args.json, result, f"model set {result.set_version} from {result.url}",
                    ["model", "version", "status"],
                    [[n, m["version"], m["status"]] for n, m in sorted(result.models.items())],
-                   f"downloaded {len(result.downloaded)} files ({_mb(result.bytes_downloaded)}), "
+                   f"downloaded {len(result.downloaded)} files ({format_bytes(result.bytes_downloaded)}), "
                    f"{len(result.reused)} reused from local copies; every file verified")
 
 
@@ -76,7 +77,3 @@ def _report(as_json: bool, result, title: str, columns: list[str], rows: list, s
         stdout.print(table(title, columns, rows))
         stdout.print(summary, highlight=False)
     return 0
-
-
-def _mb(nbytes: int) -> str:
-    return f"{nbytes / 1e6:.1f} MB"

@@ -25,13 +25,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def ui_available() -> bool:
-    """Whether this installation has the ``nlpc ui`` command."""
-    from . import COMMAND_MODULES
-
-    return "ui" in COMMAND_MODULES
-
-
 def start_ui(api_url: str, port: int, api_key: str) -> subprocess.Popen:
     """``python -m nlp_classifier ui`` in a child process, given the API's URL and key."""
     env = {**os.environ, "NLPC_API_URL": api_url, "NLPC_API_KEY": api_key}
@@ -77,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         settings.api_keys = [secrets.token_urlsafe(18)]
     api = start_api(settings)
     stopping = threading.Event()
-    ui = start_ui(api.url, args.ui_port, settings.api_keys[0]) if ui_available() and not args.no_ui else None
+    ui = start_ui(api.url, args.ui_port, settings.api_keys[0]) if not args.no_ui else None
     if ui is not None:
         report_early_exit(ui, stopping)
     stdout.print(f"API     {api.url}   (docs {api.url}/docs)")

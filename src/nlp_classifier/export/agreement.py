@@ -9,7 +9,8 @@ import numpy as np
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..errors import NlpcError
-from ..metrics import compute_metrics, decisions, headline, headline_metric
+from ..decision import decide
+from ..metrics import compute_metrics, headline, headline_metric
 from ..tasks import MULTI_LABEL, TASKS
 
 SINGLE_LABEL_KEYS = ("accuracy", "f1_macro", "f1_weighted", "roc_auc")
@@ -54,8 +55,8 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
     """Label agreement and probability differences of ``candidate`` against ``reference`` (same texts, label
     columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas."""
     thresholds = card.thresholds or {}
-    ref_decisions = decisions(reference, card.labels, card.problem_type, thresholds)
-    cand_decisions = decisions(candidate, card.labels, card.problem_type, thresholds)
+    ref_decisions = decide(reference, card.labels, card.problem_type, thresholds).chosen
+    cand_decisions = decide(candidate, card.labels, card.problem_type, thresholds).chosen
     same = ref_decisions == cand_decisions
     if same.ndim == 2:
         same = same.all(axis=1)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backends.onnx_files import ONNX_FILES
 from ..card import ModelCard, now_iso
 from ..defaults import EXAMPLE_TEXTS
 from ..errors import ConfigError, NlpcError
@@ -26,8 +27,7 @@ from ..registry import resolve
 from .agreement import compare, test_split
 from .onnx_graph import INT8_SETTINGS, OPSET, export_graph, fuse_graph, quantize_int8
 
-FP32, INT8 = "onnx", "onnx-int8"
-FILES = {FP32: "model.onnx", INT8: "model.int8.onnx"}
+FP32, INT8 = "onnx", "onnx-int8"  # keys of ONNX_FILES
 QUANTIZE_CHOICES = ("int8",)
 MAX_INT8_DROP_POINTS = 0.5
 FP32_TOLERANCE = 1e-4  # largest |p_onnx - p_torch| accepted for the fp32 graph
@@ -72,21 +72,21 @@ def export_onnx(name_or_path: str | Path, *, models_dir: str | Path | None = Non
         reference = transformer_backend.load_torch(card, num_threads=num_threads)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.onnx-", dir=folder.parent))
     try:
-        paths = {FP32: staging / FILES[FP32]}
+        paths = {FP32: staging / ONNX_FILES[FP32]}
         sample, _ = _sample_inputs(reference)
         with stage(f"Exporting {card.name} to ONNX (opset {opset})"):
             export_graph(reference.model, reference.input_names, sample, paths[FP32], opset)
             fused = fuse_graph(paths[FP32], reference.model.config) if fuse else None
         if quantize == "int8":
-            paths[INT8] = staging / FILES[INT8]
+            paths[INT8] = staging / ONNX_FILES[INT8]
             with stage("Quantizing to int8 (dynamic)"):
                 quantize_int8(paths[FP32], paths[INT8])
         checks = _check(card, reference, paths, check_limit, num_threads)
         record, refused = _record(card, checks, fused, opset, quantize, force, max_drop_points)
         publish = [b for b in paths if not (b == INT8 and refused)]
         for backend in publish:
-            os.replace(paths[backend], folder / FILES[backend])
-        sizes = {b: (folder / FILES[b]).stat().st_size for b in publish}
+            os.replace(paths[backend], folder / ONNX_FILES[backend])
+        sizes = {b: (folder / ONNX_FILES[b]).stat().st_size for b in publish}
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     previous = dict(card.extra.get(CARD_KEY) or {})
@@ -96,7 +96,7 @@ def export_onnx(name_or_path: str | Path, *, models_dir: str | Path | None = Non
     card.extra[CARD_KEY] = previous
     card.hash_files(card.default_files())
     card.save()
-    result = ExportResult(card, [FILES[b] for b in publish], record, refused, sizes)
+    result = ExportResult(card, [ONNX_FILES[b] for b in publish], record, refused, sizes)
     if refused:
         raise ExportRefused(refused)
     return result
@@ -147,7 +147,7 @@ def _record(card: ModelCard, checks: dict, fused, opset: int, quantize: str | No
     common = {"exported_at": now_iso(), "opset": opset, "exporter": f"torch.onnx.export (torch {torch.__version__})",
               "onnxruntime": onnxruntime.__version__, "fused_operators": fused, "checked_on": checks["data"],
               "fp32_tolerance": FP32_TOLERANCE}
-    record = {FP32: {**common, "file": FILES[FP32], "quantization": None, "agreement": checks[FP32]}}
+    record = {FP32: {**common, "file": ONNX_FILES[FP32], "quantization": None, "agreement": checks[FP32]}}
     refused = None
     if quantize == "int8":
         agreement = checks[INT8]
@@ -162,12 +162,12 @@ def _record(card: ModelCard, checks: dict, fused, opset: int, quantize: str | No
             reason = (f"test {agreement['headline']} fell {drop:.2f} points ({agreement['headline_reference']:.4f} "
                       f"-> {agreement['headline_value']:.4f}), more than the {max_drop_points:g} allowed")
         if not check["passed"] and not force:
-            refused = (f"int8 export of '{card.name}' refused: {reason}. {FILES[FP32]} (fp32) was written; rerun "
+            refused = (f"int8 export of '{card.name}' refused: {reason}. {ONNX_FILES[FP32]} (fp32) was written; rerun "
                        "with --force to keep the int8 model anyway")
             record["int8_refused"] = {**common, **check, "agreement": agreement}
         else:
             if not check["passed"]:
                 console.print(f"[yellow]warning:[/yellow] keeping the int8 model although {reason} (--force)")
-            record[INT8] = {**common, "file": FILES[INT8], "quantization": dict(INT8_SETTINGS), "int8_check": check,
+            record[INT8] = {**common, "file": ONNX_FILES[INT8], "quantization": dict(INT8_SETTINGS), "int8_check": check,
                             "agreement": agreement}
     return record, refused

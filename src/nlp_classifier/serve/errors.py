@@ -22,9 +22,9 @@ GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSI
                  405: "UNIMPLEMENTED", 413: "INVALID_ARGUMENT", 422: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}
 
 
-class ApiError(Exception):
-    """An answer other than success: ``status``, a message a person can act on, and for 422s the field
-    (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
+class ServiceError(Exception):
+    """An error the service answers with (the UI's client raises its own ``ui.client.ApiError``): ``status``, a
+    message a person can act on, and for 422s the field (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
 
     def __init__(self, status: int, message: str, loc: Sequence[str | int] | None = None,
                  kind: str = "value_error", headers: dict[str, str] | None = None):
@@ -32,19 +32,19 @@ class ApiError(Exception):
         self.status, self.message, self.loc, self.kind, self.headers = status, message, loc, kind, headers
 
 
-def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -> ApiError:
+def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -> ServiceError:
     """A 422 about one field of the request."""
-    return ApiError(422, message, loc=tuple(loc), kind=kind)
+    return ServiceError(422, message, loc=tuple(loc), kind=kind)
 
 
-def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ApiError:
+def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ServiceError:
     """Our library's errors as API errors: unknown model 404, bad option 422, and 503 for the rest (a broken
     model file, no model at all): the server's problem, not the request's."""
     if isinstance(exc, ModelNotFoundError):
-        return ApiError(404, str(exc), loc=loc, kind="model_not_found")
+        return ServiceError(404, str(exc), loc=loc, kind="model_not_found")
     if isinstance(exc, ConfigError):
-        return ApiError(422, str(exc), loc=loc or ("body",), kind="value_error")
-    return ApiError(503, str(exc), kind="model_unavailable")
+        return ServiceError(422, str(exc), loc=loc or ("body",), kind="value_error")
+    return ServiceError(503, str(exc), kind="model_unavailable")
 
 
 def error_body(path: str, status: int, message: str, errors: list[dict] | None = None) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def _respond(request: Request, status: int, message: str, errors: list[dict] | N
     return JSONResponse(error_body(request.url.path, status, message, errors), status_code=status, headers=headers)
 
 
-async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
     errors = None
     if exc.status == 422:
         errors = [{"loc": list(exc.loc or ("body",)), "msg": exc.message, "type": exc.kind}]
@@ -98,12 +98,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 
 async def _nlpc_error(request: Request, exc: NlpcError) -> JSONResponse:
-    return await _api_error(request, from_nlpc_error(exc))
+    return await _service_error(request, from_nlpc_error(exc))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error in the dialect of the endpoint that raised it."""
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NlpcError, _nlpc_error)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from ..decision import DEFAULT_THRESHOLD
 from ..defaults import EXAMPLE_TEXTS
 from .settings import ServeSettings
 
@@ -155,7 +156,7 @@ class ModelInfo(BaseModel):
     problem_type: str
     labels: list[str]
     test_metrics: dict[str, float | None]
-    thresholds: dict[str, float] = Field(description="decision threshold per label (0.5 where the card has none)")
+    thresholds: dict[str, float] = Field(description=f"decision threshold per label ({DEFAULT_THRESHOLD} where the card has none)")
     avg_inference_time_ms: float | None = Field(None, description="mean time to classify one text, measured when "
                                                 "the model was trained (its training_info.json)")
 

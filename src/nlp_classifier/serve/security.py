@@ -8,7 +8,7 @@ import hmac
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from .errors import ApiError
+from .errors import ServiceError
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -24,12 +24,12 @@ def _check(request: Request, presented: str | None, *, required: bool, purpose: 
     if not required:
         return
     if not keys:
-        raise ApiError(403, f"{purpose} is disabled: no API keys are configured on the server (set NLPC_API_KEYS)")
+        raise ServiceError(403, f"{purpose} is disabled: no API keys are configured on the server (set NLPC_API_KEYS)")
     if not presented:
-        raise ApiError(401, f"{purpose} needs an API key: send it in the {API_KEY_HEADER} header or as "
+        raise ServiceError(401, f"{purpose} needs an API key: send it in the {API_KEY_HEADER} header or as "
                             "'Authorization: Bearer KEY'", headers=CHALLENGE)
     if not any(hmac.compare_digest(presented.encode(), key.encode()) for key in keys):
-        raise ApiError(403, "the API key is not valid")
+        raise ServiceError(403, "the API key is not valid")
 
 
 def _presented(header: str | None, bearer: HTTPAuthorizationCredentials | None, query: str | None = None) -> str | None:

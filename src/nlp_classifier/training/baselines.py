@@ -17,13 +17,14 @@ from ..data import Dataset, load_dataset, split_dataset
 from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
 from ..errors import ConfigError
+from ..estimators import PriorShiftedClassifier
 from ..evaluation import evaluate, predict_proba_batched
 from ..fileio import atomic_path
 from ..metrics import headline, tune_class_weights
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL, TASKS
-from .baseline_presets import ALGORITHMS, PENALTIES, PriorShiftedClassifier, build_pipeline, preset_config
+from .baseline_presets import ALGORITHMS, LEGACY_PRESET, PENALTIES, build_pipeline, preset_config
 from .finish import finish_training, splits_record
 from .search import map_points
 
@@ -32,12 +33,12 @@ GRID_KEYS = {"C", "penalty"}
 
 
 def default_name(algorithm: str, task: str, preset: str) -> str:
-    """Registry name: ``logistic_regression`` for the seed preset on the seed's task, suffixed otherwise
+    """Registry name: ``logistic_regression`` for the legacy preset on the seed project's task, suffixed otherwise
     (``linear_svm_char``, ``logistic_regression_davidson3``, ...), so tasks never overwrite each other."""
     parts = [algorithm]
     if task != "davidson":
         parts.append(Path(task).name.split(".")[0])
-    if preset != "seed":
+    if preset != LEGACY_PRESET:
         parts.append(preset)
     return "_".join(parts)
 
@@ -92,7 +93,7 @@ def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: 
     return score, pipeline
 
 
-def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = "seed", *,
+def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = LEGACY_PRESET, *,
                    data: str | Path | None = None, text_column: str | None = None,
                    label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                    name: str | None = None, models_dir: str | Path | None = None, grid: str | Path | None = None,

@@ -9,6 +9,7 @@ from ..artifacts import finalise_card
 from ..card import ModelCard
 from ..classifier import Classifier
 from ..data.splits import FRACTIONS, SEED, Splits
+from ..decision import DEFAULT_THRESHOLD
 from ..evaluation import dataset_metrics, evaluate, mean_single_text_ms, predict_proba_batched
 from ..metrics import training_info, tune_thresholds
 from ..progress import stage
@@ -28,7 +29,7 @@ def splits_record(splits: Splits, train_used: int | None = None) -> dict:
 def finish_training(card: ModelCard, classifier: Classifier, splits: Splits, *, models_dir: Path,
                     training_seconds: float, tune: bool, version_part: str = "minor",
                     save_model: Callable[[], None] | None = None, **info) -> ModelCard:
-    """Set the card's thresholds (tuned for F1 on validation when ``tune``, else 0.5), record validation and
+    """Set the card's thresholds (tuned for F1 on validation when ``tune``, else the default threshold), record validation and
     test metrics and the single-text latency, call ``save_model`` (writes the model's own files, so a run that
     fails before this point leaves the previous model untouched), write training_info.json (with ``info``
     beside the seed's fields) and finalise the card: version, file hashes, card written last. ``classifier``
@@ -38,7 +39,7 @@ def finish_training(card: ModelCard, classifier: Classifier, splits: Splits, *, 
     with stage(f"{work} on {len(test):,} test texts"):
         val_proba = predict_proba_batched(classifier, validation.texts, description="Scoring validation")
         card.thresholds = (tune_thresholds(validation.y, val_proba, card.labels, card.problem_type) if tune
-                           else {label: 0.5 for label in card.labels})
+                           else {label: DEFAULT_THRESHOLD for label in card.labels})
         card.metrics = {"validation": dataset_metrics(validation, val_proba, card.thresholds),
                         "test": evaluate(classifier, test)}
         latency = mean_single_text_ms(classifier, test.texts)

@@ -104,10 +104,6 @@ class ApiClient:
         return f"The API failed on {path} ({status}): {detail}"
 
     # --- endpoints ---------------------------------------------------------------------------------------
-    def health(self) -> dict:
-        """GET /health: status, current model, available models, classes."""
-        return self._request("GET", "/health")
-
     def models(self) -> dict:
         """GET /models: the current model and a description of every available one."""
         return self._request("GET", "/models")

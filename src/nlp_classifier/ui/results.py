@@ -2,9 +2,8 @@
 each label's threshold sits (as the API applies it; the UI decides nothing itself)."""
 from __future__ import annotations
 
+from ..decision import DEFAULT_THRESHOLD, thresholded_labels
 from .models import ModelInfo
-
-DEFAULT_THRESHOLD = 0.5
 
 
 def scores_of(result: dict) -> dict[str, float]:
@@ -26,11 +25,6 @@ def highlighted(result: dict) -> list[str]:
 def thresholds_for(labels: list[str], info: ModelInfo | None, override: float | None) -> dict[str, float]:
     """Where to mark each label's threshold: every label of a multi-label model, the positive (second) label of
     a binary one, none for a multi-class one (the arg-max decides). An override replaces the model's own."""
-    if info is not None and info.multi_label:
-        marked = labels
-    elif len(labels) == 2:
-        marked = labels[1:]
-    else:
-        marked = []
+    marked = thresholded_labels(labels, info.problem_type if info is not None else None)
     own = info.thresholds if info is not None else {}
     return {lab: override if override is not None else own.get(lab, DEFAULT_THRESHOLD) for lab in marked}

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from .models import ModelsView
-from .results import DEFAULT_THRESHOLD
+from ..decision import DEFAULT_THRESHOLD
 
 
 def threshold_control(prefix: str) -> float | None:

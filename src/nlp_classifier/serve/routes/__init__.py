@@ -1,8 +1,8 @@
-"""HTTP routes, one module per API dialect: the seed's endpoints, operations (readiness, metrics), OpenAI's
-moderation endpoint and Perspective's comments:analyze."""
+"""HTTP routes, one module per API dialect: the legacy endpoints (the seed project's), operations (readiness,
+metrics), OpenAI's moderation endpoint and Perspective's comments:analyze."""
 from .openai import router as openai_router
 from .ops import router as ops_router
 from .perspective import router as perspective_router
-from .seed import router as seed_router
+from .legacy import router as legacy_router
 
-ROUTERS = [seed_router, ops_router, openai_router, perspective_router]
+ROUTERS = [legacy_router, ops_router, openai_router, perspective_router]

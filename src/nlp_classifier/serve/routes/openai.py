@@ -10,7 +10,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from ...classifier import Prediction
-from ..errors import ApiError
+from ..errors import ServiceError
 from ..inference import classify, manager_of, model_for
 from ..limits import check_texts
 from ..model_manager import ServedModel
@@ -43,7 +43,8 @@ def _inputs(body: ModerationRequest) -> tuple[list[str], bool]:
         elif item.type == "text":
             texts.append(item.text)
         else:
-            raise ApiError(400, f"input[{i}] is an image; this service classifies text only", loc=("body", "input", i))
+            raise ServiceError(400, f"input[{i}] is an image; this service classifies text only",
+                               loc=("body", "input", i))
     return texts, False
 
 

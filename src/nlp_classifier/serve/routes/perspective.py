@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ..errors import ApiError
+from ..errors import ServiceError
 from ..inference import classify, manager_of, model_for
 from ..limits import check_texts
 from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse
@@ -28,9 +28,9 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
     for name in requested:
         label = ATTRIBUTE_LABELS.get(name.upper().removesuffix("_EXPERIMENTAL"))
         if label is None:
-            raise ApiError(400, f"attribute '{name}' is not supported; supported: {', '.join(ATTRIBUTE_LABELS)}")
+            raise ServiceError(400, f"attribute '{name}' is not supported; supported: {', '.join(ATTRIBUTE_LABELS)}")
         if label not in labels:
-            raise ApiError(400, f"attribute '{name}' needs a '{label}' label, which the toxicity model lacks")
+            raise ServiceError(400, f"attribute '{name}' needs a '{label}' label, which the toxicity model lacks")
         out[name] = label
     return out
 
@@ -42,7 +42,7 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
 async def analyze(body: AnalyzeRequest, request: Request) -> dict:
     """Perspective's request and answer; `attributeScores.X.summaryScore.value` is our label's probability."""
     if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
-        raise ApiError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
+        raise ServiceError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
     text = check_texts([body.comment.text], request.app.state.settings, ("body", "comment", "text"), True)[0]
     served = await model_for(manager_of(request).get_toxicity())
     wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)

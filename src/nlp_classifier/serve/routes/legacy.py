@@ -1,6 +1,7 @@
-"""The seed's endpoints, unchanged for its clients: /, /health, /predict, /models, /models/switch,
-/predict/toxicity; /predict and /predict/toxicity also take ``texts``, ``model``, ``threshold`` and
-``thresholds``. Prediction answers are built as plain JSON (the response models document them)."""
+"""The legacy endpoints (those of the seed project this service grew from), unchanged for its clients: /, /health,
+/predict, /models, /models/switch, /predict/toxicity; /predict and /predict/toxicity also take ``texts``,
+``model``, ``threshold`` and ``thresholds``. Prediction answers are built as plain JSON (the response models
+document them)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from ... import __version__
 from ...artifacts import training_info_path
-from ...classifier import DEFAULT_THRESHOLD, Prediction
+from ...classifier import Prediction
+from ...decision import thresholds_or_default
 from ...errors import NlpcError
 from ...fileio import read_json
 from ..errors import from_nlpc_error
@@ -124,7 +126,7 @@ async def models(request: Request) -> dict:
             "version": card.version, "task": card.task, "base_model": card.base_model,
             "problem_type": card.problem_type, "labels": list(card.labels),
             "test_metrics": {k: v for k, v in test.items() if isinstance(v, (int, float)) or v is None},
-            "thresholds": {lab: float((card.thresholds or {}).get(lab, DEFAULT_THRESHOLD)) for lab in card.labels},
+            "thresholds": thresholds_or_default(card.labels, card.thresholds),
             "avg_inference_time_ms": measured_latency_ms(card)}
     return {"current_model": manager.current_name, "toxicity_model": manager.toxicity_name,
             "available_models": list(out), "models": out}
