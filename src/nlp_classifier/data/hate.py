@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ..tasks import HATE_LABELS, MULTI_LABEL, SINGLE_LABEL
+from ..text import MENTION_RE, URL_RE
 from .datasets import Dataset
 from .hate_sources import SOURCES, read_source
 from .splits import FRACTIONS, PARTS, SEED, split_assignment
 
 PART_IDS = {name: i for i, name in enumerate(PARTS)}
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-_MENTION = re.compile(r"(?<!\w)@\w+")
 _RETWEET = re.compile(r"^(?:rt\s+)+")
 _PUNCT = re.compile(r"[!-/:-@\[-`{-~\s\u2018\u2019\u201c\u201d\u2026]+")  # ASCII punctuation, quotes, spaces
 _REPEAT = re.compile(r"(.)\1{2,}")
@@ -34,7 +33,7 @@ def dedup_key(text: str) -> str:
     @mentions and a leading "RT" removed, ASCII punctuation dropped, runs of 3+ equal characters cut to 2, spaces
     squeezed. Emoji and letters outside ASCII are kept (HatemojiBuild pairs differ only in an emoji)."""
     text = html.unescape(html.unescape(text)).lower()
-    text = _MENTION.sub(" ", _URL.sub(" ", text))
+    text = MENTION_RE.sub(" ", URL_RE.sub(" ", text))
     text = _PUNCT.sub(" ", text).strip()
     text = _RETWEET.sub("", text)
     return _REPEAT.sub(r"\1\1", text)
