@@ -11,6 +11,7 @@ registry name) on the same rows.
 
 Prints one row per held-out source and writes JSON (``--output``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,15 @@ def train_without(family: str, source: str, data, models_dir: Path, args) -> str
     from nlp_classifier.training.transformer import train_transformer
 
     name = f"minilm_hate_without_{source}"
-    train_transformer("hate", args.preset, overrides=overrides_from(args), name=name,
-                      output=str(models_dir / "transformer" / name), models_dir=models_dir, dataset=data)
+    train_transformer(
+        "hate",
+        args.preset,
+        overrides=overrides_from(args),
+        name=name,
+        output=str(models_dir / "transformer" / name),
+        models_dir=models_dir,
+        dataset=data,
+    )
     return name
 
 
@@ -61,8 +69,12 @@ def scored(name: str, test, models_dir: Path | None, backend: str | None = None)
     from nlp_classifier.evaluation import evaluate
 
     metrics = evaluate(load(name, backend=backend, models_dir=models_dir), test)
-    return {"accuracy": metrics["accuracy"], "f1_macro": metrics["f1_macro"], "roc_auc": metrics["roc_auc"],
-            "hateful_f1": metrics["per_label"]["hateful"]["f1"]}
+    return {
+        "accuracy": metrics["accuracy"],
+        "f1_macro": metrics["f1_macro"],
+        "roc_auc": metrics["roc_auc"],
+        "hateful_f1": metrics["per_label"]["hateful"]["f1"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,16 +102,23 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             data, test = held_out_data(source)
             name = train_without(args.family, source, data, models_dir, args)
-            row = {"held_out": source, "test_rows": len(test), "model": name,
-                   "train_minutes": round((time.perf_counter() - started) / 60, 1),
-                   "held_out_metrics": scored(name, test, models_dir)}
+            row = {
+                "held_out": source,
+                "test_rows": len(test),
+                "model": name,
+                "train_minutes": round((time.perf_counter() - started) / 60, 1),
+                "held_out_metrics": scored(name, test, models_dir),
+            }
             if args.reference:
                 row["reference"] = args.reference
                 row["in_domain_metrics"] = scored(args.reference, test, None, args.reference_backend)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"family": args.family, "command": " ".join(["python", "benchmarks/cross_source.py", *sys.argv[1:]]),
-              "runs": rows}
+    result = {
+        "family": args.family,
+        "command": " ".join(["python", "benchmarks/cross_source.py", *sys.argv[1:]]),
+        "runs": rows,
+    }
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
@@ -109,14 +128,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def markdown(rows: list[dict]) -> str:
     """The table the docs show: held-out source, then held-out and in-domain accuracy / macro-F1 / ROC-AUC."""
-    lines = ["| held-out source | test rows | held out: acc / macro-F1 / ROC-AUC / hateful F1 | in-domain: same |",
-             "|---|---|---|---|"]
+    lines = [
+        "| held-out source | test rows | held out: acc / macro-F1 / ROC-AUC / hateful F1 | in-domain: same |",
+        "|---|---|---|---|",
+    ]
     for row in rows:
         cells = []
         for key in ("held_out_metrics", "in_domain_metrics"):
             m = row.get(key)
-            cells.append(" / ".join(f"{m[k]:.3f}" if m[k] is not None else "-"
-                                    for k in ("accuracy", "f1_macro", "roc_auc", "hateful_f1")) if m else "-")
+            cells.append(
+                " / ".join(
+                    f"{m[k]:.3f}" if m[k] is not None else "-"
+                    for k in ("accuracy", "f1_macro", "roc_auc", "hateful_f1")
+                )
+                if m
+                else "-"
+            )
         lines.append(f"| {row['held_out']} | {row['test_rows']:,} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ CPU it shares with the server). Each level is bounded by --requests and --max-se
 
     python benchmarks/load_test.py --models-dir models --model logistic_regression --concurrency 1 8 32
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--url", help="benchmark a running API instead of starting one (must be on 127.0.0.1)")
     p.add_argument("--models-dir", help="models folder for the API this script starts (default: $NLPC_MODELS_DIR)")
-    p.add_argument("--model", action="append", required=True, help="model to load (repeat for several); sent as the "
-                   "request's `model` field so the current model is untouched")
+    p.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="model to load (repeat for several); sent as the "
+        "request's `model` field so the current model is untouched",
+    )
     p.add_argument("--endpoint", default="/predict", choices=["/predict", "/predict/toxicity"])
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     p.add_argument("--requests", type=int, default=3000, help="requests per level (default 3000)")
     p.add_argument("--warmup", type=int, default=200, help="unmeasured requests before each level")
     p.add_argument("--max-seconds", type=float, default=30.0, help="time limit per level")
-    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                   help="extra NLPC_* settings for the started API (e.g. NLPC_MAX_WAIT_MS=1)")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra NLPC_* settings for the started API (e.g. NLPC_MAX_WAIT_MS=1)",
+    )
     p.add_argument("--output", help="write the JSON here as well as to stdout")
     return p.parse_args(argv)
 
@@ -60,16 +71,22 @@ def free_port() -> int:
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "NLPC_PORT": str(port), "NLPC_HOST": "127.0.0.1",
-           "NLPC_PRELOAD_MODELS": ",".join(args.model), "NLPC_MAX_LOADED_MODELS": str(len(args.model) + 3)}
+    env = {
+        **os.environ,
+        "NLPC_PORT": str(port),
+        "NLPC_HOST": "127.0.0.1",
+        "NLPC_PRELOAD_MODELS": ",".join(args.model),
+        "NLPC_MAX_LOADED_MODELS": str(len(args.model) + 3),
+    }
     if args.models_dir:
         env["NLPC_MODELS_DIR"] = str(Path(args.models_dir).resolve())
     for item in args.server_env:
         name, _, value = item.partition("=")
         env[name] = value
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"nlpc-load-test-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "nlp_classifier", "serve"], env=env, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlp_classifier", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -98,8 +115,10 @@ def batch_stats(url: str, model: str) -> tuple[float, float]:
 # --- the load generator ------------------------------------------------------------------------------------------
 def request_bytes(host: str, path: str, body: dict) -> bytes:
     payload = json.dumps(body).encode()
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
     return head.encode() + payload
 
 
@@ -152,16 +171,26 @@ async def drive(url: str, requests: list[bytes], concurrency: int, total: int, m
     def pct(q: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 2) if latencies else None
 
-    return {"requests": len(latencies), "errors": errors, "seconds": round(seconds, 2),
-            "requests_per_s": round(len(latencies) / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    }
 
 
 def markdown(results: list[dict]) -> str:
-    rows = ["| model | concurrency | requests/s | p50 ms | p99 ms | errors | requests | mean batch |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| model | concurrency | requests/s | p50 ms | p99 ms | errors | requests | mean batch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        rows.append(f"| {r['model']} | {r['concurrency']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p99_ms']} | "
-                    f"{r['errors']} | {r['requests']} | {r['mean_batch_size']} |")
+        rows.append(
+            f"| {r['model']} | {r['concurrency']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p99_ms']} | "
+            f"{r['errors']} | {r['requests']} | {r['mean_batch_size']} |"
+        )
     return "\n".join(rows)
 
 
@@ -184,20 +213,40 @@ def main(argv: list[str] | None = None) -> int:
                 after = batch_stats(url, model)
                 batches = after[1] - before[1]
                 mean_batch = round((after[0] - before[0]) / batches, 2) if batches else None
-                results.append({"model": model, "endpoint": args.endpoint, "concurrency": concurrency, **stats,
-                                "mean_batch_size": mean_batch})
-                print(f"{model} c={concurrency}: {stats['requests_per_s']} req/s p50 {stats['p50_ms']} ms "
-                      f"p99 {stats['p99_ms']} ms errors {stats['errors']}", file=sys.stderr, flush=True)
+                results.append(
+                    {
+                        "model": model,
+                        "endpoint": args.endpoint,
+                        "concurrency": concurrency,
+                        **stats,
+                        "mean_batch_size": mean_batch,
+                    }
+                )
+                print(
+                    f"{model} c={concurrency}: {stats['requests_per_s']} req/s p50 {stats['p50_ms']} ms "
+                    f"p99 {stats['p99_ms']} ms errors {stats['errors']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
-    report = {"benchmark": "api_load", "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                          "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}},
-              "server": {"url": "started by this script" if proc else url,
-                         "settings": dict(item.partition("=")[::2] for item in args.server_env)},
-              "results": results}
+    report = {
+        "benchmark": "api_load",
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+        },
+        "server": {
+            "url": "started by this script" if proc else url,
+            "settings": dict(item.partition("=")[::2] for item in args.server_env),
+        },
+        "results": results,
+    }
     text = json.dumps(report, indent=2)
     print(text)
     if args.output:

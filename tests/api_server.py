@@ -1,4 +1,5 @@
 """A live API for the tests: the real app under a real uvicorn on 127.0.0.1 (an ephemeral port), in a thread."""
+
 from __future__ import annotations
 
 import shutil
@@ -58,8 +59,13 @@ def copy_models(source: Path, target: Path) -> Path:
 @contextmanager
 def live_server(models_dir: Path, **settings) -> Iterator[LiveServer]:
     """Serve ``models_dir`` with ``settings`` (defaults: logistic_regression current, one API key)."""
-    values = {"models_dir": models_dir, "default_model": "logistic_regression", "api_keys": [API_KEY],
-              "max_wait_ms": 1.0, **settings}
+    values = {
+        "models_dir": models_dir,
+        "default_model": "logistic_regression",
+        "api_keys": [API_KEY],
+        "max_wait_ms": 1.0,
+        **settings,
+    }
     server = LiveServer(ServeSettings(**values)).start()
     try:
         yield server

@@ -1,4 +1,5 @@
 """Small labelled data for fast training tests of the baselines (imported by the foundation tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +7,26 @@ from pathlib import Path
 import pytest
 
 
-POLITE = ["thank you so much", "have a lovely day", "great work on the report", "see you at lunch",
-          "what a nice photo", "good luck with the exam", "the weather is fine today", "happy birthday friend"]
-RUDE = ["you stupid idiot", "shut up loser", "nobody likes you moron", "get lost you fool",
-        "what an idiot you are", "you are a worthless clown", "dumb moron go away", "pathetic loser"]
+POLITE = [
+    "thank you so much",
+    "have a lovely day",
+    "great work on the report",
+    "see you at lunch",
+    "what a nice photo",
+    "good luck with the exam",
+    "the weather is fine today",
+    "happy birthday friend",
+]
+RUDE = [
+    "you stupid idiot",
+    "shut up loser",
+    "nobody likes you moron",
+    "get lost you fool",
+    "what an idiot you are",
+    "you are a worthless clown",
+    "dumb moron go away",
+    "pathetic loser",
+]
 
 
 def tiny_frame(n_per_class: int = 40):
@@ -19,8 +36,9 @@ def tiny_frame(n_per_class: int = 40):
     rows = []
     for i in range(n_per_class):
         rows.append({"text": f"{POLITE[i % len(POLITE)]} number {i}", "label": "ok", "toxic": 0, "insult": 0})
-        rows.append({"text": f"{RUDE[i % len(RUDE)]} number {i}", "label": "abuse", "toxic": 1,
-                     "insult": int(i % 2 == 0)})
+        rows.append(
+            {"text": f"{RUDE[i % len(RUDE)]} number {i}", "label": "abuse", "toxic": 1, "insult": int(i % 2 == 0)}
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,5 @@
 """The seed-compatible endpoints and every input error, against a live uvicorn on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
 
 from api_server import API_KEY, copy_models, live_server
 
-TEXTS = ["Thanks for the help yesterday, the meeting went great!", "shut up you stupid idiot, nobody wants you here",
-         "I hope you have a wonderful birthday", "You are a worthless piece of trash and everyone hates you"]
+TEXTS = [
+    "Thanks for the help yesterday, the meeting went great!",
+    "shut up you stupid idiot, nobody wants you here",
+    "I hope you have a wonderful birthday",
+    "You are a worthless piece of trash and everyone hates you",
+]
 TOXICITY_MODEL = "logistic_regression_jigsaw"
 
 
@@ -31,8 +36,10 @@ def api(models):
 @pytest.fixture(scope="module")
 def library(models):
     """The same models loaded directly, to check the API's numbers against."""
-    return {name: nlp_classifier.load(name, models_dir=models)
-            for name in ("logistic_regression", "linear_svm", TOXICITY_MODEL)}
+    return {
+        name: nlp_classifier.load(name, models_dir=models)
+        for name in ("logistic_regression", "linear_svm", TOXICITY_MODEL)
+    }
 
 
 def scores_of(result: dict) -> dict[str, float]:
@@ -43,9 +50,17 @@ def scores_of(result: dict) -> dict[str, float]:
 def test_root_maps_every_endpoint(api):
     body = api.client.get("/").json()
     listed = {(e["method"], e["path"]) for e in body["endpoints"]}
-    for expected in [("GET", "/health"), ("POST", "/predict"), ("POST", "/predict/toxicity"), ("GET", "/models"),
-                     ("POST", "/models/switch"), ("GET", "/ready"), ("GET", "/metrics"), ("POST", "/v1/moderations"),
-                     ("POST", "/v1alpha1/comments:analyze")]:
+    for expected in [
+        ("GET", "/health"),
+        ("POST", "/predict"),
+        ("POST", "/predict/toxicity"),
+        ("GET", "/models"),
+        ("POST", "/models/switch"),
+        ("GET", "/ready"),
+        ("GET", "/metrics"),
+        ("POST", "/v1/moderations"),
+        ("POST", "/v1alpha1/comments:analyze"),
+    ]:
         assert expected in listed
     assert body["docs"] == "/docs"
 
@@ -82,7 +97,11 @@ def test_metrics_count_requests_and_batches(api):
     api.client.post("/predict", json={"texts": TEXTS[:3]})
     text = api.client.get("/metrics").text
     assert 'nlpc_http_requests_total{endpoint="/predict",method="POST",status="200"}' in text
-    batches = [line for line in text.splitlines() if line.startswith('nlpc_inference_batch_size_sum{model="logistic_regression"}')]
+    batches = [
+        line
+        for line in text.splitlines()
+        if line.startswith('nlpc_inference_batch_size_sum{model="logistic_regression"}')
+    ]
     assert batches and float(batches[0].split()[-1]) >= 3
     assert 'nlpc_current_model{model="logistic_regression"} 1.0' in text
 
@@ -180,7 +199,9 @@ def test_the_error_names_the_field(api):
 
 
 def test_malformed_json_is_422(api):
-    response = api.client.post("/predict", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+    response = api.client.post(
+        "/predict", content=b'{"text": "unterminated', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and response.json()["detail"][0]["type"] == "json_invalid"
 
 
@@ -215,8 +236,12 @@ def test_switch_changes_the_current_model(api, library):
     bearer = {"Authorization": f"Bearer {API_KEY}"}
     try:
         body = api.client.post("/models/switch", json={"model_name": "linear_svm"}, headers=bearer).json()
-        assert body == {"status": "ok", "message": "switched from logistic_regression to linear_svm",
-                        "previous_model": "logistic_regression", "current_model": "linear_svm"}
+        assert body == {
+            "status": "ok",
+            "message": "switched from logistic_regression to linear_svm",
+            "previous_model": "logistic_regression",
+            "current_model": "linear_svm",
+        }
         assert api.client.get("/health").json()["current_model"] == "linear_svm"
         answer = api.client.post("/predict", json={"text": TEXTS[1]}).json()
         assert answer["model"] == "linear_svm"
@@ -227,15 +252,19 @@ def test_switch_changes_the_current_model(api, library):
 
 def test_switching_is_refused_when_no_key_is_configured(models):
     with live_server(models, api_keys=[]) as server:
-        response = server.client.post("/models/switch", json={"model_name": "linear_svm"},
-                                      headers={"X-API-Key": "anything"})
+        response = server.client.post(
+            "/models/switch", json={"model_name": "linear_svm"}, headers={"X-API-Key": "anything"}
+        )
         assert response.status_code == 403 and "NLPC_API_KEYS" in response.json()["detail"]
 
 
 def test_keys_on_predictions_when_configured(models):
     with live_server(models, require_api_key=True) as server:
-        for path, body in [("/predict", {"text": "hi"}), ("/predict/toxicity", {"text": "hi"}),
-                           ("/v1/moderations", {"input": "hi"})]:
+        for path, body in [
+            ("/predict", {"text": "hi"}),
+            ("/predict/toxicity", {"text": "hi"}),
+            ("/v1/moderations", {"input": "hi"}),
+        ]:
             assert server.client.post(path, json=body).status_code == 401
             assert server.client.post(path, json=body, headers={"X-API-Key": "bad"}).status_code == 403
             assert server.client.post(path, json=body, headers={"X-API-Key": API_KEY}).status_code == 200

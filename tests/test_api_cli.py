@@ -1,5 +1,6 @@
 """``nlpc serve`` and ``nlpc run`` as real processes: start-up errors that name the file, settings from a file and
 the environment, JSON log lines without the texts, and `nlpc run` serving the API and the web UI until Ctrl-C."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,16 @@ def free_port() -> int:
 
 def nlpc(*args: str, models: Path, env: dict | None = None, **kwargs) -> subprocess.Popen:
     full_env = {**os.environ, "NLPC_MODELS_DIR": str(models), **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "nlp_classifier", *args],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
@@ -116,8 +125,15 @@ def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
     settings.write_text("default_model: linear_svm\nmax_text_chars: 50\n")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = nlpc("serve", "--port", str(port), "--settings", str(settings), models=models,
-                env={"NLPC_MAX_TEXTS_PER_REQUEST": "2"})
+    proc = nlpc(
+        "serve",
+        "--port",
+        str(port),
+        "--settings",
+        str(settings),
+        models=models,
+        env={"NLPC_MAX_TEXTS_PER_REQUEST": "2"},
+    )
     try:
         wait_ready(url, proc)
         assert httpx.get(f"{url}/health").json()["current_model"] == "linear_svm"

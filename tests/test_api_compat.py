@@ -1,5 +1,6 @@
 """OpenAI- and Perspective-compatible endpoints: the official openai client and Perspective-shaped requests
 against a live uvicorn on 127.0.0.1, with scores checked against the toxicity model itself."""
+
 from __future__ import annotations
 
 import openai
@@ -38,9 +39,16 @@ def client(api):
 # --- OpenAI -------------------------------------------------------------------------------------------------------
 def expected_moderation(p):
     s = p.scores
-    return {"harassment": max(s["toxic"], s["severe_toxic"], s["insult"]), "harassment/threatening": s["threat"],
-            "hate": s["identity_hate"], "hate/threatening": min(s["identity_hate"], s["threat"]),
-            "violence": s["threat"], "sexual": 0.0, "self-harm": 0.0, "illicit": 0.0}
+    return {
+        "harassment": max(s["toxic"], s["severe_toxic"], s["insult"]),
+        "harassment/threatening": s["threat"],
+        "hate": s["identity_hate"],
+        "hate/threatening": min(s["identity_hate"], s["threat"]),
+        "violence": s["threat"],
+        "sexual": 0.0,
+        "self-harm": 0.0,
+        "illicit": 0.0,
+    }
 
 
 def test_openai_client_single_input(client, toxicity):
@@ -90,14 +98,21 @@ def test_openai_hate_can_come_from_a_hate_model(models, toxicity):
                 bad.moderations.create(input="hi")
         with openai.OpenAI(base_url=f"{server.url}/v1", api_key=API_KEY, max_retries=0) as good:
             result = good.moderations.create(input=TEXTS[0]).results[0]
-    hate = max(toxicity.predict([TEXTS[0]])[0].scores["identity_hate"],
-               binary.predict([TEXTS[0]])[0].scores["Hate Speech"])
+    hate = max(
+        toxicity.predict([TEXTS[0]])[0].scores["identity_hate"], binary.predict([TEXTS[0]])[0].scores["Hate Speech"]
+    )
     assert result.category_scores.hate == pytest.approx(hate)
 
 
 # --- Perspective ---------------------------------------------------------------------------------------------------
-ATTRIBUTES = {"TOXICITY": "toxic", "SEVERE_TOXICITY": "severe_toxic", "IDENTITY_ATTACK": "identity_hate",
-              "INSULT": "insult", "PROFANITY": "obscene", "THREAT": "threat"}
+ATTRIBUTES = {
+    "TOXICITY": "toxic",
+    "SEVERE_TOXICITY": "severe_toxic",
+    "IDENTITY_ATTACK": "identity_hate",
+    "INSULT": "insult",
+    "PROFANITY": "obscene",
+    "THREAT": "threat",
+}
 
 
 def analyze(api, body, **params):
@@ -105,8 +120,13 @@ def analyze(api, body, **params):
 
 
 def test_perspective_scores_every_attribute(api, toxicity):
-    body = {"comment": {"text": TEXTS[0]}, "requestedAttributes": {name: {} for name in ATTRIBUTES},
-            "languages": ["en"], "doNotStore": True, "clientToken": "abc"}
+    body = {
+        "comment": {"text": TEXTS[0]},
+        "requestedAttributes": {name: {} for name in ATTRIBUTES},
+        "languages": ["en"],
+        "doNotStore": True,
+        "clientToken": "abc",
+    }
     answer = analyze(api, body).json()
     scores = toxicity.predict([TEXTS[0]])[0].scores
     assert set(answer["attributeScores"]) == set(ATTRIBUTES)
@@ -120,21 +140,29 @@ def test_perspective_scores_every_attribute(api, toxicity):
 
 def test_perspective_score_threshold_and_experimental_names(api, toxicity):
     scores = toxicity.predict([TEXTS[1]])[0].scores
-    body = {"comment": {"text": TEXTS[1]}, "requestedAttributes": {
-        "TOXICITY": {"scoreThreshold": min(1.0, scores["toxic"] + 0.01)}, "THREAT_EXPERIMENTAL": {}}}
+    body = {
+        "comment": {"text": TEXTS[1]},
+        "requestedAttributes": {
+            "TOXICITY": {"scoreThreshold": min(1.0, scores["toxic"] + 0.01)},
+            "THREAT_EXPERIMENTAL": {},
+        },
+    }
     answer = analyze(api, body).json()
     assert list(answer["attributeScores"]) == ["THREAT_EXPERIMENTAL"]
     assert answer["attributeScores"]["THREAT_EXPERIMENTAL"]["summaryScore"]["value"] == pytest.approx(scores["threat"])
 
 
-@pytest.mark.parametrize("body,status,message", [
-    ({"comment": {"text": "hi"}, "requestedAttributes": {"SEXUALLY_EXPLICIT": {}}}, 400, "not supported"),
-    ({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "languages": ["de"]}, 400, "English"),
-    ({"comment": {"text": "  "}, "requestedAttributes": {"TOXICITY": {}}}, 422, "empty"),
-    ({"comment": {"text": "x" * 10_001}, "requestedAttributes": {"TOXICITY": {}}}, 422, "10000"),
-    ({"comment": {"text": "hi"}, "requestedAttributes": {}}, 422, "requestedAttributes"),
-    ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, 422, "text"),
-])
+@pytest.mark.parametrize(
+    "body,status,message",
+    [
+        ({"comment": {"text": "hi"}, "requestedAttributes": {"SEXUALLY_EXPLICIT": {}}}, 400, "not supported"),
+        ({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "languages": ["de"]}, 400, "English"),
+        ({"comment": {"text": "  "}, "requestedAttributes": {"TOXICITY": {}}}, 422, "empty"),
+        ({"comment": {"text": "x" * 10_001}, "requestedAttributes": {"TOXICITY": {}}}, 422, "10000"),
+        ({"comment": {"text": "hi"}, "requestedAttributes": {}}, 422, "requestedAttributes"),
+        ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, 422, "text"),
+    ],
+)
 def test_perspective_errors_in_google_shape(api, body, status, message):
     response = analyze(api, body)
     assert response.status_code == status

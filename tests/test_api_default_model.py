@@ -1,5 +1,6 @@
 """Which model answers by default (the hate model when the registry has one) and which labels are flagged (harmful
 ones only: a not_hateful / Regular Speech prediction flags nothing), in the library and through a live API."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,15 @@ HATEFUL = "muslims are vermin and should be wiped out"
 
 
 def card(name: str, labels: list[str], problem_type: str = "single_label", f1: float | None = None) -> ModelCard:
-    return ModelCard(name=name, family="tfidf", task="x", labels=labels, problem_type=problem_type, artifact="x",
-                     metrics={"test": {"f1_macro": f1}} if f1 is not None else {})
+    return ModelCard(
+        name=name,
+        family="tfidf",
+        task="x",
+        labels=labels,
+        problem_type=problem_type,
+        artifact="x",
+        metrics={"test": {"f1_macro": f1}} if f1 is not None else {},
+    )
 
 
 # --- the rules -------------------------------------------------------------------------------------------------
@@ -37,8 +45,11 @@ def test_harmless_labels_of_the_built_in_tasks_and_of_users_label_sets():
 
 
 def test_pick_default_prefers_the_hate_transformer_then_the_hate_baseline_then_the_best_davidson_model():
-    davidson = [card("logistic_regression", BINARY_LABELS, f1=0.89), card("linear_svm", BINARY_LABELS, f1=0.90),
-                card("logistic_regression_jigsaw", TOXICITY_LABELS, "multi_label", f1=0.6)]
+    davidson = [
+        card("logistic_regression", BINARY_LABELS, f1=0.89),
+        card("linear_svm", BINARY_LABELS, f1=0.90),
+        card("logistic_regression_jigsaw", TOXICITY_LABELS, "multi_label", f1=0.6),
+    ]
     assert pick_default(davidson).name == "linear_svm"  # what was chosen before the hate models
     hate = card("logistic_regression_hate_char", HATE_LABELS, f1=0.80)
     assert pick_default([*davidson, hate]).name == "logistic_regression_hate_char"
@@ -95,8 +106,9 @@ def test_the_hate_model_is_the_default_and_benign_texts_flag_nothing(hate_api):
 def test_davidson_models_keep_answering_and_switching_works(hate_api):
     regular = hate_api.client.post("/predict", json={"text": "have a lovely day", "model": "logistic_regression"})
     assert regular.json()["predicted_label"] == "Regular Speech" and regular.json()["flagged_labels"] == []
-    switched = hate_api.client.post("/models/switch", json={"model_name": "logistic_regression"},
-                                    headers={"X-API-Key": API_KEY})
+    switched = hate_api.client.post(
+        "/models/switch", json={"model_name": "logistic_regression"}, headers={"X-API-Key": API_KEY}
+    )
     assert switched.status_code == 200 and switched.json()["previous_model"] == HATE_TINY_NAME
     try:
         answer = hate_api.client.post("/predict", json={"text": "you are a stupid worthless idiot"}).json()
@@ -125,8 +137,7 @@ def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tm
         assert answer["model"] == "minilm_hate" and [s["label"] for s in answer["scores"]] == HATE_LABELS
         assert answer["flagged_labels"] == ([] if answer["predicted_label"] == "not_hateful" else ["hateful"])
         assert server.client.get("/models").json()["models"]["minilm_hate"]["backend"] == "torch"
-    export_onnx("minilm_hate", models_dir=models, quantize="int8", max_drop_points=100, check_limit=20,
-                num_threads=1)
+    export_onnx("minilm_hate", models_dir=models, quantize="int8", max_drop_points=100, check_limit=20, num_threads=1)
     with live_server(models, default_model=None) as server:
         info = server.client.get("/models").json()["models"]["minilm_hate"]
         assert info["is_current"] is True and info["backend"] == "onnx-int8"

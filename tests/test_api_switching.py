@@ -1,5 +1,6 @@
 """Concurrency against a live uvicorn: switching the current model while 8 clients send requests, coalescing of
 concurrent requests into micro-batches, lazy loading once, and the bound on models held in memory."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,16 @@ import nlp_classifier
 
 from api_server import API_KEY, copy_models, live_server
 
-TEXTS = ["you are a disgusting idiot", "have a great day", "nobody likes you, loser", "the game was fun tonight",
-         "shut your mouth you fool", "thanks for sharing this", "go away you pathetic creep", "see you tomorrow"]
+TEXTS = [
+    "you are a disgusting idiot",
+    "have a great day",
+    "nobody likes you, loser",
+    "the game was fun tonight",
+    "shut your mouth you fool",
+    "thanks for sharing this",
+    "go away you pathetic creep",
+    "see you tomorrow",
+]
 MODELS = ("logistic_regression", "linear_svm")
 
 
@@ -118,6 +127,7 @@ def test_models_beyond_the_limit_are_unloaded_least_recent_first(models, tmp_pat
     card = json.loads(card_path.read_text())
     (private / "baselines" / "linear_svm_copy.card.json").write_text(json.dumps({**card, "name": "linear_svm_copy"}))
     with live_server(private, max_loaded_models=3) as server:
+
         def loaded() -> list[str]:
             return server.client.get("/health").json()["loaded_models"]
 
@@ -126,5 +136,7 @@ def test_models_beyond_the_limit_are_unloaded_least_recent_first(models, tmp_pat
         assert "linear_svm" in loaded()
         assert server.client.post("/predict", json={"text": "hi", "model": "linear_svm_copy"}).status_code == 200
         assert set(loaded()) == {"logistic_regression", "logistic_regression_jigsaw", "linear_svm_copy"}
-        assert server.client.post("/predict", json={"text": "hi", "model": "linear_svm"}).json()["model"] == "linear_svm"
+        assert (
+            server.client.post("/predict", json={"text": "hi", "model": "linear_svm"}).json()["model"] == "linear_svm"
+        )
         assert "linear_svm_copy" not in loaded()

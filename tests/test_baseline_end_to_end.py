@@ -1,5 +1,6 @@
 """End to end through the CLI: train both Davidson baselines, reload them from disk in new processes, predict,
 and hold the issue's quality bar on the fixed test split; and the seed's joblib snippet, verbatim."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,10 @@ from conftest import run_cli
 from nlp_classifier.tasks import BINARY_LABELS
 
 # The issue's numbers on the fixed Davidson binary test split, reached by the "char" preset.
-TARGETS = {"logistic_regression_char": {"accuracy": 0.94, "f1_macro": 0.90},
-           "linear_svm_char": {"accuracy": 0.95, "f1_macro": 0.915}}
+TARGETS = {
+    "logistic_regression_char": {"accuracy": 0.94, "f1_macro": 0.90},
+    "linear_svm_char": {"accuracy": 0.95, "f1_macro": 0.915},
+}
 
 SEED_SNIPPET = """import joblib
 pipeline = joblib.load('models/baselines/logistic_regression_tfidf.joblib')
@@ -29,9 +32,13 @@ def test_train_reload_predict_and_reach_the_targets(tmp_path):
     trained = run_cli("train", "baseline", "--task", "davidson", "--preset", "char", models_dir=models, check=True)
     assert "logistic_regression_char: test accuracy" in trained.stdout and "linear_svm_char" in trained.stdout
     assert sorted(p.name for p in (models / "baselines").glob("*.joblib")) == [
-        "linear_svm_char_tfidf.joblib", "logistic_regression_char_tfidf.joblib"]
+        "linear_svm_char_tfidf.joblib",
+        "logistic_regression_char_tfidf.joblib",
+    ]
     assert json.loads((models / "MODEL_VERSION.json").read_text())["models"] == {
-        "logistic_regression_char": "1.0.0", "linear_svm_char": "1.0.0"}
+        "logistic_regression_char": "1.0.0",
+        "linear_svm_char": "1.0.0",
+    }
 
     for name, targets in TARGETS.items():
         # each command is a new process that loads the model from disk (hashes checked first)
@@ -40,8 +47,18 @@ def test_train_reload_predict_and_reach_the_targets(tmp_path):
         assert evaluated["n"] == 2478
         for key, minimum in targets.items():
             assert metrics[key] >= minimum, (name, key, metrics[key])
-        predicted = json.loads(run_cli("predict", "--model", name, "--json", "have a lovely day",
-                                       "you stupid bitch", models_dir=models, check=True).stdout)
+        predicted = json.loads(
+            run_cli(
+                "predict",
+                "--model",
+                name,
+                "--json",
+                "have a lovely day",
+                "you stupid bitch",
+                models_dir=models,
+                check=True,
+            ).stdout
+        )
         assert [p["label"] for p in predicted] == ["Regular Speech", "Hate Speech"]
         assert all(abs(sum(p["scores"].values()) - 1) < 1e-9 for p in predicted)
 
@@ -51,10 +68,21 @@ def test_davidson3_reaches_the_papers_weighted_f1(tmp_path):
     """Davidson 3-class: weighted F1 >= 0.90 (the dataset paper's figure) with the char preset's SVM, whose
     settings and class priors were chosen on the validation split only; hate-class F1 is reported beside it."""
     models = tmp_path / "models"
-    run_cli("train", "baseline", "--task", "davidson3", "--preset", "char", "--algorithm", "linear_svm",
-            models_dir=models, check=True)
-    evaluated = json.loads(run_cli("evaluate", "--model", "linear_svm_davidson3_char", "--json",
-                                   models_dir=models, check=True).stdout)
+    run_cli(
+        "train",
+        "baseline",
+        "--task",
+        "davidson3",
+        "--preset",
+        "char",
+        "--algorithm",
+        "linear_svm",
+        models_dir=models,
+        check=True,
+    )
+    evaluated = json.loads(
+        run_cli("evaluate", "--model", "linear_svm_davidson3_char", "--json", models_dir=models, check=True).stdout
+    )
     metrics = evaluated["metrics"]
     assert evaluated["n"] == 2478 and metrics["f1_weighted"] >= 0.90, metrics["f1_weighted"]
     assert metrics["per_label"]["hate"]["f1"] >= 0.45  # measured 0.469; the seed preset's SVM gets 0.237
@@ -68,8 +96,9 @@ def test_seed_snippet_works_verbatim(tmp_path, baseline_models_dir):
     (tmp_path / "models").mkdir()
     shutil.copytree(baseline_models_dir / "baselines", tmp_path / "models" / "baselines")
     for snippet in (SEED_SNIPPET, SEED_SNIPPET.replace("logistic_regression_tfidf", "linear_svm_tfidf")):
-        proc = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr
         printed = proc.stdout.strip()
         assert printed in {f"['{label}']" for label in BINARY_LABELS}, printed

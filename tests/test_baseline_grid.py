@@ -1,4 +1,5 @@
 """Grid search over C and penalty from YAML, run locally and as tasks on a real local Ray."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,13 +20,16 @@ def test_example_grid_file():
     assert len(svm) == 6 and {"C": 0.1, "penalty": "l1"} in svm and {"C": 1.0, "penalty": "l2"} in svm
 
 
-@pytest.mark.parametrize("text, message", [
-    ("linear_svm:\n  C: [1]\n", "no grid for 'logistic_regression'"),
-    ("logistic_regression:\n  C: [1]\n  gamma: [2]\n", "unknown grid keys ['gamma']"),
-    ("logistic_regression:\n  penalty: [l3]\n", "penalty must be one of l1, l2, got 'l3'"),
-    ("logistic_regression:\n  C: [yes]\n", "C must be positive numbers, got True"),
-    ("logistic_regression: [\n", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("linear_svm:\n  C: [1]\n", "no grid for 'logistic_regression'"),
+        ("logistic_regression:\n  C: [1]\n  gamma: [2]\n", "unknown grid keys ['gamma']"),
+        ("logistic_regression:\n  penalty: [l3]\n", "penalty must be one of l1, l2, got 'l3'"),
+        ("logistic_regression:\n  C: [yes]\n", "C must be positive numbers, got True"),
+        ("logistic_regression: [\n", "invalid YAML"),
+    ],
+)
 def test_bad_grid_files(tmp_path, text, message):
     path = tmp_path / "grid.yaml"
     path.write_text(text)
@@ -42,8 +46,12 @@ def test_grid_search_keeps_the_best_validation_point(tmp_path, davidson_slice):
     search = card.training_config["grid_search"]
     assert search["executor"] == "local" and search["file"] == str(grid)
     points = search["points"]
-    assert [p["params"] for p in points] == [{"C": 0.01, "penalty": "l2"}, {"C": 0.01, "penalty": "l1"},
-                                             {"C": 1.0, "penalty": "l2"}, {"C": 1.0, "penalty": "l1"}]
+    assert [p["params"] for p in points] == [
+        {"C": 0.01, "penalty": "l2"},
+        {"C": 0.01, "penalty": "l1"},
+        {"C": 1.0, "penalty": "l2"},
+        {"C": 1.0, "penalty": "l1"},
+    ]
     best = max(points, key=lambda p: p["validation_score"])
     assert len({p["validation_score"] for p in points}) > 1  # the grid really changes the model
     assert {k: card.training_config["pipeline"]["linear_svm"][k] for k in ("C", "penalty")} == best["params"]
@@ -66,10 +74,18 @@ def test_grid_on_local_ray_matches_the_local_run(tmp_path, davidson_slice, capfd
 
     grid = tmp_path / "grid.yaml"
     grid.write_text("linear_svm:\n  C: [0.01, 1.0]\n")
-    local = train_baseline("davidson3", "linear_svm", data=davidson_slice, grid=grid, name="local",
-                           models_dir=tmp_path / "m")
-    remote = train_baseline("davidson3", "linear_svm", data=davidson_slice, grid=grid, name="on_ray",
-                            models_dir=tmp_path / "m", use_ray=True)
+    local = train_baseline(
+        "davidson3", "linear_svm", data=davidson_slice, grid=grid, name="local", models_dir=tmp_path / "m"
+    )
+    remote = train_baseline(
+        "davidson3",
+        "linear_svm",
+        data=davidson_slice,
+        grid=grid,
+        name="on_ray",
+        models_dir=tmp_path / "m",
+        use_ray=True,
+    )
     assert "Running 2 grid points as Ray tasks (2 CPUs)" in capfd.readouterr().err
     assert not ray.is_initialized()
     assert remote.training_config["grid_search"]["executor"] == "ray"

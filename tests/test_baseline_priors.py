@@ -1,4 +1,5 @@
 """Class priors tuned on validation for multi-class baselines: the tuning and the estimator that carries it."""
+
 from __future__ import annotations
 
 import pickle
@@ -37,8 +38,9 @@ def test_tuning_raises_the_metric_and_keeps_the_majority_class_at_one():
     after = f1_score(y, (proba * w).argmax(1), average="weighted")
     assert after > before + 0.01
     macro = tune_class_weights(y, proba, LABELS, "f1_macro")
-    assert f1_score(y, (proba * np.array([macro[lab] for lab in LABELS])).argmax(1), average="macro") >= \
-        f1_score(y, (proba * w).argmax(1), average="macro")
+    assert f1_score(y, (proba * np.array([macro[lab] for lab in LABELS])).argmax(1), average="macro") >= f1_score(
+        y, (proba * w).argmax(1), average="macro"
+    )
 
 
 def test_tuning_leaves_a_perfect_model_alone():

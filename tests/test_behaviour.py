@@ -1,6 +1,7 @@
 """The behavioural test suite: the shipped cases file (size, coverage, validity, no overlap with the ``hate``
 task's training rows, reproducible from its templates), the label mapping for every model family, and
 ``nlpc check`` through the real CLI on a tiny model with known passing and failing cases."""
+
 from __future__ import annotations
 
 import json
@@ -10,21 +11,49 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from nlp_classifier.behaviour import (EXPECTED_VALUES, FPR_FUNCTIONALITIES, default_cases_path, hateful_decision,
-                                      load_cases)
+from nlp_classifier.behaviour import (
+    EXPECTED_VALUES,
+    FPR_FUNCTIONALITIES,
+    default_cases_path,
+    hateful_decision,
+    load_cases,
+)
 from nlp_classifier.behaviour.generate import generate
 from nlp_classifier.classifier import Prediction
 from nlp_classifier.errors import ConfigError, DataError
 from nlp_classifier.identity_terms import GROUPS
-from nlp_classifier.tasks import (BINARY_LABELS, DAVIDSON3_LABELS, HATE_LABELS, MULTI_LABEL, SINGLE_LABEL,
-                                  TOXICITY_LABELS)
+from nlp_classifier.tasks import (
+    BINARY_LABELS,
+    DAVIDSON3_LABELS,
+    HATE_LABELS,
+    MULTI_LABEL,
+    SINGLE_LABEL,
+    TOXICITY_LABELS,
+)
 
 REQUIRED_FUNCTIONALITIES = {
-    "negated_hate", "counter_speech_quote", "counter_speech_direct", "neutral_identity_statement",
-    "positive_identity_statement", "profanity_not_at_group", "insult_at_individual", "threat_against_group",
-    "dehumanisation", "implicit_derogation", "derogation_explicit", "slur", "reclaimed_self_reference",
-    "spelling_leetspeak", "spelling_spacing", "spelling_letters", "emoji_group_reference", "emoji_threat_or_insult",
-    "call_for_exclusion", "hate_as_question", "hate_as_opinion", "other_sense_of_group_word",
+    "negated_hate",
+    "counter_speech_quote",
+    "counter_speech_direct",
+    "neutral_identity_statement",
+    "positive_identity_statement",
+    "profanity_not_at_group",
+    "insult_at_individual",
+    "threat_against_group",
+    "dehumanisation",
+    "implicit_derogation",
+    "derogation_explicit",
+    "slur",
+    "reclaimed_self_reference",
+    "spelling_leetspeak",
+    "spelling_spacing",
+    "spelling_letters",
+    "emoji_group_reference",
+    "emoji_threat_or_insult",
+    "call_for_exclusion",
+    "hate_as_question",
+    "hate_as_opinion",
+    "other_sense_of_group_word",
 }
 
 
@@ -67,8 +96,12 @@ def test_no_case_is_in_the_hate_training_split(shipped):
 
 
 def fake(labels, problem_type=SINGLE_LABEL, thresholds=None):
-    return SimpleNamespace(name="fake", labels=list(labels), problem_type=problem_type,
-                           thresholds=thresholds or {lab: 0.5 for lab in labels})
+    return SimpleNamespace(
+        name="fake",
+        labels=list(labels),
+        problem_type=problem_type,
+        thresholds=thresholds or {lab: 0.5 for lab in labels},
+    )
 
 
 def pred(label, scores=None, flagged=None):
@@ -82,8 +115,9 @@ def test_hateful_decision_for_every_label_set():
     assert not hateful_decision(fake(BINARY_LABELS))(pred("Regular Speech"))
     davidson3 = hateful_decision(fake(DAVIDSON3_LABELS))
     assert davidson3(pred("hate")) and not davidson3(pred("offensive")) and not davidson3(pred("neither"))
-    jigsaw = hateful_decision(fake(TOXICITY_LABELS, MULTI_LABEL, {**{lab: 0.5 for lab in TOXICITY_LABELS},
-                                                                  "identity_hate": 0.3}))
+    jigsaw = hateful_decision(
+        fake(TOXICITY_LABELS, MULTI_LABEL, {**{lab: 0.5 for lab in TOXICITY_LABELS}, "identity_hate": 0.3})
+    )
     low = {lab: 0.1 for lab in TOXICITY_LABELS}
     assert jigsaw(pred("identity_hate", {**low, "identity_hate": 0.6}, ["identity_hate"]))
     assert jigsaw(pred(None, {**low, "identity_hate": 0.35}, []))  # at or over the card's threshold
@@ -112,53 +146,123 @@ def tiny_model(tmp_path_factory):
     data = folder / "tiny.csv"
     pd.DataFrame(rows).to_csv(data, index=False)
     models = folder / "models"
-    card = train_baseline(task=str(data), algorithm="logistic_regression", preset="seed", models_dir=models,
-                          text_column="body", label_columns=["y"], labels=HATE_LABELS, name="tiny_hate")
+    card = train_baseline(
+        task=str(data),
+        algorithm="logistic_regression",
+        preset="seed",
+        models_dir=models,
+        text_column="body",
+        label_columns=["y"],
+        labels=HATE_LABELS,
+        name="tiny_hate",
+    )
     assert card.labels == HATE_LABELS
     return models
 
 
-CASES = pd.DataFrame([
-    {"case_id": "a", "functionality": "derogation", "text": "vermin filth scum", "expected": "hateful",
-     "target_group": "muslim"},                                                    # passes
-    {"case_id": "b", "functionality": "derogation", "text": "sunshine picnic garden", "expected": "hateful",
-     "target_group": "muslim"},                                                    # fails
-    {"case_id": "c", "functionality": "neutral_identity_statement", "text": "meadow violin teacup",
-     "expected": "not_hateful", "target_group": "gay"},                            # passes
-    {"case_id": "d", "functionality": "positive_identity_statement", "text": "plague parasites subhuman",
-     "expected": "not_hateful", "target_group": "gay"},                            # fails: a false positive
-    {"case_id": "e", "functionality": "positive_identity_statement", "text": "garden meadow sunshine",
-     "expected": "not_hateful", "target_group": "jewish"},                         # passes
-])
+CASES = pd.DataFrame(
+    [
+        {
+            "case_id": "a",
+            "functionality": "derogation",
+            "text": "vermin filth scum",
+            "expected": "hateful",
+            "target_group": "muslim",
+        },  # passes
+        {
+            "case_id": "b",
+            "functionality": "derogation",
+            "text": "sunshine picnic garden",
+            "expected": "hateful",
+            "target_group": "muslim",
+        },  # fails
+        {
+            "case_id": "c",
+            "functionality": "neutral_identity_statement",
+            "text": "meadow violin teacup",
+            "expected": "not_hateful",
+            "target_group": "gay",
+        },  # passes
+        {
+            "case_id": "d",
+            "functionality": "positive_identity_statement",
+            "text": "plague parasites subhuman",
+            "expected": "not_hateful",
+            "target_group": "gay",
+        },  # fails: a false positive
+        {
+            "case_id": "e",
+            "functionality": "positive_identity_statement",
+            "text": "garden meadow sunshine",
+            "expected": "not_hateful",
+            "target_group": "jewish",
+        },  # passes
+    ]
+)
 
 
 def test_check_reports_exact_pass_counts(tmp_path, tiny_model):
     cases = tmp_path / "cases.csv"
     CASES.to_csv(cases, index=False)
     out = tmp_path / "report.json"
-    proc = run_cli("check", "--model", "tiny_hate", "--cases", str(cases), "--json", "--output", str(out),
-                   models_dir=tiny_model, check=True)
+    proc = run_cli(
+        "check",
+        "--model",
+        "tiny_hate",
+        "--cases",
+        str(cases),
+        "--json",
+        "--output",
+        str(out),
+        models_dir=tiny_model,
+        check=True,
+    )
     report = json.loads(proc.stdout)
     assert report == json.loads(out.read_text())
     assert report["model"] == "tiny_hate" and report["cases"] == str(cases)
     assert report["overall"] == {"n": 5, "passed": 3, "pass_rate": 0.6}
-    assert report["by_expected"] == {"not_hateful": {"n": 3, "passed": 2, "pass_rate": 2 / 3},
-                                     "hateful": {"n": 2, "passed": 1, "pass_rate": 0.5}}
+    assert report["by_expected"] == {
+        "not_hateful": {"n": 3, "passed": 2, "pass_rate": 2 / 3},
+        "hateful": {"n": 2, "passed": 1, "pass_rate": 0.5},
+    }
     assert report["functionalities"] == [
         {"functionality": "derogation", "expected": "hateful", "n": 2, "passed": 1, "pass_rate": 0.5},
-        {"functionality": "neutral_identity_statement", "expected": "not_hateful", "n": 1, "passed": 1,
-         "pass_rate": 1.0},
-        {"functionality": "positive_identity_statement", "expected": "not_hateful", "n": 2, "passed": 1,
-         "pass_rate": 0.5}]
+        {
+            "functionality": "neutral_identity_statement",
+            "expected": "not_hateful",
+            "n": 1,
+            "passed": 1,
+            "pass_rate": 1.0,
+        },
+        {
+            "functionality": "positive_identity_statement",
+            "expected": "not_hateful",
+            "n": 2,
+            "passed": 1,
+            "pass_rate": 0.5,
+        },
+    ]
     assert report["group_false_positive_rates"] == {
         "functionalities": list(FPR_FUNCTIONALITIES),
-        "groups": [{"group": "gay", "n": 2, "false_positives": 1, "false_positive_rate": 0.5},
-                   {"group": "jewish", "n": 1, "false_positives": 0, "false_positive_rate": 0.0}]}
+        "groups": [
+            {"group": "gay", "n": 2, "false_positives": 1, "false_positive_rate": 0.5},
+            {"group": "jewish", "n": 1, "false_positives": 0, "false_positive_rate": 0.0},
+        ],
+    }
     assert [(f["case_id"], f["predicted"]) for f in report["failures"]] == [("b", "not_hateful"), ("d", "hateful")]
     assert {f["model_label"] for f in report["failures"]} == {"not_hateful", "hateful"}
 
-    table = run_cli("check", "--model", "tiny_hate", "--cases", str(cases), "--show-failures", "1",
-                    models_dir=tiny_model, check=True).stdout
+    table = run_cli(
+        "check",
+        "--model",
+        "tiny_hate",
+        "--cases",
+        str(cases),
+        "--show-failures",
+        "1",
+        models_dir=tiny_model,
+        check=True,
+    ).stdout
     assert "overall" in table and "0.6000" in table and "gay" in table and "positive_identity_statement" in table
     assert "failed cases (1 of 2)" in table
 
@@ -166,19 +270,27 @@ def test_check_reports_exact_pass_counts(tmp_path, tiny_model):
 def test_user_cases_file_without_optional_columns(tmp_path, tiny_model):
     cases = tmp_path / "mine.jsonl"
     CASES.drop(columns=["case_id", "target_group"]).to_json(cases, orient="records", lines=True)
-    report = json.loads(run_cli("check", "--model", "tiny_hate", "--cases", str(cases), "--json",
-                                models_dir=tiny_model, check=True).stdout)
+    report = json.loads(
+        run_cli(
+            "check", "--model", "tiny_hate", "--cases", str(cases), "--json", models_dir=tiny_model, check=True
+        ).stdout
+    )
     assert report["overall"]["passed"] == 3
     assert report["group_false_positive_rates"]["groups"] == []
     assert [f["case_id"] for f in report["failures"]] == ["2", "4"]  # row numbers stand in for case ids
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f.drop(columns=["expected"]), "column 'expected': missing column 'expected'"),
-    (lambda f: f.assign(expected=["hateful", "hateful", "maybe", "not_hateful", "hateful"]),
-     "row 3, column 'expected': unknown expected label 'maybe'"),
-    (lambda f: f.assign(text=["a", "b", "c", " ", "e"]), "row 4, column 'text': empty text"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns=["expected"]), "column 'expected': missing column 'expected'"),
+        (
+            lambda f: f.assign(expected=["hateful", "hateful", "maybe", "not_hateful", "hateful"]),
+            "row 3, column 'expected': unknown expected label 'maybe'",
+        ),
+        (lambda f: f.assign(text=["a", "b", "c", " ", "e"]), "row 4, column 'text': empty text"),
+    ],
+)
 def test_bad_cases_file_names_file_row_and_column(tmp_path, tiny_model, change, message):
     cases = tmp_path / "bad.csv"
     change(CASES.copy()).to_csv(cases, index=False)

@@ -1,4 +1,5 @@
 """``nlpc bench`` on a TF-IDF baseline and a tiny transformer (PyTorch and ONNX): valid JSON, sane numbers."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,28 @@ def bench_models(tmp_path_factory, baseline_models_dir):
 
 def test_bench_writes_valid_json(bench_models, tmp_path):
     out = tmp_path / "bench.json"
-    proc = run_cli("bench", "logistic_regression", "tiny:torch,onnx", "--single", "12", "--batches", "4",
-                   "--rounds", "2", "--warmup", "2", "--texts", "40", "--batch-size", "8", "--threads", "1",
-                   "--output", str(out), models_dir=bench_models)
+    proc = run_cli(
+        "bench",
+        "logistic_regression",
+        "tiny:torch,onnx",
+        "--single",
+        "12",
+        "--batches",
+        "4",
+        "--rounds",
+        "2",
+        "--warmup",
+        "2",
+        "--texts",
+        "40",
+        "--batch-size",
+        "8",
+        "--threads",
+        "1",
+        "--output",
+        str(out),
+        models_dir=bench_models,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "logistic_regression" in proc.stdout and "onnx" in proc.stdout and "texts (davidson): 40" in proc.stdout
     report = json.loads(out.read_text())
@@ -51,16 +71,30 @@ def test_bench_writes_valid_json(bench_models, tmp_path):
 
 
 def test_bench_names_the_export_a_backend_needs(bench_models, tmp_path):
-    proc = run_cli("bench", "tiny:onnx-int8", "--single", "2", "--batches", "1", "--rounds", "1",
-                   "--output", str(tmp_path / "x.json"), models_dir=bench_models)
+    proc = run_cli(
+        "bench",
+        "tiny:onnx-int8",
+        "--single",
+        "2",
+        "--batches",
+        "1",
+        "--rounds",
+        "1",
+        "--output",
+        str(tmp_path / "x.json"),
+        models_dir=bench_models,
+    )
     assert proc.returncode == 2
     assert "nlpc export onnx --model tiny --quantize int8" in proc.stdout + proc.stderr
     assert not (tmp_path / "x.json").exists()
 
 
 def test_model_specs():
-    assert parse_targets(["a", "b:torch,onnx"]) == [BenchTarget("a"), BenchTarget("b", "torch"),
-                                                    BenchTarget("b", "onnx")]
+    assert parse_targets(["a", "b:torch,onnx"]) == [
+        BenchTarget("a"),
+        BenchTarget("b", "torch"),
+        BenchTarget("b", "onnx"),
+    ]
     with pytest.raises(ConfigError, match="listed twice"):
         parse_targets(["a:fast", "a:fast"])
     with pytest.raises(ConfigError, match="bad model spec"):

@@ -1,4 +1,5 @@
 """Model cards, the sha256 check before unpickling, and MODEL_VERSION.json."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,10 @@ def test_card_fields(tiny_model, models_dir):
     assert card.splits["seed"] == 42 and card.splits["train"] + card.splits["validation"] + card.splits["test"] == 80
     assert set(card.metrics) == {"validation", "test"} and card.metrics["test"]["accuracy"] == 1.0
     assert card.version == "1.0.0" and card.previous_version is None and card.created_at
-    assert set(card.files) == {"logistic_regression_tiny_tfidf.joblib",
-                               "logistic_regression_tiny_tfidf.training_info.json"}
+    assert set(card.files) == {
+        "logistic_regression_tiny_tfidf.joblib",
+        "logistic_regression_tiny_tfidf.training_info.json",
+    }
     for rel, digest in card.files.items():
         assert sha256_file(models_dir / "baselines" / rel) == digest
     assert card.verify() == []
@@ -53,8 +56,16 @@ def test_card_fields(tiny_model, models_dir):
 
 def test_training_info_has_the_seed_fields(tiny_model, models_dir):
     info = json.loads((models_dir / "baselines" / "logistic_regression_tiny_tfidf.training_info.json").read_text())
-    for key in ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro",
-                "recall_weighted", "roc_auc"):
+    for key in (
+        "accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "precision_macro",
+        "precision_weighted",
+        "recall_macro",
+        "recall_weighted",
+        "roc_auc",
+    ):
         assert isinstance(info["metrics"][key], float), key
     for key in ("training_time_seconds", "training_time_minutes", "avg_inference_time_ms"):
         assert info[key] >= 0
@@ -125,8 +136,9 @@ def test_cli_retrain_bumps_and_lists(tiny_csv, models_dir):
     assert shown["previous_version"] == "1.0.0"
 
 
-@pytest.mark.parametrize("version, part, expected", [("1.2.3", "major", "2.0.0"), ("1.2.3", "minor", "1.3.0"),
-                                                     ("1.2.3", "patch", "1.2.4")])
+@pytest.mark.parametrize(
+    "version, part, expected", [("1.2.3", "major", "2.0.0"), ("1.2.3", "minor", "1.3.0"), ("1.2.3", "patch", "1.2.4")]
+)
 def test_bump(version, part, expected):
     assert bump(version, part) == expected
 

@@ -1,5 +1,6 @@
 """Every bad-input error through the real CLI: a clear message naming file, row and column, exit status 2, and
 nothing written (no model, no card, no MODEL_VERSION.json change, no output file)."""
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,10 @@ def bad_multi_label(tmp_path):
 
 def bad_davidson_class(tmp_path):
     path = tmp_path / "davidson_like.csv"
-    path.write_text(",count,hate_speech,offensive_language,neither,class,tweet\n"
-                    "0,3,0,0,3,2,a fine day\n1,3,0,3,0,1,you idiot\n2,3,0,3,0,7,what\n")
+    path.write_text(
+        ",count,hate_speech,offensive_language,neither,class,tweet\n"
+        "0,3,0,0,3,2,a fine day\n1,3,0,3,0,1,you idiot\n2,3,0,3,0,7,what\n"
+    )
     return path
 
 
@@ -77,17 +80,32 @@ def undecodable_jsonl(tmp_path):
 # file), what the message must contain)
 CASES = {
     "missing file": (lambda tmp: tmp / "nowhere.csv", [], ["nowhere.csv", "file not found"]),
-    "missing text column": (lambda tmp: write_csv(tmp / "cols.csv"), ["--text-column", "body"],
-                            ["cols.csv", "column 'body'", "missing column 'body'", "columns are: text, label"]),
-    "missing label column": (lambda tmp: write_csv(tmp / "cols.csv"), ["--label-column", "class"],
-                             ["cols.csv", "column 'class'", "missing column"]),
+    "missing text column": (
+        lambda tmp: write_csv(tmp / "cols.csv"),
+        ["--text-column", "body"],
+        ["cols.csv", "column 'body'", "missing column 'body'", "columns are: text, label"],
+    ),
+    "missing label column": (
+        lambda tmp: write_csv(tmp / "cols.csv"),
+        ["--label-column", "class"],
+        ["cols.csv", "column 'class'", "missing column"],
+    ),
     "empty text": (empty_text, [], ["empty.csv", "row 7", "column 'text'", "empty text"]),
-    "unknown label": (unknown_label, ["--labels", "ok,abuse"],
-                      ["labels.csv", "row 5", "column 'label'", "unknown label 'spam'", "expected one of: ok, abuse"]),
-    "unknown multi-label value": (bad_multi_label, ["--label-columns", "toxic,insult"],
-                                  ["multi.csv", "row 10", "column 'insult'", "unknown label '2'"]),
-    "unknown davidson class": (bad_davidson_class, ["--task", "davidson3", "--data"],
-                               ["davidson_like.csv", "row 3", "column 'class'", "unknown label '7'"]),
+    "unknown label": (
+        unknown_label,
+        ["--labels", "ok,abuse"],
+        ["labels.csv", "row 5", "column 'label'", "unknown label 'spam'", "expected one of: ok, abuse"],
+    ),
+    "unknown multi-label value": (
+        bad_multi_label,
+        ["--label-columns", "toxic,insult"],
+        ["multi.csv", "row 10", "column 'insult'", "unknown label '2'"],
+    ),
+    "unknown davidson class": (
+        bad_davidson_class,
+        ["--task", "davidson3", "--data"],
+        ["davidson_like.csv", "row 3", "column 'class'", "unknown label '7'"],
+    ),
     "undecodable bytes": (undecodable, [], ["latin1.csv", "row 3", "column 'text'", "undecodable bytes", "not UTF-8"]),
     "undecodable bytes (JSONL)": (undecodable_jsonl, [], ["bytes.jsonl", "row 2", "column 'text'", "not UTF-8"]),
 }
@@ -114,8 +132,9 @@ def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, basel
     path = make(tmp_path)
     out = tmp_path / "scored.csv"
     column = extra[1] if extra else "text"
-    proc = run_cli("predict", "--input", str(path), "--output", str(out), "--text-column", column,
-                   models_dir=baseline_models_dir)
+    proc = run_cli(
+        "predict", "--input", str(path), "--output", str(out), "--text-column", column, models_dir=baseline_models_dir
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     message = " ".join(proc.stderr.split())
     for part in expected:
@@ -126,8 +145,18 @@ def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, basel
 def test_evaluate_refuses_bad_labels_and_writes_nothing(tmp_path, baseline_models_dir):
     path = bad_davidson_class(tmp_path)
     out = tmp_path / "metrics.json"
-    proc = run_cli("evaluate", "--model", "logistic_regression", "--data", str(path), "--split", "all",
-                   "--output", str(out), models_dir=baseline_models_dir)
+    proc = run_cli(
+        "evaluate",
+        "--model",
+        "logistic_regression",
+        "--data",
+        str(path),
+        "--split",
+        "all",
+        "--output",
+        str(out),
+        models_dir=baseline_models_dir,
+    )
     assert proc.returncode == 2 and "row 3, column 'class': unknown label '7'" in " ".join(proc.stderr.split())
     assert not out.exists()
 
@@ -136,7 +165,16 @@ def test_bad_grid_file_is_refused_before_training(tmp_path, existing_models):
     grid = tmp_path / "grid.yaml"
     grid.write_text("logistic_regression:\n  C: [1.0, -2]\n")
     before = snapshot(existing_models)
-    proc = run_cli("train", "baseline", "--task", str(write_csv(tmp_path / "ok.csv")), "--algorithm",
-                   "logistic_regression", "--grid", str(grid), models_dir=existing_models)
+    proc = run_cli(
+        "train",
+        "baseline",
+        "--task",
+        str(write_csv(tmp_path / "ok.csv")),
+        "--algorithm",
+        "logistic_regression",
+        "--grid",
+        str(grid),
+        models_dir=existing_models,
+    )
     assert proc.returncode == 2 and "grid.yaml: logistic_regression.C must be positive numbers, got -2" in proc.stderr
     assert snapshot(existing_models) == before

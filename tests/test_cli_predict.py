@@ -1,4 +1,5 @@
 """``nlpc predict`` (texts and files) and ``nlpc evaluate`` through the real CLI on the session's baselines."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from conftest import run_cli
 from nlp_classifier.data.readers import read_table, write_table
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
 
-TEXTS = ["have a lovely day with your family", "you are a stupid worthless idiot", "go kill yourself you moron",
-         "thanks for the help &amp; the coffee @friend"]
+TEXTS = [
+    "have a lovely day with your family",
+    "you are a stupid worthless idiot",
+    "go kill yourself you moron",
+    "thanks for the help &amp; the coffee @friend",
+]
 
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
@@ -21,17 +26,37 @@ def test_predict_file_binary(suffix, tmp_path, baseline_models_dir):
     source = tmp_path / f"in.{suffix}"
     write_table(pd.DataFrame({"id": [1, 2, 3, 4], "body": TEXTS}), source)
     out = tmp_path / f"out.{suffix}"
-    proc = run_cli("predict", "--model", "logistic_regression", "--input", str(source), "--output", str(out),
-                   "--text-column", "body", models_dir=baseline_models_dir, check=True)
+    proc = run_cli(
+        "predict",
+        "--model",
+        "logistic_regression",
+        "--input",
+        str(source),
+        "--output",
+        str(out),
+        "--text-column",
+        "body",
+        models_dir=baseline_models_dir,
+        check=True,
+    )
     assert "scored 4 rows" in proc.stdout
     scored = read_table(out)
-    assert list(scored.columns) == ["id", "body", "score_Regular Speech", "score_Hate Speech", "flagged",
-                                    "predicted_label"]
+    assert list(scored.columns) == [
+        "id",
+        "body",
+        "score_Regular Speech",
+        "score_Hate Speech",
+        "flagged",
+        "predicted_label",
+    ]
     assert scored["body"].tolist() == TEXTS
     clf = nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir)
     proba = clf.predict_proba(TEXTS)
-    assert np.allclose(scored[["score_Regular Speech", "score_Hate Speech"]].astype(float).to_numpy(), proba,
-                       atol=1e-9 if suffix == "parquet" else 1e-6)
+    assert np.allclose(
+        scored[["score_Regular Speech", "score_Hate Speech"]].astype(float).to_numpy(),
+        proba,
+        atol=1e-9 if suffix == "parquet" else 1e-6,
+    )
     assert scored["predicted_label"].tolist() == [p.label for p in clf.predict(TEXTS)]
     assert set(scored["predicted_label"]) <= set(BINARY_LABELS)
     assert scored["predicted_label"].iloc[0] == "Regular Speech" and scored["predicted_label"].iloc[1] == "Hate Speech"
@@ -45,8 +70,17 @@ def test_predict_file_multi_label_flags_each_label(tmp_path, baseline_models_dir
     source = tmp_path / "in.jsonl"
     write_table(pd.DataFrame({"text": TEXTS}), source)
     out = tmp_path / "out.csv"
-    run_cli("predict", "--model", "logistic_regression_jigsaw", "--input", str(source), "--output", str(out),
-            models_dir=baseline_models_dir, check=True)
+    run_cli(
+        "predict",
+        "--model",
+        "logistic_regression_jigsaw",
+        "--input",
+        str(source),
+        "--output",
+        str(out),
+        models_dir=baseline_models_dir,
+        check=True,
+    )
     scored = pd.read_csv(out, keep_default_na=False)
     assert [c for c in scored.columns if c.startswith("score_")] == [f"score_{lab}" for lab in TOXICITY_LABELS]
     clf = nlp_classifier.load("logistic_regression_jigsaw", models_dir=baseline_models_dir)
@@ -61,8 +95,9 @@ def test_predict_texts_table_and_json(baseline_models_dir):
     table = run_cli("predict", "--model", "linear_svm", *texts, models_dir=baseline_models_dir, check=True)
     assert "linear_svm (davidson)" in table.stdout
     assert "Regular Speech" in table.stdout and "Hate Speech" in table.stdout
-    as_json = json.loads(run_cli("predict", "--model", "linear_svm", "--json", *texts,
-                                 models_dir=baseline_models_dir, check=True).stdout)
+    as_json = json.loads(
+        run_cli("predict", "--model", "linear_svm", "--json", *texts, models_dir=baseline_models_dir, check=True).stdout
+    )
     assert [r["label"] for r in as_json] == ["Regular Speech", "Hate Speech"]
     assert abs(sum(as_json[0]["scores"].values()) - 1) < 1e-9  # the calibrated SVM yields probabilities
 
@@ -71,19 +106,29 @@ def test_predict_without_a_model_uses_the_hate_model(tmp_path, hate_models_dir):
     env = {"NLPC_DEFAULT_MODEL": ""}
     table = run_cli("predict", "I am a gay man and proud of it", models_dir=hate_models_dir, env=env, check=True)
     assert "logistic_regression_hate_char (hate)" in table.stdout and "not_hateful" in table.stdout
-    answer = json.loads(run_cli("predict", "--json", "I am a gay man and proud of it",
-                                "muslims are vermin and should be wiped out", models_dir=hate_models_dir, env=env,
-                                check=True).stdout)
+    answer = json.loads(
+        run_cli(
+            "predict",
+            "--json",
+            "I am a gay man and proud of it",
+            "muslims are vermin and should be wiped out",
+            models_dir=hate_models_dir,
+            env=env,
+            check=True,
+        ).stdout
+    )
     assert [(r["label"], r["flagged"]) for r in answer] == [("not_hateful", []), ("hateful", ["hateful"])]
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     pd.DataFrame({"text": ["I am a gay man and proud of it", "muslims are vermin and should be wiped out"]}).to_csv(
-        source, index=False)
+        source, index=False
+    )
     run_cli("predict", "--input", str(source), "--output", str(out), models_dir=hate_models_dir, env=env, check=True)
     scored = pd.read_csv(out, keep_default_na=False)
     assert scored["flagged"].tolist() == ["", "hateful"]
     assert scored["predicted_label"].tolist() == ["not_hateful", "hateful"]
-    named = run_cli("predict", "hello there", models_dir=hate_models_dir, env={"NLPC_DEFAULT_MODEL": "linear_svm"},
-                    check=True)
+    named = run_cli(
+        "predict", "hello there", models_dir=hate_models_dir, env={"NLPC_DEFAULT_MODEL": "linear_svm"}, check=True
+    )
     assert "linear_svm (davidson)" in named.stdout
     empty = run_cli("predict", "hello", models_dir=tmp_path / "no-models", env=env)
     assert empty.returncode == 2 and "no model in the registry" in empty.stderr
@@ -100,8 +145,16 @@ def test_predict_argument_errors(tmp_path, baseline_models_dir):
 
 def test_evaluate_json_on_the_test_split(tmp_path, baseline_models_dir):
     out = tmp_path / "metrics.json"
-    proc = run_cli("evaluate", "--model", "logistic_regression", "--json", "--output", str(out),
-                   models_dir=baseline_models_dir, check=True)
+    proc = run_cli(
+        "evaluate",
+        "--model",
+        "logistic_regression",
+        "--json",
+        "--output",
+        str(out),
+        models_dir=baseline_models_dir,
+        check=True,
+    )
     payload = json.loads(proc.stdout)
     assert payload == json.loads(out.read_text())
     assert payload["model"] == "logistic_regression" and payload["split"] == "test" and payload["n"] == 2478
@@ -116,11 +169,21 @@ def test_evaluate_json_on_the_test_split(tmp_path, baseline_models_dir):
 
 
 def test_evaluate_table_and_multi_label(baseline_models_dir):
-    proc = run_cli("evaluate", "--model", "logistic_regression_jigsaw", "--split", "validation",
-                   models_dir=baseline_models_dir, check=True)
+    proc = run_cli(
+        "evaluate",
+        "--model",
+        "logistic_regression_jigsaw",
+        "--split",
+        "validation",
+        models_dir=baseline_models_dir,
+        check=True,
+    )
     assert "mean_roc_auc" in proc.stdout and "identity_hate" in proc.stdout
-    payload = json.loads(run_cli("evaluate", "--model", "logistic_regression_jigsaw", "--json",
-                                 models_dir=baseline_models_dir, check=True).stdout)
+    payload = json.loads(
+        run_cli(
+            "evaluate", "--model", "logistic_regression_jigsaw", "--json", models_dir=baseline_models_dir, check=True
+        ).stdout
+    )
     per_label = payload["metrics"]["per_label"]
     assert list(per_label) == TOXICITY_LABELS
     assert payload["metrics"]["mean_roc_auc"] == pytest.approx(np.mean([v["roc_auc"] for v in per_label.values()]))
@@ -129,9 +192,24 @@ def test_evaluate_table_and_multi_label(baseline_models_dir):
 def test_evaluate_on_a_labelled_file(tmp_path, baseline_models_dir):
     path = tmp_path / "mine.csv"
     pd.DataFrame({"text": TEXTS[:2] * 3, "label": ["Regular Speech", "Hate Speech"] * 3}).to_csv(path, index=False)
-    payload = json.loads(run_cli("evaluate", "--model", "logistic_regression", "--data", str(path),
-                                 "--text-column", "text", "--label-column", "label", "--split", "all", "--json",
-                                 models_dir=baseline_models_dir, check=True).stdout)
+    payload = json.loads(
+        run_cli(
+            "evaluate",
+            "--model",
+            "logistic_regression",
+            "--data",
+            str(path),
+            "--text-column",
+            "text",
+            "--label-column",
+            "label",
+            "--split",
+            "all",
+            "--json",
+            models_dir=baseline_models_dir,
+            check=True,
+        ).stdout
+    )
     assert payload["n"] == 6 and payload["metrics"]["accuracy"] == 1.0
 
 

@@ -1,4 +1,5 @@
 """``nlpc prepare``: which default models are missing (training them is covered by the end-to-end tests)."""
+
 from __future__ import annotations
 
 from nlp_classifier.cli.prepare import missing_defaults

@@ -1,5 +1,6 @@
 """The multi-source ``hate`` task: one reader per source (fixtures and the bundled files), the fixed parts,
 de-duplication across sources, contrast pairs, mixing and counterfactual identity swaps."""
+
 from __future__ import annotations
 
 import gzip
@@ -18,8 +19,15 @@ from nlp_classifier.errors import DataError
 from nlp_classifier.paths import data_dir
 
 # rows and hateful rows of each bundled source after its label mapping (SOURCE.md counts)
-EXPECTED = {"davidson": (24783, 1430), "jigsaw": (14735, 995), "implicit_hate": (21480, 8189),
-            "gab": (27546, 2450), "stormfront": (10703, 1196), "hatemoji": (5912, None), "toxigen": (722, 425)}
+EXPECTED = {
+    "davidson": (24783, 1430),
+    "jigsaw": (14735, 995),
+    "implicit_hate": (21480, 8189),
+    "gab": (27546, 2450),
+    "stormfront": (10703, 1196),
+    "hatemoji": (5912, None),
+    "toxigen": (722, 425),
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +65,14 @@ def _write_gz(path: Path, text: str) -> None:
 
 
 def test_fixture_readers_map_labels(tmp_path):
-    _write_gz(tmp_path / "implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz",
-              "post\tclass\nthey ruin everything\timplicit_hate\nnice weather\tnot_hate\nexplicit one\texplicit_hate\n")
-    _write_gz(tmp_path / "stormfront/stormfront.csv.gz",
-              "file_id,label,text\n1,noHate,hello\n2,hate,hateful one\n3,relation,depends\n4,idk/skip,unsure\n")
+    _write_gz(
+        tmp_path / "implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz",
+        "post\tclass\nthey ruin everything\timplicit_hate\nnice weather\tnot_hate\nexplicit one\texplicit_hate\n",
+    )
+    _write_gz(
+        tmp_path / "stormfront/stormfront.csv.gz",
+        "file_id,label,text\n1,noHate,hello\n2,hate,hateful one\n3,relation,depends\n4,idk/skip,unsure\n",
+    )
     _write_gz(tmp_path / "gab_hate_corpus/ghc_train.tsv.gz", "text\thd\tcv\tvo\na\t1\t0\t0\nb\t0\t1\t0\nc\t0\t0\t1\n")
     _write_gz(tmp_path / "gab_hate_corpus/ghc_test.tsv.gz", "text\thd\tcv\tvo\nd\t0\t0\t0\n")
     implicit = read_source("implicit_hate", tmp_path)
@@ -73,8 +85,9 @@ def test_fixture_readers_map_labels(tmp_path):
 
 
 def test_fixture_unknown_label_names_file_row_and_column(tmp_path):
-    _write_gz(tmp_path / "implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz",
-              "post\tclass\nfine\tnot_hate\nodd\tmaybe_hate\n")
+    _write_gz(
+        tmp_path / "implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz", "post\tclass\nfine\tnot_hate\nodd\tmaybe_hate\n"
+    )
     with pytest.raises(DataError) as err:
         read_source("implicit_hate", tmp_path)
     message = str(err.value)
@@ -166,8 +179,15 @@ def test_identity_swaps_copy_only_non_hateful_texts_naming_a_group():
     assert swapped is not None and "Muslims" not in swapped and "gay" not in swapped
     assert swapped.split()[0][0].isupper()  # the case of the replaced word is kept
     assert swap_identity_terms("a sunny day", rng) is None
-    data = Dataset("d", ["muslims are my neighbours", "muslims are bad", "a sunny day"], np.array([0, 1, 0]),
-                   ["not_hateful", "hateful"], "single_label", "test", sources=["a", "a", "b"])
+    data = Dataset(
+        "d",
+        ["muslims are my neighbours", "muslims are bad", "a sunny day"],
+        np.array([0, 1, 0]),
+        ["not_hateful", "hateful"],
+        "single_label",
+        "test",
+        sources=["a", "a", "b"],
+    )
     out = identity_swaps(data, 2.0, seed=0)
     assert len(out) == 5
     assert out.y[3:].tolist() == [0, 0] and out.sources[3:] == ["a", "a"]
@@ -187,5 +207,11 @@ def test_cross_source_benchmark_holds_the_source_out_of_training():
     train, test = module.held_out_data("toxigen")
     assert "toxigen" not in set(train.sources) and set(test.sources) == {"toxigen"}
     assert train.name == "hate" and len(test) == 73
-    assert split_dataset(train).test.source_names() == ["davidson", "jigsaw", "implicit_hate", "gab", "stormfront",
-                                                        "hatemoji"]
+    assert split_dataset(train).test.source_names() == [
+        "davidson",
+        "jigsaw",
+        "implicit_hate",
+        "gab",
+        "stormfront",
+        "hatemoji",
+    ]

@@ -1,4 +1,5 @@
 """Loaders: every supported file format, gzip, the generic labelled-file loader and the built-in tasks."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,8 +13,9 @@ from nlp_classifier.data.readers import read_table, table_format, write_table
 from nlp_classifier.errors import ConfigError, DataError
 from nlp_classifier.tasks import MULTI_LABEL, SINGLE_LABEL, TOXICITY_LABELS
 
-FRAME = pd.DataFrame({"body": ["good morning", "you idiot", "nice, \"quoted\" text", "tab\tinside"],
-                      "y": ["ok", "bad", "ok", "bad"]})
+FRAME = pd.DataFrame(
+    {"body": ["good morning", "you idiot", 'nice, "quoted" text', "tab\tinside"], "y": ["ok", "bad", "ok", "bad"]}
+)
 
 
 @pytest.mark.parametrize("name", ["f.csv", "f.tsv", "f.jsonl", "f.parquet", "f.csv.gz", "f.tsv.gz", "f.jsonl.gz"])
@@ -91,8 +93,7 @@ def test_builtin_tasks():
 def test_builtin_task_from_another_file_with_its_columns(tmp_path):
     """The full Kaggle train.csv (or any file with the task's columns) trains the same way."""
     path = tmp_path / "kaggle.csv"
-    frame = pd.DataFrame({"id": ["1", "2"], "comment_text": ["x", "y"],
-                          **{lab: [1, 0] for lab in TOXICITY_LABELS}})
+    frame = pd.DataFrame({"id": ["1", "2"], "comment_text": ["x", "y"], **{lab: [1, 0] for lab in TOXICITY_LABELS}})
     frame.to_csv(path, index=False)
     ds = load_dataset("jigsaw", path)
     assert ds.labels == TOXICITY_LABELS and ds.y.shape == (2, 6) and ds.source == str(path)

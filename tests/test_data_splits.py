@@ -1,4 +1,5 @@
 """The fixed 80/10/10 split: deterministic, disjoint, complete, stratified (multi-label too)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,10 @@ def _digest(assignment: np.ndarray) -> str:
     return hashlib.sha256(assignment.astype("int8").tobytes()).hexdigest()[:16]
 
 
-@pytest.mark.parametrize("task, digest", [("davidson", "cfe9db3b7862049b"), ("davidson3", "78893a145dce3cc7"),
-                                          ("jigsaw", "61b4f0eec03e93cb")])
+@pytest.mark.parametrize(
+    "task, digest",
+    [("davidson", "cfe9db3b7862049b"), ("davidson3", "78893a145dce3cc7"), ("jigsaw", "61b4f0eec03e93cb")],
+)
 def test_split_is_pinned(task, digest):
     """The same rows land in the same part in every process and every command; a change of code or library
     that moves them (and so every reported number) fails here."""

@@ -1,4 +1,5 @@
 """Text normalisation, and that it travels inside every saved pipeline."""
+
 from __future__ import annotations
 
 import joblib
@@ -7,17 +8,20 @@ import pytest
 from nlp_classifier.text import normalise_text, normalise_texts
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("a &amp; b &lt;3", "a & b <3"),
-    ("double &amp;amp; escaped", "double & escaped"),
-    ("emoji &#128514;!", "emoji \U0001F602!"),
-    ("see https://t.co/xyz and www.example.com/a?b=1 now", "see URL and URL now"),
-    ("HTTP://EXAMPLE.COM shouting", "URL shouting"),
-    ("RT @user_1: hi @Bob!", "RT @USER : hi @USER !"),
-    ("mail me at a@b.com", "mail me at a@b.com"),
-    ("  spaced\n\tout   text  ", "spaced out text"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("a &amp; b &lt;3", "a & b <3"),
+        ("double &amp;amp; escaped", "double & escaped"),
+        ("emoji &#128514;!", "emoji \U0001f602!"),
+        ("see https://t.co/xyz and www.example.com/a?b=1 now", "see URL and URL now"),
+        ("HTTP://EXAMPLE.COM shouting", "URL shouting"),
+        ("RT @user_1: hi @Bob!", "RT @USER : hi @USER !"),
+        ("mail me at a@b.com", "mail me at a@b.com"),
+        ("  spaced\n\tout   text  ", "spaced out text"),
+        ("", ""),
+    ],
+)
 def test_normalise_text(raw, clean):
     assert normalise_text(raw) == clean
 
@@ -58,9 +62,40 @@ def test_normalise_text_fast_paths_match_the_plain_definition():
     from nlp_classifier.data import load_dataset
 
     texts = load_dataset("davidson").texts[:3000] + load_dataset("jigsaw").texts[:1000]
-    pieces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b", "\ufeff", "w", "W",
-              ".", ":", "/", "@", "&", ";", "#", "a", "1", "_", "www.", "WwW.", "http://", "https://x", "&amp;",
-              "&#64;", "@u", "e@x", "&amp;amp;"]
+    pieces = [
+        " ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x1c",
+        "\x85",
+        "\xa0",
+        "\u2028",
+        "\u3000",
+        "\u200b",
+        "\ufeff",
+        "w",
+        "W",
+        ".",
+        ":",
+        "/",
+        "@",
+        "&",
+        ";",
+        "#",
+        "a",
+        "1",
+        "_",
+        "www.",
+        "WwW.",
+        "http://",
+        "https://x",
+        "&amp;",
+        "&#64;",
+        "@u",
+        "e@x",
+        "&amp;amp;",
+    ]
     rng = random.Random(0)
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(20000)]
     differ = [t for t in texts if normalise_text(t) != _plain_normalise(t)]
@@ -71,7 +106,8 @@ def test_emoji_to_words_names_emoji_and_leaves_plain_text():
     from nlp_classifier.text import emoji_to_words
 
     assert emoji_to_words("I would love to 🔪 some 👳🏾") == (
-        "I would love to kitchen knife some person wearing turban medium dark skin tone")
+        "I would love to kitchen knife some person wearing turban medium dark skin tone"
+    )
     assert emoji_to_words("all 👨🏿 men ❤️") == "all man dark skin tone men red heart"
     text = "no emoji here,  spaces kept"
     assert emoji_to_words(text) is text

@@ -1,5 +1,6 @@
 """The one decision rule (``decision.decide``) and the consumers that must follow it: ``Classifier.predict``,
 batch scoring and metrics decide the same labels from the same probabilities."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,15 @@ class FixedClassifier(Classifier):
 
 
 def fixed(labels: list[str], problem_type: str, rows: dict[str, list[float]], thresholds=None) -> FixedClassifier:
-    card = ModelCard(name="fixed", family="test", task="x", labels=labels, problem_type=problem_type, artifact="x",
-                     thresholds=thresholds)
+    card = ModelCard(
+        name="fixed",
+        family="test",
+        task="x",
+        labels=labels,
+        problem_type=problem_type,
+        artifact="x",
+        thresholds=thresholds,
+    )
     return FixedClassifier(card, rows)
 
 
@@ -43,8 +51,13 @@ def test_binary_applies_the_positive_labels_threshold_and_never_flags_the_harmle
 
 
 def test_multi_class_takes_the_first_maximum():
-    made = decide(np.array([[0.4, 0.4, 0.2], [0.1, 0.3, 0.6]]), ["hate", "offensive", "neither"], SINGLE,
-                  {"hate": 0.9}, {"neither"})
+    made = decide(
+        np.array([[0.4, 0.4, 0.2], [0.1, 0.3, 0.6]]),
+        ["hate", "offensive", "neither"],
+        SINGLE,
+        {"hate": 0.9},
+        {"neither"},
+    )
     assert made.chosen.tolist() == [0, 2]
     assert made.predicted_labels(["hate", "offensive", "neither"]) == ["hate", "neither"]
     assert made.flagged.tolist() == [[True, False, False], [False, False, False]]
@@ -63,16 +76,31 @@ def test_multi_label_flags_harmful_labels_at_their_thresholds_and_picks_the_top_
 def test_thresholds_default_and_which_labels_have_one():
     assert thresholds_or_default(["a", "b"], {"b": 0.3}) == {"a": DEFAULT_THRESHOLD, "b": 0.3}
     assert thresholded_labels(["a", "b"], SINGLE) == ["b"] and thresholded_labels(["a", "b"], None) == ["b"]
-    assert thresholded_labels(["a", "b", "c"], SINGLE) == [] and thresholded_labels(["a", "b", "c"], MULTI) == ["a", "b", "c"]
+    assert thresholded_labels(["a", "b", "c"], SINGLE) == [] and thresholded_labels(["a", "b", "c"], MULTI) == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
-@pytest.mark.parametrize("labels,problem_type,rows,thresholds", [
-    (["not_hateful", "hateful"], SINGLE, {"x": [0.7, 0.3], "y": [0.2, 0.8], "z": [0.55, 0.45]}, {"hateful": 0.4}),
-    (["hate", "offensive", "neither"], SINGLE, {"x": [0.2, 0.3, 0.5], "y": [0.5, 0.4, 0.1], "z": [0.3, 0.6, 0.1]},
-     None),
-    (["toxic", "threat", "insult"], MULTI, {"x": [0.1, 0.2, 0.3], "y": [0.9, 0.6, 0.4], "z": [0.5, 0.1, 0.7]},
-     {"insult": 0.8}),
-])
+@pytest.mark.parametrize(
+    "labels,problem_type,rows,thresholds",
+    [
+        (["not_hateful", "hateful"], SINGLE, {"x": [0.7, 0.3], "y": [0.2, 0.8], "z": [0.55, 0.45]}, {"hateful": 0.4}),
+        (
+            ["hate", "offensive", "neither"],
+            SINGLE,
+            {"x": [0.2, 0.3, 0.5], "y": [0.5, 0.4, 0.1], "z": [0.3, 0.6, 0.1]},
+            None,
+        ),
+        (
+            ["toxic", "threat", "insult"],
+            MULTI,
+            {"x": [0.1, 0.2, 0.3], "y": [0.9, 0.6, 0.4], "z": [0.5, 0.1, 0.7]},
+            {"insult": 0.8},
+        ),
+    ],
+)
 def test_predict_batch_and_metrics_decide_alike(labels, problem_type, rows, thresholds):
     clf = fixed(labels, problem_type, rows, thresholds)
     texts = list(rows)

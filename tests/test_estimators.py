@@ -1,5 +1,6 @@
 """Estimators inside saved models: they live on the inference side (``nlp_classifier.estimators``), and models
 pickled while ``PriorShiftedClassifier`` lived in ``training/baseline_presets.py`` still load and score the same."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def test_a_model_pickled_before_the_move_loads_and_gives_the_recorded_probabilit
 
 
 def test_the_fast_tfidf_backend_imports_nothing_from_training():
-    code = ("import sys, nlp_classifier.backends.tfidf_fast, nlp_classifier.backends.sklearn_backend; "
-            "print(sorted(m for m in sys.modules if m.startswith('nlp_classifier.training')))")
+    code = (
+        "import sys, nlp_classifier.backends.tfidf_fast, nlp_classifier.backends.sklearn_backend; "
+        "print(sorted(m for m in sys.modules if m.startswith('nlp_classifier.training')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,4 +1,5 @@
 """The fast TF-IDF path returns exactly what the scikit-learn pipeline returns, for every baseline kind."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,19 @@ from nlp_classifier.tasks import MULTI_LABEL
 from nlp_classifier.training.baseline_presets import build_pipeline, preset_config
 
 N_TEXTS = 300
-EDGE_TEXTS = ["", "   ", "a", "I", "ok ok ok ok ok", "@someone http://t.co/x &amp;amp; RT!!!", "Ünïcödé ÀÉÎ naïve café",
-              "emoji 🙂🙂 only", "tab\tand\nnewline  double  space", "x" * 300, "word " * 400]
+EDGE_TEXTS = [
+    "",
+    "   ",
+    "a",
+    "I",
+    "ok ok ok ok ok",
+    "@someone http://t.co/x &amp;amp; RT!!!",
+    "Ünïcödé ÀÉÎ naïve café",
+    "emoji 🙂🙂 only",
+    "tab\tand\nnewline  double  space",
+    "x" * 300,
+    "word " * 400,
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +71,16 @@ def test_saved_baselines_fast_backend_equals_pipeline(baseline_models_dir, split
     assert [p.to_dict() for p in fast.predict(texts)] == [p.to_dict() for p in plain.predict(texts)]
 
 
-@pytest.mark.parametrize("task,algorithm,preset", [
-    ("davidson", "logistic_regression", "char"),   # FeatureUnion of word + char_wb vectorizers, sublinear tf
-    ("davidson", "linear_svm", "char"),            # ... with the calibrated SVM
-    ("davidson3", "logistic_regression", "seed"),  # multi-class softmax
-    ("davidson3", "linear_svm", "seed"),           # multi-class sigmoid calibration, normalised rows
-    ("jigsaw", "linear_svm", "seed"),              # multi-label one-vs-rest of calibrated SVMs
-])
+@pytest.mark.parametrize(
+    "task,algorithm,preset",
+    [
+        ("davidson", "logistic_regression", "char"),  # FeatureUnion of word + char_wb vectorizers, sublinear tf
+        ("davidson", "linear_svm", "char"),  # ... with the calibrated SVM
+        ("davidson3", "logistic_regression", "seed"),  # multi-class softmax
+        ("davidson3", "linear_svm", "seed"),  # multi-class sigmoid calibration, normalised rows
+        ("jigsaw", "linear_svm", "seed"),  # multi-label one-vs-rest of calibrated SVMs
+    ],
+)
 def test_every_baseline_kind_is_reproduced_exactly(splits, task, algorithm, preset):
     assert_identical(fitted(splits, task, algorithm, preset), texts_of(splits, task))
 
@@ -96,11 +111,18 @@ def test_backend_choice_for_tfidf_models(baseline_models_dir):
         nlp_classifier.load("logistic_regression", backend="onnx", models_dir=baseline_models_dir)
 
 
-@pytest.mark.parametrize("options", [
-    {"ngram_range": (1, 1)}, {"ngram_range": (1, 2)}, {"ngram_range": (1, 3)}, {"ngram_range": (2, 3)},
-    {"ngram_range": (1, 2), "stop_words": "english"}, {"ngram_range": (1, 2), "lowercase": False},
-    {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "strip_accents": "unicode"},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ngram_range": (1, 1)},
+        {"ngram_range": (1, 2)},
+        {"ngram_range": (1, 3)},
+        {"ngram_range": (2, 3)},
+        {"ngram_range": (1, 2), "stop_words": "english"},
+        {"ngram_range": (1, 2), "lowercase": False},
+        {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "strip_accents": "unicode"},
+    ],
+)
 def test_word_analyzer_gives_scikit_learns_ngrams_in_order(splits, options):
     """The fast path's word analyzer (zip/map n-grams) returns exactly build_analyzer()'s list."""
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -1,4 +1,5 @@
 """Metric edge cases: ROC-AUC where it is undefined (one class only among the texts)."""
+
 from __future__ import annotations
 
 import warnings
@@ -27,9 +28,11 @@ def test_multi_label_auc_is_none_when_no_label_has_two_classes():
 
 
 def test_binary_auc_with_one_class_is_none_and_otherwise_computed():
-    one_class = compute_metrics(np.array([1, 1, 1]), np.array([[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]), ["no", "yes"],
-                                SINGLE_LABEL)
+    one_class = compute_metrics(
+        np.array([1, 1, 1]), np.array([[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]), ["no", "yes"], SINGLE_LABEL
+    )
     assert one_class["roc_auc"] is None
-    both = compute_metrics(np.array([0, 1, 1]), np.array([[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]), ["no", "yes"],
-                           SINGLE_LABEL)
+    both = compute_metrics(
+        np.array([0, 1, 1]), np.array([[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]), ["no", "yes"], SINGLE_LABEL
+    )
     assert both["roc_auc"] == 0.5

@@ -3,6 +3,7 @@
 Tiny random-init BERT (binary Davidson) and DistilBERT (six-label Jigsaw) models; the agreement check runs on
 the first texts of each task's real test split.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ from conftest import run_cli  # noqa: E402
 from tiny_transformers import make_tiny_model  # noqa: E402
 
 torch.set_num_threads(1)
-CHECK = 100          # test-split texts the export checks on (keeps the tests quick)
-FP32_ATOL = 1e-5     # ONNX fp32 vs PyTorch, per probability
-INT8_ATOL = 0.1      # dynamic int8 vs PyTorch, per probability, for these tiny random models (hidden size 32)
+CHECK = 100  # test-split texts the export checks on (keeps the tests quick)
+FP32_ATOL = 1e-5  # ONNX fp32 vs PyTorch, per probability
+INT8_ATOL = 0.1  # dynamic int8 vs PyTorch, per probability, for these tiny random models (hidden size 32)
 LONG_TEXT = " ".join(["you are a stupid idiot and nobody likes you"] * 30)  # several 48-token windows
 
 
@@ -84,8 +85,7 @@ def test_int8_refused_past_the_allowed_drop_unless_forced(tmp_path):
     make_tiny_model(tmp_path, "gated", "davidson", "bert")
     # A negative allowance makes any int8 model fail the gate, so the refusal path is exercised for sure.
     with pytest.raises(ExportRefused, match=r"refused: test f1_macro .* more than the -5 allowed.*--force"):
-        export_onnx("gated", models_dir=tmp_path, quantize="int8", max_drop_points=-5, check_limit=CHECK,
-                    num_threads=1)
+        export_onnx("gated", models_dir=tmp_path, quantize="int8", max_drop_points=-5, check_limit=CHECK, num_threads=1)
     card = resolve("gated", tmp_path)
     folder = card.artifact_path
     assert (folder / "model.onnx").is_file() and not (folder / "model.int8.onnx").exists()
@@ -95,12 +95,16 @@ def test_int8_refused_past_the_allowed_drop_unless_forced(tmp_path):
         nlpc_load("gated", tmp_path, "onnx-int8")
     assert nlpc_load("gated", tmp_path, None).backend == "onnx"  # the fp32 export is the default now
 
-    result = export_onnx("gated", models_dir=tmp_path, quantize="int8", max_drop_points=-5, force=True,
-                         check_limit=CHECK, num_threads=1)
+    result = export_onnx(
+        "gated", models_dir=tmp_path, quantize="int8", max_drop_points=-5, force=True, check_limit=CHECK, num_threads=1
+    )
     assert result.published == ["model.onnx", "model.int8.onnx"]
     card = resolve("gated", tmp_path)
-    assert card.extra["onnx"]["onnx-int8"]["int8_check"] == {**card.extra["onnx"]["onnx-int8"]["int8_check"],
-                                                             "passed": False, "forced": True}
+    assert card.extra["onnx"]["onnx-int8"]["int8_check"] == {
+        **card.extra["onnx"]["onnx-int8"]["int8_check"],
+        "passed": False,
+        "forced": True,
+    }
     assert "int8_refused" not in card.extra["onnx"]
     assert nlpc_load("gated", tmp_path, None).backend == "onnx-int8"
 
@@ -112,7 +116,9 @@ def nlpc_load(name: str, models: Path, backend: str | None):
 def test_backend_selection_errors(tmp_path, exported):
     make_tiny_model(tmp_path, "plain", "davidson", "bert")
     assert nlpc_load("plain", tmp_path, None).backend == "torch"  # no export: PyTorch
-    with pytest.raises(ConfigError, match=r"no onnx export .*model.onnx does not exist.*`nlpc export onnx --model plain`"):
+    with pytest.raises(
+        ConfigError, match=r"no onnx export .*model.onnx does not exist.*`nlpc export onnx --model plain`"
+    ):
         nlpc_load("plain", tmp_path, "onnx")
     with pytest.raises(ConfigError, match="`nlpc export onnx --model plain --quantize int8`"):
         nlpc_load("plain", tmp_path, "onnx-int8")
@@ -122,8 +128,14 @@ def test_backend_selection_errors(tmp_path, exported):
         nlpc_load("plain", tmp_path, "onnx")
     with pytest.raises(ConfigError, match="unknown option.*colour"):
         nlp_classifier.load("tiny_binary", backend="onnx", models_dir=exported, colour="red")
-    tfidf = ModelCard(name="a_baseline", family="tfidf", task="davidson", labels=["Regular Speech", "Hate Speech"],
-                      problem_type="single_label", artifact="a_baseline_tfidf.joblib")
+    tfidf = ModelCard(
+        name="a_baseline",
+        family="tfidf",
+        task="davidson",
+        labels=["Regular Speech", "Hate Speech"],
+        problem_type="single_label",
+        artifact="a_baseline_tfidf.joblib",
+    )
     tfidf.path = tmp_path / "baselines" / "a_baseline.card.json"
     tfidf.save()
     with pytest.raises(ConfigError, match="a tfidf model; only transformer models export to ONNX"):
@@ -142,8 +154,22 @@ def test_tampered_export_is_refused(tmp_path, exported):
 
 def test_cli_export(tmp_path):
     make_tiny_model(tmp_path, "cli_model", "jigsaw", "distilbert")
-    proc = run_cli("export", "onnx", "--model", "cli_model", "--quantize", "int8", "--max-drop", "100",
-                   "--check-limit", "60", "--threads", "1", "--json", models_dir=tmp_path)
+    proc = run_cli(
+        "export",
+        "onnx",
+        "--model",
+        "cli_model",
+        "--quantize",
+        "int8",
+        "--max-drop",
+        "100",
+        "--check-limit",
+        "60",
+        "--threads",
+        "1",
+        "--json",
+        models_dir=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     assert record["onnx"]["agreement"]["n"] == 60 and record["onnx-int8"]["file"] == "model.int8.onnx"

@@ -1,4 +1,5 @@
 """The registry's versions and integrity: ``nlpc models bump``, retraining's minor bump, ``nlpc models verify``."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ def test_bump_updates_the_card_and_model_version_json(local_models):
     assert "linear_svm: 1.0.0 -> 2.0.0" in result.stdout
     card = resolve("linear_svm", local_models)
     assert (card.version, card.previous_version) == ("2.0.0", "1.0.0")
-    assert read_versions(local_models) == {"version": "2.0.0", "models": {
-        "logistic_regression": "1.0.0", "linear_svm": "2.0.0", "logistic_regression_jigsaw": "1.0.0"}}
+    assert read_versions(local_models) == {
+        "version": "2.0.0",
+        "models": {"logistic_regression": "1.0.0", "linear_svm": "2.0.0", "logistic_regression_jigsaw": "1.0.0"},
+    }
     info = json.loads((local_models / "baselines/linear_svm_tfidf.training_info.json").read_text())
     assert info["version"] == "2.0.0"
     assert card.verify() == [], "the re-stamped training_info.json must stay pinned by the card"

@@ -1,6 +1,7 @@
 """The container files, checked without a Docker engine (none runs here): the images install with the Makefile's
 own command, copy only what the build context keeps, run real ``nlpc`` commands, and the compose file wires the
 API, the UI and the models volume together."""
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,10 @@ def instructions(text: str) -> list[tuple[str, str, str]]:
 def test_images_install_with_the_makefiles_command_and_copy_only_kept_files():
     steps = instructions(DOCKERFILE.read_text())
     runs = {stage: rest for stage, kw, rest in steps if kw == "RUN" and "make install" in rest}
-    assert runs == {"build-api": "make install EXTRAS=${API_EXTRAS} TORCH=${API_TORCH}",
-                    "build-ui": "make install EXTRAS=${UI_EXTRAS} TORCH="}
+    assert runs == {
+        "build-api": "make install EXTRAS=${API_EXTRAS} TORCH=${API_TORCH}",
+        "build-ui": "make install EXTRAS=${UI_EXTRAS} TORCH=",
+    }
     stages = {stage for stage, kw, _ in steps if kw == "FROM"}
     assert {"api", "ui"} <= stages
     patterns = dockerignore_patterns()
@@ -80,24 +83,50 @@ def test_images_install_with_the_makefiles_command_and_copy_only_kept_files():
                 assert (ROOT / source).exists(), f"{stage}: COPY {source}: not in the repository"
                 assert not ignored(source, patterns), f"{stage}: COPY {source}: excluded by .dockerignore"
     # What the images' `make install` runs: the same recipe as a developer's, with the extras and torch chosen.
-    dry = subprocess.run(["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=ui", "TORCH="],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    dry = subprocess.run(
+        ["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=ui", "TORCH="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert '-m pip install --quiet -e ".[ui]"' in dry and "torch" not in dry
-    dry = subprocess.run(["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=serve,transformers"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    dry = subprocess.run(
+        ["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=serve,transformers"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert dry.index('install --quiet "torch==2.13.0"') < dry.index('install --quiet -e ".[serve,transformers]"')
 
 
 def test_dockerignore_drops_checkpoints_environments_caches_and_secrets_but_keeps_the_sources():
     patterns = dockerignore_patterns()
-    for path in [".venv/bin/python", "src/nlp_classifier/__pycache__/card.cpython-311.pyc", ".git/HEAD",
-                 "models/MODEL_VERSION.json", "models/transformer/distilbert/checkpoint-800/optimizer.pt",
-                 "anywhere/checkpoint-1/trainer_state.json", "models/.nlpc-pull/baselines/x.joblib",
-                 ".nlpc-cache/tokens.npy", "data/.cache/x", "gcp-credentials.json", ".env", "tests/conftest.py"]:
+    for path in [
+        ".venv/bin/python",
+        "src/nlp_classifier/__pycache__/card.cpython-311.pyc",
+        ".git/HEAD",
+        "models/MODEL_VERSION.json",
+        "models/transformer/distilbert/checkpoint-800/optimizer.pt",
+        "anywhere/checkpoint-1/trainer_state.json",
+        "models/.nlpc-pull/baselines/x.joblib",
+        ".nlpc-cache/tokens.npy",
+        "data/.cache/x",
+        "gcp-credentials.json",
+        ".env",
+        "tests/conftest.py",
+    ]:
         assert ignored(path, patterns), f"{path} would be sent to the Docker build"
-    for path in ["pyproject.toml", "README.md", "Makefile", "src/nlp_classifier/card.py",
-                 "src/nlp_classifier/presets/standard.yaml", "data/davidson/labeled_data.csv.gz",
-                 "data/jigsaw/train.csv.gz"]:
+    for path in [
+        "pyproject.toml",
+        "README.md",
+        "Makefile",
+        "src/nlp_classifier/card.py",
+        "src/nlp_classifier/presets/standard.yaml",
+        "data/davidson/labeled_data.csv.gz",
+        "data/jigsaw/train.csv.gz",
+    ]:
         assert not ignored(path, patterns), f"{path} is needed by the image but ignored"
 
 
@@ -119,8 +148,11 @@ def test_compose_runs_the_api_and_ui_on_one_models_volume():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert set(services) == {"models", "api", "ui"} and "models" in compose["volumes"]
-    env = {stage: dict(re.findall(r"(NLPC_[A-Z_]+)=(\S+)", rest))
-           for stage, kw, rest in instructions(DOCKERFILE.read_text()) if kw == "ENV"}
+    env = {
+        stage: dict(re.findall(r"(NLPC_[A-Z_]+)=(\S+)", rest))
+        for stage, kw, rest in instructions(DOCKERFILE.read_text())
+        if kw == "ENV"
+    }
     models_dir = env["runtime"]["NLPC_MODELS_DIR"]
     assert services["models"]["volumes"] == [f"models:{models_dir}"]
     assert services["api"]["volumes"] == [f"models:{models_dir}:ro"]

@@ -2,6 +2,7 @@
 
 Interruptions are real: the pull or push runs in its own process, talking to the emulator through a small HTTP
 proxy that holds one request (as a stalled network would) while the test stops the process."""
+
 from __future__ import annotations
 
 import http.client
@@ -84,8 +85,10 @@ def local_models(baseline_models_dir, tmp_path) -> Path:
 
 def snapshot(folder: Path) -> dict[str, object]:
     """Every entry under ``folder`` (hidden ones too): folders, and files with their sha256 and mtime."""
-    return {p.relative_to(folder).as_posix(): "dir" if p.is_dir() else (sha256_file(p), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): "dir" if p.is_dir() else (sha256_file(p), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def make_folder_model(models_dir: Path, name: str = "tiny_transformer", weights: bytes = b"w" * 5000) -> ModelCard:
@@ -96,8 +99,14 @@ def make_folder_model(models_dir: Path, name: str = "tiny_transformer", weights:
     (folder / "model.safetensors").write_bytes(weights)
     (folder / "checkpoint-10" / "optimizer.pt").write_bytes(b"o" * 3000)
     (folder / "checkpoint-10" / "trainer_state.json").write_text("{}")
-    card = ModelCard(name=name, family="transformer", task="davidson", labels=["Regular Speech", "Hate Speech"],
-                     problem_type="single_label", artifact=".")
+    card = ModelCard(
+        name=name,
+        family="transformer",
+        task="davidson",
+        labels=["Regular Speech", "Hate Speech"],
+        problem_type="single_label",
+        artifact=".",
+    )
     card.path = folder / "model_card.json"
     return finalise_card(card, models_dir)
 
@@ -185,8 +194,14 @@ class StallingProxy:
 
 
 def start_cli(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "nlp_classifier", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def stopped_pull(url: str, target: Path, gcs, allow: int, sig: int) -> tuple[int, str, str]:
@@ -194,7 +209,9 @@ def stopped_pull(url: str, target: Path, gcs, allow: int, sig: int) -> tuple[int
     stopped with ``sig`` there: its exit status, its output and the object it was downloading."""
     proxy = StallingProxy(gcs.url, allow=allow, match=media_download)
     try:
-        proc = start_cli("models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)})
+        proc = start_cli(
+            "models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)}
+        )
         status, output = stop_when_stalled(proc, proxy, sig)
     finally:
         proxy.close()
@@ -251,8 +268,11 @@ def test_pushing_the_same_set_again_uploads_nothing(local_models, bucket):
 
     bump_model("linear_svm", "patch", local_models)  # only the card (and training_info) change
     third = push(url, local_models)
-    assert sorted(third.uploaded) == ["MODEL_VERSION.json", "baselines/linear_svm.card.json",
-                                      "baselines/linear_svm_tfidf.training_info.json"]
+    assert sorted(third.uploaded) == [
+        "MODEL_VERSION.json",
+        "baselines/linear_svm.card.json",
+        "baselines/linear_svm_tfidf.training_info.json",
+    ]
     assert third.manifest_written
 
 
@@ -304,8 +324,11 @@ def test_a_pull_of_a_tampered_object_fails_naming_it_and_changes_nothing(local_m
     fs.pipe_file(victim, bytes(data))
 
     target = tmp_path / "target"
-    shutil.copytree(local_models / "baselines", target / "baselines",
-                    ignore=lambda d, names: [n for n in names if not n.startswith("logistic_regression_jigsaw")])
+    shutil.copytree(
+        local_models / "baselines",
+        target / "baselines",
+        ignore=lambda d, names: [n for n in names if not n.startswith("logistic_regression_jigsaw")],
+    )
     before = snapshot(target)
     result = run_cli("models", "pull", url, models_dir=target)
     assert result.returncode == 2
@@ -317,8 +340,9 @@ def test_an_interrupted_push_publishes_nothing_and_the_next_push_resumes(local_m
     url = f"gs://{bucket}/resume"
     proxy = StallingProxy(gcs.url, allow=3, match=object_upload)
     try:
-        proc = start_cli("models", "push", url, env={"STORAGE_EMULATOR_HOST": proxy.url,
-                                                     "NLPC_MODELS_DIR": str(local_models)})
+        proc = start_cli(
+            "models", "push", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(local_models)}
+        )
         status, output = stop_when_stalled(proc, proxy, signal.SIGTERM)
     finally:
         proxy.close()
@@ -370,12 +394,14 @@ def test_file_urls_round_trip_and_write_no_partial_files(local_models, tmp_path)
     url = remote.as_uri()
     first = push(url, local_models)
     assert first.manifest_written and len(first.uploaded) == 10
-    assert sorted(p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()) == \
-        sorted(first.uploaded + ["manifest.json"])
+    assert sorted(p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()) == sorted(
+        first.uploaded + ["manifest.json"]
+    )
     manifest = json.loads((remote / "manifest.json").read_text())
     assert manifest["format"] == "nlpc-model-set" and manifest["set_version"] == "1.0.0"
-    assert manifest["files"]["baselines/linear_svm_tfidf.joblib"]["sha256"] == \
-        sha256_file(local_models / "baselines/linear_svm_tfidf.joblib")
+    assert manifest["files"]["baselines/linear_svm_tfidf.joblib"]["sha256"] == sha256_file(
+        local_models / "baselines/linear_svm_tfidf.joblib"
+    )
     again = push(url, local_models)
     assert again.uploaded == [] and not again.manifest_written
 

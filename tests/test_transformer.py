@@ -3,6 +3,7 @@
 Tiny BERT and DistilBERT encoders (hidden size 32, 2 layers) are built from a config with a small WordPiece
 vocabulary, so training a few steps on the real tasks takes seconds on 2 cores and nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,26 +26,48 @@ transformers = pytest.importorskip("transformers")
 
 import nlp_classifier  # noqa: E402
 from nlp_classifier.backends import transformer_backend  # noqa: E402
-from nlp_classifier.backends.transformer_text import (aggregate_windows, encode_windows,  # noqa: E402
-                                                      logits_to_proba, unpad_tokenizer)
+from nlp_classifier.backends.transformer_text import (
+    aggregate_windows,
+    encode_windows,  # noqa: E402
+    logits_to_proba,
+    unpad_tokenizer,
+)
 from nlp_classifier.errors import ConfigError  # noqa: E402
 from nlp_classifier.registry import list_cards  # noqa: E402
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS  # noqa: E402
-from nlp_classifier.training.transformer import (default_base_model, plan_run,  # noqa: E402
-                                                 train_transformer)
+from nlp_classifier.training.transformer import (
+    default_base_model,
+    plan_run,  # noqa: E402
+    train_transformer,
+)
 
 from conftest import ROOT, run_cli  # noqa: E402
 
 torch.set_num_threads(1)
 
-WORDS = ("the you are a is i and to of it that this in not my your me so all what like just get no we he she "
-         "they them love hate people stupid idiot kill die fuck shit bitch ass trash nigga hoe fag retard "
-         "good great nice thanks thank day life man woman girl boy white black gay jew muslim").split()
-VOCAB = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
-         + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"] + WORDS)
+WORDS = (
+    "the you are a is i and to of it that this in not my your me so all what like just get no we he she "
+    "they them love hate people stupid idiot kill die fuck shit bitch ass trash nigga hoe fag retard "
+    "good great nice thanks thank day life man woman girl boy white black gay jew muslim"
+).split()
+VOCAB = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
+    + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    + WORDS
+)
 # Small, fast settings shared by the training tests (a few optimiser steps on a sample of the task).
-FAST = {"max_length": 24, "max_train_samples": 96, "max_steps": 6, "save_steps": 3, "batch_size": 16,
-        "eval_batch_size": 128, "logging_steps": 3, "num_threads": 1, "gradient_accumulation_steps": 1}
+FAST = {
+    "max_length": 24,
+    "max_train_samples": 96,
+    "max_steps": 6,
+    "save_steps": 3,
+    "batch_size": 16,
+    "eval_batch_size": 128,
+    "logging_steps": 3,
+    "num_threads": 1,
+    "gradient_accumulation_steps": 1,
+}
 
 
 def _tiny_model(folder: Path, kind: str) -> Path:
@@ -52,13 +75,20 @@ def _tiny_model(folder: Path, kind: str) -> Path:
     vocab = {w: i for i, w in enumerate(VOCAB)}
     torch.manual_seed(0)
     if kind == "bert":
-        config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2,
-                                         num_attention_heads=2, intermediate_size=37, max_position_embeddings=128)
+        config = transformers.BertConfig(
+            vocab_size=len(VOCAB),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=128,
+        )
         model = transformers.BertModel(config)
         tokenizer = transformers.BertTokenizer(vocab=vocab)
     else:
-        config = transformers.DistilBertConfig(vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2,
-                                               hidden_dim=37, max_position_embeddings=128)
+        config = transformers.DistilBertConfig(
+            vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37, max_position_embeddings=128
+        )
         model = transformers.DistilBertModel(config)
         tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
     tokenizer.model_max_length = 128
@@ -81,8 +111,9 @@ def tiny_distilbert(tmp_path_factory) -> Path:
 def trained_davidson(tmp_path_factory, tiny_bert):
     """A tiny BERT fine-tuned a few steps on the Davidson binary task with the standard preset."""
     models = tmp_path_factory.mktemp("models-davidson")
-    card = train_transformer("davidson", "standard", overrides={**FAST, "base_model": str(tiny_bert)},
-                             models_dir=models)
+    card = train_transformer(
+        "davidson", "standard", overrides={**FAST, "base_model": str(tiny_bert)}, models_dir=models
+    )
     return models, card
 
 
@@ -90,8 +121,13 @@ def trained_davidson(tmp_path_factory, tiny_bert):
 def small_csv(tmp_path) -> Path:
     """A small binary file task (fast to split and evaluate)."""
     rng = np.random.default_rng(0)
-    rows = [{"text": " ".join(rng.choice(WORDS, size=6)) + (" hate kill" if i % 3 == 0 else " love thanks"),
-             "label": "abusive" if i % 3 == 0 else "fine"} for i in range(120)]
+    rows = [
+        {
+            "text": " ".join(rng.choice(WORDS, size=6)) + (" hate kill" if i % 3 == 0 else " love thanks"),
+            "label": "abusive" if i % 3 == 0 else "fine",
+        }
+        for i in range(120)
+    ]
     path = tmp_path / "small.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -112,8 +148,9 @@ def test_windows_cover_a_long_text_and_padding_is_dynamic(tiny_bert):
 
     single, single_index = encode_windows(tokenizer, ["the day"], max_length=16)
     assert single["input_ids"].shape == (1, 4) and single_index.tolist() == [0]  # no padding for one text
-    batch, _ = encode_windows(tokenizer, ["the day", "you are the"], max_length=16,
-                              input_names=["input_ids", "attention_mask"])
+    batch, _ = encode_windows(
+        tokenizer, ["the day", "you are the"], max_length=16, input_names=["input_ids", "attention_mask"]
+    )
     assert set(batch) == {"input_ids", "attention_mask"} and batch["input_ids"].shape == (2, 5)
     assert batch["attention_mask"].tolist()[0] == [1, 1, 1, 1, 0]
 
@@ -130,8 +167,10 @@ def test_windows_are_exact_overlapping_slices_of_the_whole_text(tiny_bert, max_l
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     for i, text in enumerate(texts):
         content = tokenizer(text, add_special_tokens=False)["input_ids"]
-        windows = [ids[mask == 1].tolist() for ids, mask in zip(inputs["input_ids"][index == i],
-                                                                 inputs["attention_mask"][index == i])]
+        windows = [
+            ids[mask == 1].tolist()
+            for ids, mask in zip(inputs["input_ids"][index == i], inputs["attention_mask"][index == i])
+        ]
         assert all(w[0] == cls and w[-1] == sep and len(w) <= max_length for w in windows)
         parts = [w[1:-1] for w in windows]
         assert len(parts) == max(1, -(-(len(content) - (max_length - 2)) // (max_length - 2 - overlap)) + 1)
@@ -157,8 +196,15 @@ def test_davidson_model_has_the_seed_layout_and_a_verified_card(trained_davidson
     models, card = trained_davidson
     folder = models / "transformer" / "distilbert"
     assert card.path == folder / "model_card.json" and card.name == "distilbert"
-    for name in ("config.json", "labels.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "training_info.json", "model_card.json"):
+    for name in (
+        "config.json",
+        "labels.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "training_info.json",
+        "model_card.json",
+    ):
         assert (folder / name).is_file(), name
     config = json.loads((folder / "config.json").read_text())
     assert config["problem_type"] == "single_label_classification"
@@ -166,8 +212,14 @@ def test_davidson_model_has_the_seed_layout_and_a_verified_card(trained_davidson
     assert config["label2id"] == {"Regular Speech": 0, "Hate Speech": 1}
     assert json.loads((folder / "labels.json").read_text())["labels"] == BINARY_LABELS
     info = json.loads((folder / "training_info.json").read_text())
-    for key in ("metrics", "training_time_seconds", "training_time_minutes", "avg_inference_time_ms",
-                "num_classes", "classes"):
+    for key in (
+        "metrics",
+        "training_time_seconds",
+        "training_time_minutes",
+        "avg_inference_time_ms",
+        "num_classes",
+        "classes",
+    ):
         assert key in info
     assert info["classes"] == BINARY_LABELS and 0 <= info["metrics"]["accuracy"] <= 1
     assert info["global_step"] == 6 and info["metrics"]["n"] == card.splits["test"]
@@ -184,8 +236,17 @@ def test_davidson_model_has_the_seed_layout_and_a_verified_card(trained_davidson
 def test_saved_model_reloads_in_a_new_process(trained_davidson):
     models, card = trained_davidson
     folder = models / "transformer" / "distilbert"
-    proc = run_cli("predict", "--model", "distilbert", "--json", "you are a good man", "kill them all",
-                   models_dir=models, env={"HF_HUB_OFFLINE": "1"}, check=True)
+    proc = run_cli(
+        "predict",
+        "--model",
+        "distilbert",
+        "--json",
+        "you are a good man",
+        "kill them all",
+        models_dir=models,
+        env={"HF_HUB_OFFLINE": "1"},
+        check=True,
+    )
     rows = json.loads(proc.stdout)
     assert [r["text"] for r in rows] == ["you are a good man", "kill them all"]
     assert all(r["label"] in BINARY_LABELS and abs(sum(r["scores"].values()) - 1) < 1e-5 for r in rows)
@@ -194,12 +255,19 @@ def test_saved_model_reloads_in_a_new_process(trained_davidson):
     expected = in_process.predict_proba(["you are a good man", "kill them all"])
     np.testing.assert_allclose([[r["scores"][lab] for lab in BINARY_LABELS] for r in rows], expected, atol=1e-5)
 
-    script = ("import sys, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
-              "m = AutoModelForSequenceClassification.from_pretrained(sys.argv[1])\n"
-              "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
-              "print(m.config.id2label[1], m(**t(['kill them all'], return_tensors='pt')).logits.shape)\n")
-    plain = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True,
-                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    script = (
+        "import sys, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
+        "m = AutoModelForSequenceClassification.from_pretrained(sys.argv[1])\n"
+        "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
+        "print(m.config.id2label[1], m(**t(['kill them all'], return_tensors='pt')).logits.shape)\n"
+    )
+    plain = subprocess.run(
+        [sys.executable, "-c", script, str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == "Hate Speech torch.Size([1, 2])"
 
@@ -209,8 +277,7 @@ def test_long_text_is_scored_over_windows_not_cut(trained_davidson):
     clf = nlp_classifier.load("distilbert", models_dir=models, batch_size=4)
     assert clf.backend == "torch" and clf.settings.max_length == 24
     long_text = " ".join(["you are good"] * 30 + ["kill die stupid idiot"] * 2 + ["thanks"] * 40)
-    inputs, index = encode_windows(clf.tokenizer, [long_text], 24, clf.settings.overlap,
-                                   input_names=clf.input_names)
+    inputs, index = encode_windows(clf.tokenizer, [long_text], 24, clf.settings.overlap, input_names=clf.input_names)
     assert len(index) > 5
     with torch.inference_mode():
         windows = torch.softmax(clf.model(**{k: torch.from_numpy(v) for k, v in inputs.items()}).logits, -1).numpy()
@@ -235,8 +302,9 @@ def test_single_text_shortcut_gives_the_batch_results(trained_davidson):
 
 
 def test_jigsaw_six_labels_with_distilbert(tmp_path, tiny_distilbert):
-    card = train_transformer("jigsaw", "toxicity", overrides={**FAST, "base_model": str(tiny_distilbert)},
-                             models_dir=tmp_path)
+    card = train_transformer(
+        "jigsaw", "toxicity", overrides={**FAST, "base_model": str(tiny_distilbert)}, models_dir=tmp_path
+    )
     folder = tmp_path / "toxicity_multi_head"
     assert card.path == folder / "model_card.json" and card.problem_type == "multi_label"
     config = json.loads((folder / "config.json").read_text())
@@ -253,28 +321,61 @@ def test_jigsaw_six_labels_with_distilbert(tmp_path, tiny_distilbert):
 
 
 def test_davidson3_and_a_user_file(tmp_path, tiny_bert, small_csv):
-    card = train_transformer("davidson3", "quick", overrides={**FAST, "base_model": str(tiny_bert)},
-                             models_dir=tmp_path)
+    card = train_transformer(
+        "davidson3", "quick", overrides={**FAST, "base_model": str(tiny_bert)}, models_dir=tmp_path
+    )
     assert card.name == "transformer_quick_davidson3" and card.labels == ["hate", "offensive", "neither"]
     assert (tmp_path / "transformer" / "quick_davidson3" / "model_card.json").is_file()
     proba = nlp_classifier.load(card.name, models_dir=tmp_path).predict_proba(["the day", "you idiot"])
     np.testing.assert_allclose(proba.sum(axis=1), [1.0, 1.0], atol=1e-6)
 
-    user = train_transformer(str(small_csv), "quick", overrides={**FAST, "base_model": str(tiny_bert)},
-                             output=tmp_path / "mine", models_dir=tmp_path)
+    user = train_transformer(
+        str(small_csv),
+        "quick",
+        overrides={**FAST, "base_model": str(tiny_bert)},
+        output=tmp_path / "mine",
+        models_dir=tmp_path,
+    )
     assert user.name == "mine" and user.labels == ["abusive", "fine"] and user.task == "small"
     assert nlp_classifier.load(tmp_path / "mine").predict(["love thanks"])[0].label in ("abusive", "fine")
 
 
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
-    args = ["train", "transformer", "--task", str(small_csv), "--preset", "quick", "--base-model", str(tiny_bert),
-            "--max-length", "16", "--max-steps", "80", "--save-steps", "5", "--batch-size", "8",
-            "--patience", "100", "--num-threads", "1", "--set", "logging_steps=5"]
+    args = [
+        "train",
+        "transformer",
+        "--task",
+        str(small_csv),
+        "--preset",
+        "quick",
+        "--base-model",
+        str(tiny_bert),
+        "--max-length",
+        "16",
+        "--max-steps",
+        "80",
+        "--save-steps",
+        "5",
+        "--batch-size",
+        "8",
+        "--patience",
+        "100",
+        "--num-threads",
+        "1",
+        "--set",
+        "logging_steps=5",
+    ]
     env = {**os.environ, "NLPC_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
     staging = models / "transformer" / ".quick_small.training"
-    proc = subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlp_classifier", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not list(staging.glob("checkpoint-*/trainer_state.json")):
@@ -302,8 +403,9 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
     card = nlp_classifier.load("transformer_quick_small", models_dir=models).card
     assert 5 <= card.training_config["resumed_from_step"] <= killed_at
     assert card.training_config["global_step"] == 80
-    last = sorted((models / "transformer" / "quick_small").glob("checkpoint-*"),
-                  key=lambda p: int(p.name.split("-")[1]))[-1]
+    last = sorted(
+        (models / "transformer" / "quick_small").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])
+    )[-1]
     history = json.loads((last / "trainer_state.json").read_text())["log_history"]
     logged = [h["step"] for h in history if "loss" in h]
     assert logged[0] == 5 and logged[-1] >= 75  # one history across both processes
@@ -314,8 +416,11 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
 def test_plain_hugging_face_folder_loads_without_a_card(tmp_path, tiny_bert):
     folder = tmp_path / "distilbert"
     model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        tiny_bert, num_labels=2, id2label={0: "Regular Speech", 1: "Hate Speech"},
-        label2id={"Regular Speech": 0, "Hate Speech": 1})
+        tiny_bert,
+        num_labels=2,
+        id2label={0: "Regular Speech", 1: "Hate Speech"},
+        label2id={"Regular Speech": 0, "Hate Speech": 1},
+    )
     model.save_pretrained(folder)
     transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
     clf = nlp_classifier.load(folder)
@@ -340,22 +445,24 @@ def test_default_base_model_loads_offline_from_the_wheel():
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
     unpad_tokenizer(tokenizer)
     assert tokenizer(["hello world"])["input_ids"] == [[101, 7592, 2088, 102]]  # no padding to 128
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2,
-                                                                            local_files_only=True)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2, local_files_only=True)
     assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
     assert sum(p.numel() for p in model.bert.parameters()) == pytest.approx(22.7e6, rel=0.01)
 
 
 # --- bad arguments fail before training -----------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, message", [
-    ({"preset": "huge"}, "unknown transformer preset 'huge'"),
-    ({"overrides": {"base_model": "./no/such/folder"}}, "base model folder not found: ./no/such/folder"),
-    ({"preset": "toxicity", "task": "davidson"}, "preset 'toxicity' is for multi_label data"),
-    ({"overrides": {"learning_rate": "fast"}}, "setting 'learning_rate' must be"),
-    ({"overrides": {"warmup": 0.1}}, "unknown setting(s) warmup"),
-    ({"overrides": {"max_length": 4096}}, "longer than base model"),
-    ({"resume": True}, "nothing to resume"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"preset": "huge"}, "unknown transformer preset 'huge'"),
+        ({"overrides": {"base_model": "./no/such/folder"}}, "base model folder not found: ./no/such/folder"),
+        ({"preset": "toxicity", "task": "davidson"}, "preset 'toxicity' is for multi_label data"),
+        ({"overrides": {"learning_rate": "fast"}}, "setting 'learning_rate' must be"),
+        ({"overrides": {"warmup": 0.1}}, "unknown setting(s) warmup"),
+        ({"overrides": {"max_length": 4096}}, "longer than base model"),
+        ({"resume": True}, "nothing to resume"),
+    ],
+)
 def test_bad_arguments_fail_before_training(tmp_path, kwargs, message):
     kwargs = {"preset": "quick", **kwargs}
     with pytest.raises(ConfigError) as info:
@@ -366,10 +473,28 @@ def test_bad_arguments_fail_before_training(tmp_path, kwargs, message):
 
 def test_cli_reports_bad_labels_in_one_line(tmp_path, small_csv):
     models = tmp_path / "models"
-    proc = run_cli("train", "transformer", "--task", str(small_csv), "--labels", "fine,spam",
-                   "--preset", "quick", models_dir=models, env={"HF_HUB_OFFLINE": "1"})
+    proc = run_cli(
+        "train",
+        "transformer",
+        "--task",
+        str(small_csv),
+        "--labels",
+        "fine,spam",
+        "--preset",
+        "quick",
+        models_dir=models,
+        env={"HF_HUB_OFFLINE": "1"},
+    )
     assert proc.returncode == 2 and "unknown label 'abusive'" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("train", "transformer", "--task", "jigsaw", "--set", "labels=[toxic, obscene]",
-                   models_dir=models, env={"HF_HUB_OFFLINE": "1"})
+    proc = run_cli(
+        "train",
+        "transformer",
+        "--task",
+        "jigsaw",
+        "--set",
+        "labels=[toxic, obscene]",
+        models_dir=models,
+        env={"HF_HUB_OFFLINE": "1"},
+    )
     assert proc.returncode == 2 and "expects the labels ['toxic', 'obscene']" in " ".join(proc.stderr.split())
     assert not models.exists() or not any(models.rglob("*"))

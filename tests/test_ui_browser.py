@@ -1,5 +1,6 @@
 """End to end in a real headless browser: Debian chromium driven by Playwright against ``nlpc ui`` and
 ``nlpc serve`` child processes on 127.0.0.1. Screenshots of each step go to artifacts/ui/ (git-ignored)."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,16 @@ from nlp_classifier.defaults import EXAMPLE_TEXTS
 from ui_servers import API_KEY, api_server, free_port, ui_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "artifacts" / "ui"
 TIMEOUT_MS = 60_000
 
@@ -32,8 +41,9 @@ def servers(baseline_models_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.is_file():
-        pytest.fail(f"Debian chromium is not installed at {CHROMIUM}: `apt-get install chromium` "
-                    "(scripts/test.sh does it)")
+        pytest.fail(
+            f"Debian chromium is not installed at {CHROMIUM}: `apt-get install chromium` (scripts/test.sh does it)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

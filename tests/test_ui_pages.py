@@ -1,5 +1,6 @@
 """The web UI's pages, run by Streamlit's own test harness (AppTest) against a live ``nlpc serve`` on 127.0.0.1:
 what each page shows must be what the API answers for the same request."""
+
 from __future__ import annotations
 
 import io
@@ -124,8 +125,9 @@ def test_switching_the_model_needs_the_api_key(app, api):
     assert "The API's current model is now 'linear_svm'" in texts(app.sidebar.success)
     assert httpx.get(f"{api}/models").json()["current_model"] == "linear_svm"
     assert app.selectbox(key="model").value == "linear_svm" and not app.sidebar.button  # nothing left to switch
-    restore = httpx.post(f"{api}/models/switch", json={"model_name": "logistic_regression"},
-                         headers={"X-API-Key": API_KEY})
+    restore = httpx.post(
+        f"{api}/models/switch", json={"model_name": "logistic_regression"}, headers={"X-API-Key": API_KEY}
+    )
     assert restore.status_code == 200
 
 
@@ -138,16 +140,16 @@ def test_a_model_that_disappears_from_the_api_is_reported(app, api, models):
         wait_for_models(api, lambda names: "linear_svm" not in names)  # the API re-reads its folder every few s
         app.run()
         assert not app.exception
-        assert "Model 'linear_svm' is no longer served by the API; using 'logistic_regression'" in \
-            texts(app.sidebar.warning)
+        assert "Model 'linear_svm' is no longer served by the API; using 'logistic_regression'" in texts(
+            app.sidebar.warning
+        )
         assert app.selectbox(key="model").value == "logistic_regression"
     finally:
         hidden.rename(card)
         wait_for_models(api, lambda names: "linear_svm" in names)
     with pytest.raises(ApiError) as missing:  # what a page shows when a request names an unknown model
         ApiClient(api).predict(["hello"], model="no_such_model")
-    assert missing.value.status == 404 and "Not found (/predict): no model named 'no_such_model'" in \
-        str(missing.value)
+    assert missing.value.status == 404 and "Not found (/predict): no model named 'no_such_model'" in str(missing.value)
 
 
 # --- analyse ------------------------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ def test_analyse_shows_the_api_answer_chart_and_toxicity_breakdown(app, api):
 
     bars, _, ticks = chart_layers(charts(app)[0])
     assert dict(zip(bars["label"], bars["probability"])) == pytest.approx(
-        {s["label"]: s["score"] for s in expected["scores"]})
+        {s["label"]: s["score"] for s in expected["scores"]}
+    )
     assert list(ticks["label"]) == [HATE] and list(ticks["threshold"]) == [0.5]  # binary: the positive label
 
     toxicity = api_post(api, "/predict/toxicity", text=text)
@@ -181,7 +184,8 @@ def test_analyse_shows_the_api_answer_chart_and_toxicity_breakdown(app, api):
     assert len(tox_bars) == 6 and len(tox_ticks) == 6  # multi-label: every label has its own threshold
     models_body = httpx.get(f"{api}/models").json()
     assert dict(zip(tox_ticks["label"], tox_ticks["threshold"])) == pytest.approx(
-        models_body["models"][TOXICITY_MODEL]["thresholds"])
+        models_body["models"][TOXICITY_MODEL]["thresholds"]
+    )
 
     app.switch_page("views/history.py").run()
     history = table_with(app, "flagged categories")
@@ -286,7 +290,8 @@ def test_batch_scores_a_csv_file_through_the_api(app, api):
     expected = api_post(api, "/predict", texts=rows, model="logistic_regression")["results"]
     assert list(scored["predicted_label"]) == [r["predicted_label"] for r in expected]
     assert list(scored[f"score_{HATE}"]) == pytest.approx(
-        [next(s["score"] for s in r["scores"] if s["label"] == HATE) for r in expected])
+        [next(s["score"] for s in r["scores"] if s["label"] == HATE) for r in expected]
+    )
     assert list(scored["id"]) == ["1", "2", "3"]  # input columns kept as read
     assert list(scored["flagged"]) == [",".join(r["flagged_labels"]) for r in expected]
     assert list(scored["flagged"]) == ["" if r["predicted_label"] == "Regular Speech" else HATE for r in expected]
@@ -308,7 +313,8 @@ def test_batch_scores_a_jsonl_file_with_a_multi_label_model(app, api):
     expected = api_post(api, "/predict", texts=[r["comment_text"] for r in rows], model=TOXICITY_MODEL)["results"]
     assert list(scored["flagged"]) == [",".join(r["flagged_labels"]) for r in expected]
     assert [c for c in scored.columns if c.startswith("score_")] == [
-        f"score_{lab}" for lab in ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]]
+        f"score_{lab}" for lab in ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+    ]
 
 
 def test_batch_file_problems_are_named(app):

@@ -4,6 +4,7 @@ A BERT or DistilBERT encoder with hidden size 32 and 2 layers, a small WordPiece
 head for a built-in task, saved like a trained model (Hugging Face folder + model_card.json with hashes).
 Nothing is downloaded; building one takes well under a second.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,17 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = ("the you are a is i and to of it that this in not my your me so all what like just get no we he she "
-         "they them love hate people stupid idiot kill die shit ass trash good great nice thanks thank day life "
-         "man woman girl boy white black gay").split()
-VOCAB = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
-         + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"] + WORDS)
+WORDS = (
+    "the you are a is i and to of it that this in not my your me so all what like just get no we he she "
+    "they them love hate people stupid idiot kill die shit ass trash good great nice thanks thank day life "
+    "man woman girl boy white black gay"
+).split()
+VOCAB = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
+    + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    + WORDS
+)
 
 
 def make_tiny_model(models_dir: Path, name: str, task: str, kind: str = "bert", max_length: int = 48):
@@ -33,28 +40,55 @@ def make_tiny_model(models_dir: Path, name: str, task: str, kind: str = "bert", 
     folder = Path(models_dir) / "transformer" / name
     folder.mkdir(parents=True)
     torch.manual_seed(0)
-    head = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),
-            "label2id": {lab: i for i, lab in enumerate(labels)},
-            "problem_type": ("multi_label_classification" if spec.problem_type == MULTI_LABEL
-                             else "single_label_classification")}
+    head = {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {lab: i for i, lab in enumerate(labels)},
+        "problem_type": (
+            "multi_label_classification" if spec.problem_type == MULTI_LABEL else "single_label_classification"
+        ),
+    }
     vocab = {w: i for i, w in enumerate(VOCAB)}
     if kind == "bert":
-        config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2,
-                                         num_attention_heads=2, intermediate_size=37, max_position_embeddings=128,
-                                         initializer_range=0.2, **head)
+        config = transformers.BertConfig(
+            vocab_size=len(VOCAB),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=128,
+            initializer_range=0.2,
+            **head,
+        )
         tokenizer = transformers.BertTokenizer(vocab=vocab)
     else:
-        config = transformers.DistilBertConfig(vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37,
-                                               max_position_embeddings=128, initializer_range=0.2, **head)
+        config = transformers.DistilBertConfig(
+            vocab_size=len(VOCAB),
+            dim=32,
+            n_layers=2,
+            n_heads=2,
+            hidden_dim=37,
+            max_position_embeddings=128,
+            initializer_range=0.2,
+            **head,
+        )
         tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
     # A wider initialisation than usual, so the untrained model's scores vary from text to text.
     model = transformers.AutoModelForSequenceClassification.from_config(config)
     tokenizer.model_max_length = 128
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    card = ModelCard(name=name, family="transformer", task=task, labels=labels, problem_type=spec.problem_type,
-                     artifact=".", base_model=f"tiny-{kind}", thresholds={lab: 0.5 for lab in labels},
-                     training_config={"max_length": max_length, "stride": None, "normalise_text": True})
+    card = ModelCard(
+        name=name,
+        family="transformer",
+        task=task,
+        labels=labels,
+        problem_type=spec.problem_type,
+        artifact=".",
+        base_model=f"tiny-{kind}",
+        thresholds={lab: 0.5 for lab in labels},
+        training_config={"max_length": max_length, "stride": None, "normalise_text": True},
+    )
     card.path = folder / "model_card.json"
     card.hash_files()
     card.save()

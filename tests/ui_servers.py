@@ -1,4 +1,5 @@
 """Real servers for the web UI's tests: ``nlpc serve`` and ``nlpc ui`` as child processes on 127.0.0.1."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,13 @@ def _wait_until_up(process: subprocess.Popen, url: str, log: Path, timeout: floa
 @contextmanager
 def _child(args: list[str], health_url: str, log: Path, env: dict[str, str]) -> Iterator[None]:
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "nlp_classifier", *args], cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT, env={**os.environ, **env})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nlp_classifier", *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+        )
     try:
         _wait_until_up(process, health_url, log)
         yield
@@ -55,14 +61,20 @@ def _child(args: list[str], health_url: str, log: Path, env: dict[str, str]) -> 
 
 
 @contextmanager
-def api_server(models_dir: Path, log: Path, default_model: str | None = "logistic_regression",
-               **settings: str) -> Iterator[str]:
+def api_server(
+    models_dir: Path, log: Path, default_model: str | None = "logistic_regression", **settings: str
+) -> Iterator[str]:
     """``nlpc serve`` over ``models_dir`` (``default_model`` current; None: the service chooses; ``API_KEY``
     accepted); yields its URL."""
     port = free_port()
-    env = {"NLPC_MODELS_DIR": str(models_dir), "NLPC_API_KEYS": API_KEY, "NLPC_DEFAULT_MODEL": default_model or "",
-           "NLPC_THREADS": "1", "NLPC_LOG_LEVEL": "warning",
-           **{f"NLPC_{key.upper()}": value for key, value in settings.items()}}
+    env = {
+        "NLPC_MODELS_DIR": str(models_dir),
+        "NLPC_API_KEYS": API_KEY,
+        "NLPC_DEFAULT_MODEL": default_model or "",
+        "NLPC_THREADS": "1",
+        "NLPC_LOG_LEVEL": "warning",
+        **{f"NLPC_{key.upper()}": value for key, value in settings.items()},
+    }
     url = f"http://127.0.0.1:{port}"
     with _child(["serve", "--host", "127.0.0.1", "--port", str(port)], f"{url}/health", log, env):
         yield url

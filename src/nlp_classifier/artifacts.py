@@ -1,4 +1,5 @@
 """Publishing a trained model: hashes in its card, the seed's training_info.json, MODEL_VERSION.json."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,9 @@ def training_info_path(card: ModelCard) -> Path:
     return artifact.with_name(artifact.name.split(".")[0] + ".training_info.json")
 
 
-def finalise_card(card: ModelCard, models_dir: Path, training_info: dict | None = None,
-                  version_part: str = "minor") -> ModelCard:
+def finalise_card(
+    card: ModelCard, models_dir: Path, training_info: dict | None = None, version_part: str = "minor"
+) -> ModelCard:
     """Give the model its version (recording the previous one), write training_info.json, hash every file and
     save the card last, so a model without a complete card is never listed."""
     card.version, card.previous_version = record_model(models_dir, card.name, version_part)

@@ -1,5 +1,6 @@
 """Batch scoring of a CSV/JSONL/Parquet file: one score column per label, the flagged labels and the predicted
 label."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,14 +15,24 @@ from .errors import DataError
 from .evaluation import predict_proba_batched
 
 
-def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *, source: str = "input",
-                threshold: float | None = None, batch_size: int = 256) -> pd.DataFrame:
+def score_frame(
+    classifier: Classifier,
+    frame: pd.DataFrame,
+    text_column: str,
+    *,
+    source: str = "input",
+    threshold: float | None = None,
+    batch_size: int = 256,
+) -> pd.DataFrame:
     """A copy of ``frame`` with ``score_<label>`` columns, ``flagged`` (the harmful labels decided for each row,
     comma-separated; empty when nothing is flagged, e.g. a not_hateful prediction) and ``predicted_label``, by
     the same rule as ``Classifier.predict`` (``decision.decide``)."""
     if text_column not in frame.columns:
-        raise DataError(f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
-                        path=source, column=text_column)
+        raise DataError(
+            f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
+            path=source,
+            column=text_column,
+        )
     texts = []
     for row, value in enumerate(frame[text_column].tolist(), start=1):
         if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
@@ -38,11 +49,18 @@ def score_frame(classifier: Classifier, frame: pd.DataFrame, text_column: str, *
     return out
 
 
-def score_file(classifier: Classifier, input_path: str | Path, output_path: str | Path, text_column: str = "text",
-               threshold: float | None = None, batch_size: int = 256) -> int:
+def score_file(
+    classifier: Classifier,
+    input_path: str | Path,
+    output_path: str | Path,
+    text_column: str = "text",
+    threshold: float | None = None,
+    batch_size: int = 256,
+) -> int:
     """Score every row of ``input_path`` and write ``output_path`` atomically; returns the row count."""
     frame = read_table(input_path)
-    scored = score_frame(classifier, frame, text_column, source=str(input_path), threshold=threshold,
-                         batch_size=batch_size)
+    scored = score_frame(
+        classifier, frame, text_column, source=str(input_path), threshold=threshold, batch_size=batch_size
+    )
     write_table(scored, output_path)
     return len(scored)

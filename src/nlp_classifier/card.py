@@ -3,6 +3,7 @@
 A model is either one file (``<dir>/<stem>.joblib`` with its card at ``<dir>/<stem>.card.json``) or a folder
 (its card at ``<folder>/model_card.json``). File paths in a card are relative to the card's folder.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -154,5 +155,6 @@ class ModelCard:
         """Raise IntegrityError naming each bad file, before anything is unpickled."""
         problems = self.verify()
         if problems:
-            raise IntegrityError(f"model '{self.name}' failed its integrity check, refusing to load:\n  "
-                                 + "\n  ".join(problems))
+            raise IntegrityError(
+                f"model '{self.name}' failed its integrity check, refusing to load:\n  " + "\n  ".join(problems)
+            )

@@ -1,4 +1,5 @@
 """The one interface every model family implements, and the ``Prediction`` it returns."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -72,21 +73,31 @@ class Classifier(ABC):
             return np.zeros((0, len(self.labels)))
         return np.asarray(self._predict_proba(texts), dtype=float)
 
-    def predict(self, texts: Sequence[str] | str, *, threshold: float | None = None,
-                thresholds: Mapping[str, float] | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        texts: Sequence[str] | str,
+        *,
+        threshold: float | None = None,
+        thresholds: Mapping[str, float] | None = None,
+    ) -> list[Prediction]:
         """Label(s) and scores for each text. ``threshold`` overrides every label's threshold and
         ``thresholds`` single labels; for a binary single-label model they apply to the positive (second)
         label, for a multi-class one the arg-max decides (``decision.decide``)."""
         proba = self.predict_proba(texts)
         labels = self.labels
-        made = decide(proba, labels, self.problem_type, self.resolve_thresholds(threshold, thresholds),
-                      self.harmless_labels)
-        return [Prediction(label, confidence, dict(zip(labels, row)), flagged) for label, confidence, row, flagged
-                in zip(made.predicted_labels(labels), made.confidence.tolist(), proba.tolist(),
-                       made.flagged_labels(labels))]
+        made = decide(
+            proba, labels, self.problem_type, self.resolve_thresholds(threshold, thresholds), self.harmless_labels
+        )
+        return [
+            Prediction(label, confidence, dict(zip(labels, row)), flagged)
+            for label, confidence, row, flagged in zip(
+                made.predicted_labels(labels), made.confidence.tolist(), proba.tolist(), made.flagged_labels(labels)
+            )
+        ]
 
-    def resolve_thresholds(self, threshold: float | None = None,
-                           thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
+    def resolve_thresholds(
+        self, threshold: float | None = None, thresholds: Mapping[str, float] | None = None
+    ) -> dict[str, float]:
         """The thresholds in force for one call, after checking the overrides."""
         limits = self.thresholds
         if threshold is not None:
@@ -111,5 +122,6 @@ class Classifier(ABC):
         return texts
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} {self.name!r} task={self.card.task} backend={self.backend} "
-                f"labels={self.labels}>")
+        return (
+            f"<{type(self).__name__} {self.name!r} task={self.card.task} backend={self.backend} labels={self.labels}>"
+        )

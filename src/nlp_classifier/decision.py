@@ -2,6 +2,7 @@
 batch scoring, metrics, export agreement, and through them the CLI, API and UI): a binary single-label model
 applies its threshold to the positive (second) label, a multi-class one takes the arg-max, a multi-label one
 decides each label at or over its threshold. Harmless labels (``tasks.harmless_labels``) are never flagged."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,13 @@ class Decisions:
         return [[lab for lab, on in zip(labels, row) if on] for row in self.flagged.tolist()]
 
 
-def decide(proba: np.ndarray, labels: Sequence[str], problem_type: str,
-           thresholds: Mapping[str, float] | None = None, harmless: AbstractSet[str] = frozenset()) -> Decisions:
+def decide(
+    proba: np.ndarray,
+    labels: Sequence[str],
+    problem_type: str,
+    thresholds: Mapping[str, float] | None = None,
+    harmless: AbstractSet[str] = frozenset(),
+) -> Decisions:
     """Apply the decision rule to an (n, k) probability array whose columns follow ``labels``; ``thresholds``
     maps labels to thresholds (``DEFAULT_THRESHOLD`` for a missing one), ``harmless`` names labels never
     flagged."""

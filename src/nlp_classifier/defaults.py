@@ -1,5 +1,6 @@
 """The model set `make run` prepares when missing, which model answers when none is named, and the examples the
 API and UI show."""
+
 from __future__ import annotations
 
 import os

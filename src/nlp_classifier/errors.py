@@ -1,4 +1,5 @@
 """Errors that carry enough context (file, row, column, limit) to act on."""
+
 from __future__ import annotations
 
 
@@ -9,8 +10,7 @@ class NlpcError(Exception):
 class DataError(NlpcError):
     """Bad input data: names the file and, where known, the row and column."""
 
-    def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
-                 column: str | None = None):
+    def __init__(self, message: str, *, path: str | None = None, row: int | None = None, column: str | None = None):
         self.path, self.row, self.column = path, row, column
         where = []
         if path is not None:

@@ -1,4 +1,5 @@
 """Estimators that saved models contain and inference unpickles, so they live outside ``training/``."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Score a Classifier on a labelled Dataset: metrics, and the mean time to classify one text."""
+
 from __future__ import annotations
 
 import time
@@ -15,21 +16,25 @@ from .progress import track
 BATCH_SIZE = 256
 
 
-def predict_proba_batched(classifier: Classifier, texts: Sequence[str], batch_size: int = BATCH_SIZE,
-                          description: str = "Scoring") -> np.ndarray:
+def predict_proba_batched(
+    classifier: Classifier, texts: Sequence[str], batch_size: int = BATCH_SIZE, description: str = "Scoring"
+) -> np.ndarray:
     """``predict_proba`` over ``texts`` in batches, with a progress bar."""
     starts = range(0, len(texts), batch_size)
-    parts = [classifier.predict_proba(list(texts[i:i + batch_size]))
-             for i in track(starts, description, total=len(starts))]
+    parts = [
+        classifier.predict_proba(list(texts[i : i + batch_size])) for i in track(starts, description, total=len(starts))
+    ]
     return np.vstack(parts) if parts else np.zeros((0, len(classifier.labels)))
 
 
 def check_compatible(classifier: Classifier, dataset: Dataset) -> None:
     """Refuse to score a model on data whose labels or problem type differ from the model's."""
     if dataset.problem_type != classifier.problem_type or list(dataset.labels) != classifier.labels:
-        raise DataError(f"the data's labels {dataset.labels} ({dataset.problem_type}) do not match model "
-                        f"'{classifier.name}' labels {classifier.labels} ({classifier.problem_type})",
-                        path=dataset.source)
+        raise DataError(
+            f"the data's labels {dataset.labels} ({dataset.problem_type}) do not match model "
+            f"'{classifier.name}' labels {classifier.labels} ({classifier.problem_type})",
+            path=dataset.source,
+        )
 
 
 def evaluate(classifier: Classifier, dataset: Dataset, thresholds: dict[str, float] | None = None) -> dict:
@@ -45,8 +50,12 @@ def dataset_metrics(dataset: Dataset, proba: np.ndarray, thresholds: dict[str, f
     out = compute_metrics(dataset.y, proba, dataset.labels, dataset.problem_type, thresholds)
     if dataset.sources is not None:
         names = np.asarray(dataset.sources)
-        out["per_source"] = {s: compute_metrics(dataset.y[names == s], proba[names == s], dataset.labels,
-                                                dataset.problem_type, thresholds) for s in dataset.source_names()}
+        out["per_source"] = {
+            s: compute_metrics(
+                dataset.y[names == s], proba[names == s], dataset.labels, dataset.problem_type, thresholds
+            )
+            for s in dataset.source_names()
+        }
     return out
 
 

@@ -1,4 +1,5 @@
 """Atomic file writes: write to a temporary sibling, then rename, so nothing is half-written."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ sentence. Used to make counterfactual training texts (data.augment) and by the b
 Each group has an adjective ("a Muslim woman", "Muslim people") and a plural noun ("Muslims"); where English has
 no plural noun for a group the adjective + "people" stands in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,9 +46,45 @@ GROUPS: tuple[IdentityGroup, ...] = (
 # Single words that can be swapped for one another in a sentence without breaking its grammar: adjectives
 # ("a gay man" -> "a Jewish man") and plural nouns ("Muslims" -> "immigrants"). Multi-word forms and words
 # with other common senses ("black", "white", "deaf", "native", "female") are left out of swapping.
-SWAP_ADJECTIVES: tuple[str, ...] = ("gay", "lesbian", "bisexual", "trans", "transgender", "muslim", "jewish",
-                                    "christian", "hindu", "asian", "latino", "arab", "mexican", "immigrant",
-                                    "disabled", "indian", "african", "chinese", "hispanic")
-SWAP_PLURALS: tuple[str, ...] = ("women", "gays", "lesbians", "muslims", "jews", "christians", "hindus", "asians",
-                                 "latinos", "arabs", "mexicans", "immigrants", "refugees", "africans", "indians",
-                                 "hispanics", "homosexuals", "transgenders", "migrants")
+SWAP_ADJECTIVES: tuple[str, ...] = (
+    "gay",
+    "lesbian",
+    "bisexual",
+    "trans",
+    "transgender",
+    "muslim",
+    "jewish",
+    "christian",
+    "hindu",
+    "asian",
+    "latino",
+    "arab",
+    "mexican",
+    "immigrant",
+    "disabled",
+    "indian",
+    "african",
+    "chinese",
+    "hispanic",
+)
+SWAP_PLURALS: tuple[str, ...] = (
+    "women",
+    "gays",
+    "lesbians",
+    "muslims",
+    "jews",
+    "christians",
+    "hindus",
+    "asians",
+    "latinos",
+    "arabs",
+    "mexicans",
+    "immigrants",
+    "refugees",
+    "africans",
+    "indians",
+    "hispanics",
+    "homosexuals",
+    "transgenders",
+    "migrants",
+)

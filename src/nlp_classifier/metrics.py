@@ -1,4 +1,5 @@
 """Quality metrics for single-label and multi-label predictions, and the seed's ``training_info.json``."""
+
 from __future__ import annotations
 
 import warnings
@@ -12,8 +13,13 @@ from .decision import DEFAULT_THRESHOLD, decide
 from .tasks import MULTI_LABEL
 
 
-def compute_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], problem_type: str,
-                    thresholds: Mapping[str, float] | None = None) -> dict:
+def compute_metrics(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    labels: Sequence[str],
+    problem_type: str,
+    thresholds: Mapping[str, float] | None = None,
+) -> dict:
     """Accuracy, F1, precision, recall, ROC-AUC and per-label figures, as plain floats, of the decisions
     ``decision.decide`` makes at ``thresholds``."""
     y_pred = decide(proba, labels, problem_type, thresholds).chosen
@@ -47,15 +53,20 @@ def _single_label(y_true, proba, y_pred, labels) -> dict:
     else:
         out["roc_auc"] = _safe_auc(y_true, proba, multi_class="ovr", average="macro", labels=ids)
     p, r, f, s = skm.precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
-    out["per_label"] = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                              "support": int(s[i])} for i, lab in enumerate(labels)}
+    out["per_label"] = {
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, lab in enumerate(labels)
+    }
     out["confusion_matrix"] = skm.confusion_matrix(y_true, y_pred, labels=ids).tolist()
     return out
 
 
 def _multi_label(y_true, proba, y_pred, labels) -> dict:
-    out = {"n": int(len(y_true)), "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
-           "hamming_loss": float(skm.hamming_loss(y_true, y_pred))}
+    out = {
+        "n": int(len(y_true)),
+        "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),
+    }
     for avg in ("micro", "macro", "weighted"):
         p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
         out.update({f"f1_{avg}": float(f), f"precision_{avg}": float(p), f"recall_{avg}": float(r)})
@@ -64,10 +75,14 @@ def _multi_label(y_true, proba, y_pred, labels) -> dict:
         auc = _safe_auc(y_true[:, i], proba[:, i])
         if auc is not None:
             aucs.append(auc)
-        p, r, f, _ = skm.precision_recall_fscore_support(y_true[:, i], y_pred[:, i], average="binary",
-                                                         zero_division=0)
-        per_label[lab] = {"roc_auc": auc, "f1": float(f), "precision": float(p), "recall": float(r),
-                          "support": int(y_true[:, i].sum())}
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true[:, i], y_pred[:, i], average="binary", zero_division=0)
+        per_label[lab] = {
+            "roc_auc": auc,
+            "f1": float(f),
+            "precision": float(p),
+            "recall": float(r),
+            "support": int(y_true[:, i].sum()),
+        }
     out["mean_roc_auc"] = float(np.mean(aucs)) if aucs else None
     out["roc_auc"] = out["mean_roc_auc"]
     out["accuracy"] = out["subset_accuracy"]
@@ -108,8 +123,9 @@ CLASS_WEIGHT_GRID = sorted(np.round(np.exp(np.arange(-1.5, 1.51, 0.1)), 4), key=
 PRIOR_METRICS = ("f1_weighted", "f1_macro", "accuracy")
 
 
-def tune_class_weights(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], metric: str = "f1_weighted",
-                       passes: int = 3) -> dict[str, float]:
+def tune_class_weights(
+    y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], metric: str = "f1_weighted", passes: int = 3
+) -> dict[str, float]:
     """Per-class multipliers of a multi-class model's probabilities (a shift of the class priors) that maximise
     ``metric`` of the arg-max decision on validation data, by coordinate ascent over a log-spaced grid. The most
     frequent class keeps 1.0; a weight moves only where it strictly improves the metric, to the best value
@@ -122,8 +138,7 @@ def tune_class_weights(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[s
         y_pred = (proba * w).argmax(axis=1)
         if metric == "accuracy":
             return float(np.mean(y_pred == y_true))
-        return float(skm.f1_score(y_true, y_pred, labels=list(range(len(labels))), average=metric[3:],
-                                  zero_division=0))
+        return float(skm.f1_score(y_true, y_pred, labels=list(range(len(labels))), average=metric[3:], zero_division=0))
 
     weights = np.ones(len(labels))
     reference = int(np.bincount(y_true, minlength=len(labels)).argmax())
@@ -142,12 +157,17 @@ def tune_class_weights(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[s
     return {lab: float(w) for lab, w in zip(labels, weights)}
 
 
-def training_info(test_metrics: Mapping, labels: Sequence[str], training_seconds: float,
-                  avg_inference_ms: float, **extra) -> dict:
+def training_info(
+    test_metrics: Mapping, labels: Sequence[str], training_seconds: float, avg_inference_ms: float, **extra
+) -> dict:
     """The seed's training_info.json: its metric names at the top level, timing, classes."""
-    info = {"metrics": dict(test_metrics), "training_time_seconds": round(training_seconds, 2),
-            "training_time_minutes": round(training_seconds / 60, 2),
-            "avg_inference_time_ms": round(avg_inference_ms, 4), "num_classes": len(labels),
-            "classes": list(labels)}
+    info = {
+        "metrics": dict(test_metrics),
+        "training_time_seconds": round(training_seconds, 2),
+        "training_time_minutes": round(training_seconds / 60, 2),
+        "avg_inference_time_ms": round(avg_inference_ms, 4),
+        "num_classes": len(labels),
+        "classes": list(labels),
+    }
     info.update(extra)
     return info

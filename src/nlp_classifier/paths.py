@@ -1,4 +1,5 @@
 """Where the project keeps its models and bundled data (overridable from the environment)."""
+
 from __future__ import annotations
 
 import os

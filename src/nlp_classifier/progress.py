@@ -1,4 +1,5 @@
 """Progress display for anything that takes seconds: a spinner per stage, bars for counted work (stderr)."""
+
 from __future__ import annotations
 
 import sys
@@ -7,8 +8,15 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, TypeVar
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -36,8 +44,14 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     if not enabled():
         yield from items
         return
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=total)
         for item in items:

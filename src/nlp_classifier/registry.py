@@ -1,4 +1,5 @@
 """The registry is the models folder: every model card under it, found by name or by path."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,7 @@ def _card_files(root: Path) -> list[Path]:
     found = []
     for pattern in (f"*{FILE_CARD_SUFFIX}", FOLDER_CARD_NAME):
         for path in root.rglob(pattern):
-            if any(part.startswith(CHECKPOINT_PREFIX) or part.startswith(".")
-                   for part in path.relative_to(root).parts):
+            if any(part.startswith(CHECKPOINT_PREFIX) or part.startswith(".") for part in path.relative_to(root).parts):
                 continue
             found.append(path)
     return sorted(found)
@@ -41,8 +41,9 @@ def resolve(name_or_path: str | Path, models_dir: str | Path | None = None) -> M
     cards = [c for c in list_cards(models_dir) if c.name == str(name_or_path)]
     if not cards:
         available = ", ".join(model_names(models_dir)) or "none (train one with `nlpc train baseline`)"
-        raise ModelNotFoundError(f"no model named '{name_or_path}' in {Path(models_dir or default_models_dir())}; "
-                                 f"available: {available}")
+        raise ModelNotFoundError(
+            f"no model named '{name_or_path}' in {Path(models_dir or default_models_dir())}; available: {available}"
+        )
     return cards[0]
 
 
@@ -61,8 +62,9 @@ def _card_for_path(path: Path) -> ModelCard:
 
     card = card_for_uncarded(path)
     if card is None:
-        raise ModelNotFoundError(f"{path}: no model card beside it ({card_path.name}); refusing to load an "
-                                 "unverified model file")
+        raise ModelNotFoundError(
+            f"{path}: no model card beside it ({card_path.name}); refusing to load an unverified model file"
+        )
     return card
 
 
@@ -76,8 +78,9 @@ def bump_model(name_or_path: str | Path, part: str, models_dir: str | Path | Non
     card = resolve(name_or_path, root)
     problems = card.verify()
     if problems:
-        raise IntegrityError(f"model '{card.name}' failed its integrity check, refusing to bump it:\n  "
-                             + "\n  ".join(problems))
+        raise IntegrityError(
+            f"model '{card.name}' failed its integrity check, refusing to bump it:\n  " + "\n  ".join(problems)
+        )
 
     def change(data: dict) -> None:
         current = data["models"].get(card.name) or card.version

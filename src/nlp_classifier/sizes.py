@@ -1,7 +1,8 @@
 """Byte counts for people: one unit system (binary: KiB, MiB, GiB) everywhere a size is shown."""
+
 from __future__ import annotations
 
-MIB = 2 ** 20
+MIB = 2**20
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 

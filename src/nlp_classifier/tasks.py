@@ -1,5 +1,6 @@
 """The built-in tasks: their labels, problem type and which of their labels are harmless; and the one rule
 that tells harmless labels from harmful ones for every model (built-in task or a user's own labels)."""
+
 from __future__ import annotations
 
 import re
@@ -28,24 +29,54 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "davidson": Task("davidson", tuple(BINARY_LABELS), SINGLE_LABEL,
-                     "Davidson et al. 2017 tweets, binary: hate or offensive -> Hate Speech, neither -> Regular Speech",
-                     harmless=("Regular Speech",)),
-    "davidson3": Task("davidson3", tuple(DAVIDSON3_LABELS), SINGLE_LABEL,
-                      "Davidson et al. 2017 tweets, three classes: hate / offensive / neither", harmless=("neither",)),
-    "hate": Task("hate", tuple(HATE_LABELS), SINGLE_LABEL,
-                 "Hate speech from seven sources (Davidson, Jigsaw, Implicit Hate, Gab Hate Corpus, Stormfront, "
-                 "HatemojiBuild, ToxiGen seeds): attacks on people for a protected characteristic -> hateful; "
-                 "profanity, insults at individuals and neutral mentions of groups -> not_hateful",
-                 harmless=("not_hateful",)),
-    "jigsaw": Task("jigsaw", tuple(TOXICITY_LABELS), MULTI_LABEL,
-                   "Jigsaw Toxic Comments, six independent toxicity labels"),
+    "davidson": Task(
+        "davidson",
+        tuple(BINARY_LABELS),
+        SINGLE_LABEL,
+        "Davidson et al. 2017 tweets, binary: hate or offensive -> Hate Speech, neither -> Regular Speech",
+        harmless=("Regular Speech",),
+    ),
+    "davidson3": Task(
+        "davidson3",
+        tuple(DAVIDSON3_LABELS),
+        SINGLE_LABEL,
+        "Davidson et al. 2017 tweets, three classes: hate / offensive / neither",
+        harmless=("neither",),
+    ),
+    "hate": Task(
+        "hate",
+        tuple(HATE_LABELS),
+        SINGLE_LABEL,
+        "Hate speech from seven sources (Davidson, Jigsaw, Implicit Hate, Gab Hate Corpus, Stormfront, "
+        "HatemojiBuild, ToxiGen seeds): attacks on people for a protected characteristic -> hateful; "
+        "profanity, insults at individuals and neutral mentions of groups -> not_hateful",
+        harmless=("not_hateful",),
+    ),
+    "jigsaw": Task(
+        "jigsaw", tuple(TOXICITY_LABELS), MULTI_LABEL, "Jigsaw Toxic Comments, six independent toxicity labels"
+    ),
 }
 
 # Label names (lower-cased, '_'/'-' as spaces) that mean "nothing harmful" in a user's own label set; so does any
 # name starting with "not " or "non " (not_hateful, non-toxic).
-HARMLESS_NAMES = frozenset({"0", "none", "neither", "neutral", "normal", "clean", "ok", "okay", "safe", "benign",
-                            "regular", "regular speech", "no hate", "nothing"})
+HARMLESS_NAMES = frozenset(
+    {
+        "0",
+        "none",
+        "neither",
+        "neutral",
+        "normal",
+        "clean",
+        "ok",
+        "okay",
+        "safe",
+        "benign",
+        "regular",
+        "regular speech",
+        "no hate",
+        "nothing",
+    }
+)
 _HARMLESS_PREFIXES = ("not ", "non ")
 
 

@@ -1,4 +1,5 @@
 """Text normalisation shared by training and prediction (it is a step of every saved pipeline)."""
+
 from __future__ import annotations
 
 import html

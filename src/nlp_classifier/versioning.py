@@ -1,4 +1,5 @@
 """``MODEL_VERSION.json``: the seed's semver record of the model set and each model in it."""
+
 from __future__ import annotations
 
 import fcntl

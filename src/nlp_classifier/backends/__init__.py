@@ -1,6 +1,7 @@
 """One backend module per model family. Each exposes ``load(card, backend=None, **options) -> Classifier``
 and may expose ``card_for_uncarded(path) -> ModelCard | None`` for model folders saved without our card.
 Modules are imported lazily so a baseline-only install never imports torch."""
+
 from __future__ import annotations
 
 import importlib

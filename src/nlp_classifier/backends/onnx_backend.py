@@ -6,6 +6,7 @@ Tokenisation, long-text windowing and the logits -> probabilities step are share
 ``transformer_backend.load`` hands over here for ``backend="onnx"`` / ``"onnx-int8"``, and by default when the
 card pins an export (int8 first: it is the fastest).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,16 @@ class OnnxClassifier(WindowedTransformer):
     """An ONNX Runtime session plus the model folder's tokenizer; same inputs, windowing and outputs as the
     PyTorch backend (within float tolerance; int8 within the quantization loss recorded in the card)."""
 
-    def __init__(self, card: ModelCard, session, tokenizer, settings: TextSettings, backend: str,
-                 batch_size: int = DEFAULT_BATCH_SIZE, model_path: Path | None = None):
+    def __init__(
+        self,
+        card: ModelCard,
+        session,
+        tokenizer,
+        settings: TextSettings,
+        backend: str,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        model_path: Path | None = None,
+    ):
         self.session = session
         self.backend = backend
         self.model_path = model_path
@@ -64,15 +73,26 @@ def resolve_backend(card: ModelCard, backend: str | None) -> str:
         raise ConfigError(f"unknown ONNX backend '{backend}'; use one of {', '.join(ONNX_FILES)}")
     if backend not in available:
         file = card.artifact_path / ONNX_FILES[backend]
-        state = ("is not recorded in its model card, so it cannot be verified" if file.exists() else "does not exist")
-        raise ConfigError(f"model '{card.name}' has no {backend} export ({file} {state}); create it with "
-                          f"`{export_command(card, backend)}`")
+        state = "is not recorded in its model card, so it cannot be verified" if file.exists() else "does not exist"
+        raise ConfigError(
+            f"model '{card.name}' has no {backend} export ({file} {state}); create it with "
+            f"`{export_command(card, backend)}`"
+        )
     return backend
 
 
-def load(card: ModelCard, backend: str | None = None, *, num_threads: int | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, max_length: int | None = None, stride: int | None = None,
-         device: str | None = None, model_file: str | Path | None = None, **unknown) -> OnnxClassifier:
+def load(
+    card: ModelCard,
+    backend: str | None = None,
+    *,
+    num_threads: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_length: int | None = None,
+    stride: int | None = None,
+    device: str | None = None,
+    model_file: str | Path | None = None,
+    **unknown,
+) -> OnnxClassifier:
     """An ONNX Runtime classifier for a transformer folder (the caller has verified the card's hashes).
     ``backend``: ``onnx`` or ``onnx-int8`` (default: the fastest export the card pins). Options as for the
     torch backend: ``num_threads``, ``batch_size``, ``max_length``, ``stride``; ``model_file`` runs another ONNX

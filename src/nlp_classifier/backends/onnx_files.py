@@ -1,5 +1,6 @@
 """Where a transformer model's ONNX exports live: one file per ONNX backend beside the model, and whether a card
 pins one. The exporter writes these names and both transformer runtimes read them."""
+
 from __future__ import annotations
 
 from pathlib import Path

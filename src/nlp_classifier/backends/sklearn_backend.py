@@ -4,6 +4,7 @@ Two backends: ``fast`` (the default) scores with ``tfidf_fast``, the pipeline's 
 sparse rows (identical results, several times quicker for one text); ``sklearn`` calls the pipeline itself.
 A pipeline the fast path does not recognise is served by the plain pipeline whatever was asked.
 """
+
 from __future__ import annotations
 
 import joblib
@@ -32,8 +33,9 @@ class SklearnClassifier(Classifier):
             classes = [str(c) for c in pipeline.classes_]
             missing = set(card.labels) - set(classes)
             if missing:
-                raise ConfigError(f"{card.artifact_path}: pipeline classes {classes} do not match the card's "
-                                  f"labels {card.labels}")
+                raise ConfigError(
+                    f"{card.artifact_path}: pipeline classes {classes} do not match the card's labels {card.labels}"
+                )
             self._columns = [classes.index(lab) for lab in card.labels]
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:

@@ -8,6 +8,7 @@ scored with a handful of small NumPy operations on its non-zero columns; batches
 product. Anything it does not recognise makes ``compile_pipeline`` raise ``Unsupported`` (saying what), and the
 caller (``sklearn_backend.load``) keeps the plain pipeline.
 """
+
 from __future__ import annotations
 
 from array import array
@@ -56,6 +57,7 @@ def _analyzer(vec: TfidfVectorizer) -> Callable[[str], list]:
         for n in range(max(min_n, 2), max_n + 1):
             out.extend(map(join, zip(*[tokens[i:] for i in range(n)])))
         return out
+
     return analyze
 
 
@@ -82,8 +84,9 @@ class _Vectorizer:
         idf = np.asarray(vec.idf_, dtype=np.float64) if vec.use_idf else None
         # Plain ints: scikit-learn's pruned vocabularies hold NumPy scalars, which are slow to sort and convert.
         vocabulary = {term: int(column) for term, column in vec.vocabulary_.items()}
-        return cls(_analyzer(vec), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm,
-                   offset, len(vocabulary))
+        return cls(
+            _analyzer(vec), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm, offset, len(vocabulary)
+        )
 
     def counts(self, text: str) -> dict[int, int]:
         """Column -> count of the text's in-vocabulary features, as CountVectorizer counts them."""
@@ -101,8 +104,9 @@ class _Vectorizer:
         if not counter:
             return np.empty(0, dtype=np.intp), np.empty(0)
         indices = np.fromiter(sorted(counter), dtype=np.intp, count=len(counter))
-        values = np.ones(len(indices)) if self.binary else np.array([counter[i] for i in indices.tolist()],
-                                                                     dtype=np.float64)
+        values = (
+            np.ones(len(indices)) if self.binary else np.array([counter[i] for i in indices.tolist()], dtype=np.float64)
+        )
         if self.sublinear:
             np.log(values, values)
             values += 1.0
@@ -173,9 +177,11 @@ def _compile_estimator(est, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]
     if type(est) is LogisticRegression:
         columns = heads.add(est)
         if len(est.classes_) <= 2:
+
             def proba(scores):
                 p = expit(_decision(scores, columns))
                 return np.stack([1 - p, p], axis=1)
+
             return proba
         return lambda scores: softmax(scores[:, columns], copy=True)
     if type(est) is CalibratedClassifierCV:
@@ -186,6 +192,7 @@ def _compile_estimator(est, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]
         def shifted(scores):
             proba = inner(scores) * weights
             return proba / proba.sum(axis=1, keepdims=True)
+
         return shifted
     if type(est) is OneVsRestClassifier:
         if not est.multilabel_ or len(est.estimators_) < 2:
@@ -224,6 +231,7 @@ def _compile_calibrated(est: CalibratedClassifierCV, heads: _Heads) -> Callable[
             mean += p
         mean /= len(members)
         return mean
+
     return proba
 
 
@@ -231,8 +239,13 @@ class FastTfidf:
     """A compiled TF-IDF pipeline: ``predict_proba(texts)`` equals the pipeline's, columns in ``classes_``
     order (or label order for multi-label)."""
 
-    def __init__(self, preprocess: list[Callable], vectorizers: list[_Vectorizer], heads: _Heads,
-                 finish: Callable[[np.ndarray], np.ndarray]):
+    def __init__(
+        self,
+        preprocess: list[Callable],
+        vectorizers: list[_Vectorizer],
+        heads: _Heads,
+        finish: Callable[[np.ndarray], np.ndarray],
+    ):
         self.preprocess = preprocess
         self.vectorizers = vectorizers
         self.finish = finish

@@ -4,6 +4,7 @@ ONNX exports of the same folder are run by ``onnx_backend`` (which imports onnxr
 model); ``load`` hands over to it when asked to, or by default when the folder holds an export. A plain Hugging
 Face folder saved without our card (config.json with ``id2label``) loads too: ``card_for_uncarded`` describes it from its config.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -42,11 +43,13 @@ class TransformerClassifier(WindowedTransformer):
 
     backend = "torch"
 
-    def __init__(self, card: ModelCard, model, tokenizer, settings: TextSettings,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(self, card: ModelCard, model, tokenizer, settings: TextSettings, batch_size: int = DEFAULT_BATCH_SIZE):
         self.model = model.eval()
-        input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-                       if n in inspect.signature(model.forward).parameters]
+        input_names = [
+            n
+            for n in ("input_ids", "attention_mask", "token_type_ids")
+            if n in inspect.signature(model.forward).parameters
+        ]
         super().__init__(card, tokenizer, settings, input_names, batch_size)
 
     def _logits(self, inputs) -> np.ndarray:
@@ -62,16 +65,25 @@ def load(card: ModelCard, backend: str | None = None, **options) -> Classifier:
     ONNX Runtime when the folder has an export, else PyTorch. Options: ``num_threads``, ``batch_size``,
     ``max_length`` and ``stride`` (windowing), ``device`` (torch, e.g. ``cuda``)."""
     if backend not in (None, *TORCH_BACKENDS, *ONNX_BACKENDS):
-        raise ConfigError(f"backend '{backend}' is not available for transformer models; use one of "
-                          f"{', '.join(TORCH_BACKENDS + ONNX_BACKENDS)}")
+        raise ConfigError(
+            f"backend '{backend}' is not available for transformer models; use one of "
+            f"{', '.join(TORCH_BACKENDS + ONNX_BACKENDS)}"
+        )
     if backend in ONNX_BACKENDS or (backend is None and has_onnx_export(card)):
         return onnx_backend.load(card, backend=backend, **options)
     return load_torch(card, **options)
 
 
-def load_torch(card: ModelCard, *, num_threads: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-               max_length: int | None = None, stride: int | None = None, device: str | None = None,
-               **unknown) -> TransformerClassifier:
+def load_torch(
+    card: ModelCard,
+    *,
+    num_threads: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_length: int | None = None,
+    stride: int | None = None,
+    device: str | None = None,
+    **unknown,
+) -> TransformerClassifier:
     """The PyTorch classifier of a transformer folder (the caller has verified its hashes)."""
     if unknown:
         raise ConfigError(f"unknown option(s) for the torch backend: {', '.join(sorted(unknown))}")
@@ -106,13 +118,21 @@ def card_for_uncarded(path: str | Path) -> ModelCard | None:
         return None
     labels = [str(id2label[k]) for k in sorted(id2label, key=int)]
     problem_type = MULTI_LABEL if config.get("problem_type") == HF_PROBLEM_TYPES[MULTI_LABEL] else SINGLE_LABEL
-    task = next((t.name for t in TASKS.values() if list(t.labels) == labels and t.problem_type == problem_type),
-                folder.name)
-    card = ModelCard(name=folder.name, family="transformer", task=task, labels=labels, problem_type=problem_type,
-                     artifact=".", base_model=config.get("_name_or_path") or None,
-                     description=f"Hugging Face {config.get('model_type', 'transformer')} folder without a model "
-                     "card (described from its config.json)",
-                     extra={"uncarded": True})
+    task = next(
+        (t.name for t in TASKS.values() if list(t.labels) == labels and t.problem_type == problem_type), folder.name
+    )
+    card = ModelCard(
+        name=folder.name,
+        family="transformer",
+        task=task,
+        labels=labels,
+        problem_type=problem_type,
+        artifact=".",
+        base_model=config.get("_name_or_path") or None,
+        description=f"Hugging Face {config.get('model_type', 'transformer')} folder without a model "
+        "card (described from its config.json)",
+        extra={"uncarded": True},
+    )
     card.path = (folder / FOLDER_CARD_NAME).resolve()
     card.hash_files()
     return card

@@ -5,6 +5,7 @@ them: ``encode_windows`` cuts each text into overlapping windows of at most ``ma
 ``aggregate_windows`` folds window scores back to one row per text (max over windows), and
 ``predict_proba_windows`` does the whole batched loop around a ``run_logits`` callable.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -44,13 +45,18 @@ class TextSettings:
         the model's own maximum length, capped at 512."""
         config = card.training_config or {}
         max_length = config.get("max_length") or min(model_max_length or 512, 512)
-        return cls(int(max_length), config.get("stride"), bool(config.get("normalise_text", False)),
-                   bool(config.get("emoji_to_text", False)))
+        return cls(
+            int(max_length),
+            config.get("stride"),
+            bool(config.get("normalise_text", False)),
+            bool(config.get("emoji_to_text", False)),
+        )
 
     def with_window(self, max_length: int | None, stride: int | None) -> "TextSettings":
         """The same settings with another window size and/or stride (None keeps the current one)."""
-        return replace(self, max_length=int(max_length or self.max_length),
-                       stride=stride if stride is not None else self.stride)
+        return replace(
+            self, max_length=int(max_length or self.max_length), stride=stride if stride is not None else self.stride
+        )
 
 
 def unpad_tokenizer(tokenizer) -> None:
@@ -62,8 +68,14 @@ def unpad_tokenizer(tokenizer) -> None:
         backend.no_truncation()
 
 
-def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int | None = None, *,
-                   input_names: Iterable[str] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def encode_windows(
+    tokenizer,
+    texts: Sequence[str],
+    max_length: int,
+    stride: int | None = None,
+    *,
+    input_names: Iterable[str] | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Tokenise ``texts`` into windows of at most ``max_length`` tokens, consecutive windows of one text
     sharing ``stride`` tokens (default a quarter of the window), so nothing is silently cut.
 
@@ -79,10 +91,14 @@ def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int
     # The windows are cut here from one untruncated encoding rather than by the tokenizer's own overflow
     # (``return_overflowing_tokens``): tokenizers 0.23.1-0.23.2 stop tokenizing at ``max_length`` and return
     # too few overflow windows (huggingface/tokenizers#2091), which would silently drop the end of a long text.
-    enc = tokenizer(list(texts), add_special_tokens=True, truncation=False, return_special_tokens_mask=True,
-                    verbose=False)
-    wanted = [name for name in ("input_ids", "token_type_ids", "attention_mask") if name in enc
-              and (input_names is None or name in set(input_names))]
+    enc = tokenizer(
+        list(texts), add_special_tokens=True, truncation=False, return_special_tokens_mask=True, verbose=False
+    )
+    wanted = [
+        name
+        for name in ("input_ids", "token_type_ids", "attention_mask")
+        if name in enc and (input_names is None or name in set(input_names))
+    ]
     windows: dict[str, list[list[int]]] = {name: [] for name in wanted}
     index: list[int] = []
     for i, specials in enumerate(enc["special_tokens_mask"]):
@@ -92,8 +108,12 @@ def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int
             index.append(i)
     longest = max((len(ids) for ids in windows.get("input_ids", [[]])), default=0)
     pads = {"input_ids": tokenizer.pad_token_id or 0, "token_type_ids": 0, "attention_mask": 0}
-    inputs = {name: np.array([row + [pads[name]] * (longest - len(row)) for row in rows], dtype=np.int64)
-              .reshape(len(index), longest) for name, rows in windows.items()}
+    inputs = {
+        name: np.array([row + [pads[name]] * (longest - len(row)) for row in rows], dtype=np.int64).reshape(
+            len(index), longest
+        )
+        for name, rows in windows.items()
+    }
     return inputs, np.array(index, dtype=np.int64)
 
 
@@ -112,14 +132,17 @@ def _window_slices(special_tokens_mask: Sequence[int], max_length: int, overlap:
         tail -= 1
     room = max_length - head - (n - tail)
     if room <= overlap:
-        raise ValueError(f"a window of {max_length} tokens leaves {room} for text after {n - (tail - head)} "
-                         f"special tokens: not more than the overlap of {overlap}")
+        raise ValueError(
+            f"a window of {max_length} tokens leaves {room} for text after {n - (tail - head)} "
+            f"special tokens: not more than the overlap of {overlap}"
+        )
     starts = range(head, max(tail - overlap, head + 1), room - overlap)
     return [(slice(0, head), slice(start, min(start + room, tail)), slice(tail, n)) for start in starts]
 
 
-def aggregate_windows(probs: np.ndarray, index: np.ndarray, n_texts: int, problem_type: str = MULTI_LABEL
-                      ) -> np.ndarray:
+def aggregate_windows(
+    probs: np.ndarray, index: np.ndarray, n_texts: int, problem_type: str = MULTI_LABEL
+) -> np.ndarray:
     """One row per text from one row per window: the maximum over a text's windows of each label's score, so a
     long text is flagged when any part of it is. For a single-label model the rows stay distributions: a binary
     model keeps the highest positive (second) score over the windows and 1 minus it; a multi-class one
@@ -176,18 +199,27 @@ class SingleTextEncoder:
         encoding = self._tokenizer.encode(text)
         if len(encoding.ids) > self.max_length:
             return None
-        arrays = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
-                  "token_type_ids": encoding.type_ids}
+        arrays = {
+            "input_ids": encoding.ids,
+            "attention_mask": encoding.attention_mask,
+            "token_type_ids": encoding.type_ids,
+        }
         return {name: np.array([arrays[name]], dtype=np.int64) for name in self.input_names}
 
 
 SINGLE_TEXT_INDEX = np.zeros(1, dtype=np.int64)
 
 
-def predict_proba_windows(tokenizer, texts: Sequence[str], run_logits: Callable[[Mapping[str, np.ndarray]],
-                          np.ndarray], problem_type: str, settings: TextSettings,
-                          batch_size: int = DEFAULT_BATCH_SIZE, input_names: Iterable[str] | None = None,
-                          single: SingleTextEncoder | None = None) -> np.ndarray:
+def predict_proba_windows(
+    tokenizer,
+    texts: Sequence[str],
+    run_logits: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+    problem_type: str,
+    settings: TextSettings,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    input_names: Iterable[str] | None = None,
+    single: SingleTextEncoder | None = None,
+) -> np.ndarray:
     """Probabilities for ``texts``: texts are sorted by length and scored ``batch_size`` at a time (dynamic
     padding to each batch's longest window), long texts over overlapping windows, max over windows.
     ``run_logits`` maps one batch of model inputs to an (n_windows, n_labels) logits array. With ``single``,
@@ -201,11 +233,16 @@ def predict_proba_windows(tokenizer, texts: Sequence[str], run_logits: Callable[
     order = np.argsort([len(t) for t in texts], kind="stable")
     rows = np.empty((len(texts), 0))
     for start in range(0, len(texts), batch_size):
-        chunk = order[start:start + batch_size]
-        inputs, index = encode_windows(tokenizer, [texts[i] for i in chunk], settings.max_length,
-                                       settings.overlap, input_names=input_names)
-        logits = np.concatenate([np.asarray(run_logits({k: v[s:s + batch_size] for k, v in inputs.items()}))
-                                 for s in range(0, len(index), batch_size)])
+        chunk = order[start : start + batch_size]
+        inputs, index = encode_windows(
+            tokenizer, [texts[i] for i in chunk], settings.max_length, settings.overlap, input_names=input_names
+        )
+        logits = np.concatenate(
+            [
+                np.asarray(run_logits({k: v[s : s + batch_size] for k, v in inputs.items()}))
+                for s in range(0, len(index), batch_size)
+            ]
+        )
         proba = aggregate_windows(logits_to_proba(logits, problem_type), index, len(chunk), problem_type)
         if rows.shape[1] == 0:
             rows = np.empty((len(texts), proba.shape[1]))

@@ -15,6 +15,7 @@ A template with no group placeholder gives cases with an empty ``target_group``.
 functionality's ``transforms`` (spelling variations) change, and a leading ``^`` the one word in a segment that
 ``spaces_added`` spaces out; both marks are dropped from the text.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,22 @@ COLUMNS = ["case_id", "functionality", "text", "expected", "target_group", "temp
 _FIELD = re.compile(r"\{(\w+)\}")
 _MARKED = re.compile(r"\[([^\[\]]+)\]")
 _GROUP_FIELDS = {"plural", "Plural", "adj", "Adj", "person", "Person"}
-_LEET = str.maketrans({"a": "4", "A": "4", "e": "3", "E": "3", "i": "1", "I": "1", "o": "0", "O": "0",
-                       "s": "5", "S": "5", "t": "7", "T": "7"})
+_LEET = str.maketrans(
+    {
+        "a": "4",
+        "A": "4",
+        "e": "3",
+        "E": "3",
+        "i": "1",
+        "I": "1",
+        "o": "0",
+        "O": "0",
+        "s": "5",
+        "S": "5",
+        "t": "7",
+        "T": "7",
+    }
+)
 _VOWELS = "aeiouAEIOU"
 
 
@@ -60,8 +75,14 @@ def _person(group: IdentityGroup, overrides: dict[str, str]) -> str:
 
 def _group_fields(group: IdentityGroup, overrides: dict[str, str]) -> dict[str, str]:
     person = _person(group, overrides)
-    return {"plural": group.plural, "Plural": _cap(group.plural), "adj": group.adjective,
-            "Adj": _cap(group.adjective), "person": person, "Person": _cap(person)}
+    return {
+        "plural": group.plural,
+        "Plural": _cap(group.plural),
+        "adj": group.adjective,
+        "Adj": _cap(group.adjective),
+        "person": person,
+        "Person": _cap(person),
+    }
 
 
 # Spelling variations, applied to the [marked] words only.
@@ -80,19 +101,24 @@ def _spaces_added(segment: str) -> str:
 
 def _letter_dropped(segment: str) -> str:
     # drop the middle letter of each word of 4+ letters: "hate" -> "hte", "Muslims" -> "Musims"
-    return " ".join(w[: len(w) // 2] + w[len(w) // 2 + 1:] if len(w) >= 4 else w for w in segment.split())
+    return " ".join(w[: len(w) // 2] + w[len(w) // 2 + 1 :] if len(w) >= 4 else w for w in segment.split())
 
 
 def _letter_doubled(segment: str) -> str:
     # stretch the first vowel after the first letter: "hate" -> "haaate"
     def stretch(word: str) -> str:
         at = next((i for i, c in enumerate(word) if i and c in _VOWELS), None)
-        return word if at is None else word[:at] + word[at] * 3 + word[at + 1:]
+        return word if at is None else word[:at] + word[at] * 3 + word[at + 1 :]
+
     return " ".join(stretch(w) for w in segment.split())
 
 
-SEGMENT_TRANSFORMS = {"leet": _leet, "spaces_added": _spaces_added, "letter_dropped": _letter_dropped,
-                      "letter_doubled": _letter_doubled}
+SEGMENT_TRANSFORMS = {
+    "leet": _leet,
+    "spaces_added": _spaces_added,
+    "letter_dropped": _letter_dropped,
+    "letter_doubled": _letter_doubled,
+}
 
 
 def apply_transform(text: str, name: str | None) -> str:
@@ -105,7 +131,7 @@ def apply_transform(text: str, name: str | None) -> str:
         start, end = text.find("["), text.rfind("]")
         if start < 0:
             raise ValueError(f"spaces_removed needs [marked] words: {text!r}")
-        return text[:start] + text[start:end + 1].replace(" ", "").replace("[", "").replace("]", "") + text[end + 1:]
+        return text[:start] + text[start : end + 1].replace(" ", "").replace("[", "").replace("]", "") + text[end + 1 :]
     if name is None:
         return _MARKED.sub(r"\1", text)
     if name not in SEGMENT_TRANSFORMS:
@@ -133,7 +159,7 @@ def expand(spec: dict, groups: tuple[IdentityGroup, ...] = GROUPS) -> pd.DataFra
             uses_group = bool(fields & _GROUP_FIELDS) or bool(per_group)
             slot_names = sorted(f for f in fields if f in slots)
             slot_combos = [dict(zip(slot_names, combo)) for combo in itertools.product(*(slots[s] for s in slot_names))]
-            for group in (groups if uses_group else (None,)):
+            for group in groups if uses_group else (None,):
                 base = _group_fields(group, person) if group else {}
                 value_lists = []
                 for f in per_group:
@@ -146,10 +172,16 @@ def expand(spec: dict, groups: tuple[IdentityGroup, ...] = GROUPS) -> pd.DataFra
                         filled = _FIELD.sub(lambda m: values[m.group(1)], template)
                         for transform in transforms:
                             n += 1
-                            rows.append({"case_id": f"{name}-{n:04d}", "functionality": name,
-                                         "text": apply_transform(filled, transform), "expected": expected,
-                                         "target_group": group.key if group else "",
-                                         "template": template + (f" <{transform}>" if transform else "")})
+                            rows.append(
+                                {
+                                    "case_id": f"{name}-{n:04d}",
+                                    "functionality": name,
+                                    "text": apply_transform(filled, transform),
+                                    "expected": expected,
+                                    "target_group": group.key if group else "",
+                                    "template": template + (f" <{transform}>" if transform else ""),
+                                }
+                            )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     dupes = frame[frame["text"].duplicated(keep=False)]
     if len(dupes):
@@ -173,8 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(CASES))
     args = parser.parse_args(argv)
     frame = generate(args.templates, args.output)
-    print(f"{len(frame):,} cases, {frame['functionality'].nunique()} functionalities, "
-          f"{frame.loc[frame['target_group'] != '', 'target_group'].nunique()} groups -> {args.output}")
+    print(
+        f"{len(frame):,} cases, {frame['functionality'].nunique()} functionalities, "
+        f"{frame.loc[frame['target_group'] != '', 'target_group'].nunique()} groups -> {args.output}"
+    )
     return 0
 
 

@@ -1,5 +1,6 @@
 """Run a behavioural test suite (a cases file) against any model and report pass rates per functionality,
 overall, and the false-positive rate per identity group on neutral and positive identity statements."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,9 +49,13 @@ def load_cases(path: str | Path | None = None) -> Cases:
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
-            raise DataError(f"missing column '{column}'; a cases file needs columns "
-                            f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}); "
-                            f"found: {', '.join(map(str, frame.columns))}", path=str(path), column=column)
+            raise DataError(
+                f"missing column '{column}'; a cases file needs columns "
+                f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}); "
+                f"found: {', '.join(map(str, frame.columns))}",
+                path=str(path),
+                column=column,
+            )
     if frame.empty:
         raise DataError("the file has no cases", path=str(path))
     out = pd.DataFrame(index=range(len(frame)))
@@ -67,8 +72,12 @@ def load_cases(path: str | Path | None = None) -> Cases:
         if not row.functionality:
             raise DataError("empty functionality", path=str(path), row=i, column="functionality")
         if row.expected not in EXPECTED_VALUES:
-            raise DataError(f"unknown expected label '{row.expected}'; use {' or '.join(EXPECTED_VALUES)}",
-                            path=str(path), row=i, column="expected")
+            raise DataError(
+                f"unknown expected label '{row.expected}'; use {' or '.join(EXPECTED_VALUES)}",
+                path=str(path),
+                row=i,
+                column="expected",
+            )
     dupes = out["case_id"].duplicated()
     if dupes.any():
         i = int(dupes.to_numpy().nonzero()[0][0])
@@ -91,15 +100,19 @@ def hateful_decision(classifier) -> Callable:
     labels = list(classifier.labels)
     if classifier.problem_type == MULTI_LABEL:
         if "identity_hate" not in labels:
-            raise ConfigError(f"model '{classifier.name}' is multi-label without an 'identity_hate' label "
-                              f"(labels: {', '.join(labels)}); cannot tell which predictions are hateful")
+            raise ConfigError(
+                f"model '{classifier.name}' is multi-label without an 'identity_hate' label "
+                f"(labels: {', '.join(labels)}); cannot tell which predictions are hateful"
+            )
         limit = classifier.thresholds.get("identity_hate", DEFAULT_THRESHOLD)
         return lambda p: "identity_hate" in p.flagged or p.scores["identity_hate"] >= limit
     for positive in ("hateful", "Hate Speech", "hate"):
         if positive in labels:
             return lambda p, positive=positive: p.label == positive
-    raise ConfigError(f"model '{classifier.name}' has labels {', '.join(labels)}; a behavioural check needs one "
-                      "of 'hateful', 'Hate Speech', 'hate' or a multi-label 'identity_hate'")
+    raise ConfigError(
+        f"model '{classifier.name}' has labels {', '.join(labels)}; a behavioural check needs one "
+        "of 'hateful', 'Hate Speech', 'hate' or a multi-label 'identity_hate'"
+    )
 
 
 def _rate(passed: int, n: int) -> float | None:
@@ -117,7 +130,7 @@ def run_check(classifier, cases: Cases, batch_size: int = 256, progress: Callabl
     predicted: list[bool] = []
     labels: list[str | None] = []
     for start in range(0, len(texts), batch_size):
-        for p in classifier.predict(texts[start:start + batch_size]):
+        for p in classifier.predict(texts[start : start + batch_size]):
             predicted.append(bool(is_hateful(p)))
             labels.append(p.label)
         if progress:
@@ -132,23 +145,43 @@ def run_check(classifier, cases: Cases, batch_size: int = 256, progress: Callabl
     functionalities = []
     for name, part in frame.groupby("functionality", sort=False):
         expected = sorted(set(part["expected"]))
-        functionalities.append({"functionality": name, "expected": expected[0] if len(expected) == 1 else "mixed",
-                                **summary(part)})
+        functionalities.append(
+            {"functionality": name, "expected": expected[0] if len(expected) == 1 else "mixed", **summary(part)}
+        )
     groups = []
-    fpr_part = frame[frame["functionality"].isin(FPR_FUNCTIONALITIES) & (frame["expected"] == NOT_HATEFUL)
-                     & (frame["target_group"] != "")]
+    fpr_part = frame[
+        frame["functionality"].isin(FPR_FUNCTIONALITIES)
+        & (frame["expected"] == NOT_HATEFUL)
+        & (frame["target_group"] != "")
+    ]
     for group, part in fpr_part.groupby("target_group", sort=False):
         false_pos = int((part["predicted"] == HATEFUL).sum())
-        groups.append({"group": group, "n": len(part), "false_positives": false_pos,
-                       "false_positive_rate": _rate(false_pos, len(part))})
+        groups.append(
+            {
+                "group": group,
+                "n": len(part),
+                "false_positives": false_pos,
+                "false_positive_rate": _rate(false_pos, len(part)),
+            }
+        )
     failures = frame[~frame["passed"]]
     return {
-        "model": classifier.name, "backend": classifier.backend, "cases": cases.source,
+        "model": classifier.name,
+        "backend": classifier.backend,
+        "cases": cases.source,
         "overall": summary(frame),
         "by_expected": {label: summary(frame[frame["expected"] == label]) for label in EXPECTED_VALUES},
         "functionalities": functionalities,
         "group_false_positive_rates": {"functionalities": list(FPR_FUNCTIONALITIES), "groups": groups},
-        "failures": [{"case_id": r.case_id, "functionality": r.functionality, "text": r.text,
-                      "expected": r.expected, "predicted": r.predicted, "model_label": r.model_label}
-                     for r in failures.itertuples(index=False)],
+        "failures": [
+            {
+                "case_id": r.case_id,
+                "functionality": r.functionality,
+                "text": r.text,
+                "expected": r.expected,
+                "predicted": r.predicted,
+                "model_label": r.model_label,
+            }
+            for r in failures.itertuples(index=False)
+        ],
     }

@@ -5,6 +5,7 @@ it needs and its memory is its own. After a warm-up, timing runs in ``rounds`` s
 visits the models in a rotated order, so drift in the machine's load hits all of them alike. Texts are a
 seeded sample of the test split of each model's task.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,14 @@ class _Process:
     def __init__(self, target: BenchTarget, env: dict):
         self.target = target
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "nlp_classifier.bench.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nlp_classifier.bench.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=env,
+        )
 
     def ask(self, cmd: str, **payload) -> dict:
         try:
@@ -129,8 +136,12 @@ def latency_stats(ms: Sequence[float]) -> dict:
 
 def machine_info() -> dict:
     """What the numbers were measured on."""
-    info = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "cpu_model": None}
+    info = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_model": None,
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -141,10 +152,21 @@ def machine_info() -> dict:
     return info
 
 
-def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None = None, single: int = SINGLE_CALLS,
-              batches: int = BATCHES, batch_size: int = BATCH_SIZE, rounds: int = ROUNDS, warmup: int = WARMUP_CALLS,
-              n_texts: int = TEXTS, threads: int | None = None, seed: int = 0, command: str | None = None,
-              settle_s: float = SETTLE_S) -> dict:
+def run_bench(
+    targets: Sequence[BenchTarget],
+    *,
+    models_dir: str | Path | None = None,
+    single: int = SINGLE_CALLS,
+    batches: int = BATCHES,
+    batch_size: int = BATCH_SIZE,
+    rounds: int = ROUNDS,
+    warmup: int = WARMUP_CALLS,
+    n_texts: int = TEXTS,
+    threads: int | None = None,
+    seed: int = 0,
+    command: str | None = None,
+    settle_s: float = SETTLE_S,
+) -> dict:
     """Benchmark every target and return the results (see the module docstring for the method)."""
     if not targets:
         raise ConfigError("nothing to benchmark: name at least one model")
@@ -162,24 +184,43 @@ def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None =
         for target in track(targets, "Loading models", total=len(targets)):
             worker = _Process(target, env)
             workers.append(worker)
-            loaded = worker.ask("load", model=target.model, backend=target.backend,
-                                models_dir=str(models_dir) if models_dir else None, threads=threads)
+            loaded = worker.ask(
+                "load",
+                model=target.model,
+                backend=target.backend,
+                models_dir=str(models_dir) if models_dir else None,
+                threads=threads,
+            )
             key = loaded["card_path"]
             if key not in samples:
                 samples[key] = bench_texts(key, n_texts, seed)
             texts, source = samples[key]
             tokens = worker.ask("texts", texts=texts).get("tokens")
-            info = {"task": loaded["task"], "source": source, "n": len(texts),
-                    "chars": length_stats([len(t) for t in texts]),
-                    "words": length_stats([len(t.split()) for t in texts])}
+            info = {
+                "task": loaded["task"],
+                "source": source,
+                "n": len(texts),
+                "chars": length_stats([len(t) for t in texts]),
+                "words": length_stats([len(t.split()) for t in texts]),
+            }
             texts_info.setdefault(loaded["task"], info)
             worker.ask("warmup", single=warmup, batches=max(1, warmup // 10), size=batch_size)
-            results.append({"model": loaded["name"], "requested_backend": target.backend,
-                            "backend": loaded["backend"], "family": loaded["family"], "task": loaded["task"],
-                            "load_s": loaded["load_s"], "rss_before_load_mb": loaded["rss_before_load_mb"],
-                            "rss_loaded_mb": loaded["rss_loaded_mb"],
-                            "tokens": length_stats(tokens) if tokens else None,
-                            "_wall": [], "_cpu": [], "_batch": []})
+            results.append(
+                {
+                    "model": loaded["name"],
+                    "requested_backend": target.backend,
+                    "backend": loaded["backend"],
+                    "family": loaded["family"],
+                    "task": loaded["task"],
+                    "load_s": loaded["load_s"],
+                    "rss_before_load_mb": loaded["rss_before_load_mb"],
+                    "rss_loaded_mb": loaded["rss_loaded_mb"],
+                    "tokens": length_stats(tokens) if tokens else None,
+                    "_wall": [],
+                    "_cpu": [],
+                    "_batch": [],
+                }
+            )
         per_round_single = [single // rounds + (r < single % rounds) for r in range(rounds)]
         per_round_batches = [batches // rounds + (r < batches % rounds) for r in range(rounds)]
         done_single = done_batches = 0
@@ -199,23 +240,44 @@ def run_bench(targets: Sequence[BenchTarget], *, models_dir: str | Path | None =
         for worker, result in zip(workers, results):
             memory = worker.ask("memory")
             wall, cpu, batch_s = result.pop("_wall"), result.pop("_cpu"), np.asarray(result.pop("_batch"))
-            result.update({
-                "rss_mb": memory["rss_mb"], "peak_rss_mb": memory["peak_rss_mb"],
-                "model_rss_mb": memory["rss_mb"] - result["rss_before_load_mb"],
-                "single_ms": latency_stats(wall), "single_cpu_ms": latency_stats(cpu),
-                "batch": {"size": batch_size, "n_batches": int(batch_s.size),
-                          "texts_per_s_median": float(batch_size / np.median(batch_s)),
-                          "texts_per_s_mean": float(batch_size * batch_s.size / batch_s.sum()),
-                          "batch_ms_p50": float(np.median(batch_s) * 1000)},
-            })
+            result.update(
+                {
+                    "rss_mb": memory["rss_mb"],
+                    "peak_rss_mb": memory["peak_rss_mb"],
+                    "model_rss_mb": memory["rss_mb"] - result["rss_before_load_mb"],
+                    "single_ms": latency_stats(wall),
+                    "single_cpu_ms": latency_stats(cpu),
+                    "batch": {
+                        "size": batch_size,
+                        "n_batches": int(batch_s.size),
+                        "texts_per_s_median": float(batch_size / np.median(batch_s)),
+                        "texts_per_s_mean": float(batch_size * batch_s.size / batch_s.sum()),
+                        "batch_ms_p50": float(np.median(batch_s) * 1000),
+                    },
+                }
+            )
     finally:
         for worker in workers:
             worker.close()
-    return {"started_at": started, "finished_at": now_iso(), "command": command, "machine": machine_info(),
-            "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
-            "settings": {"single_calls": single, "batches": batches, "batch_size": batch_size, "rounds": rounds,
-                         "warmup_calls": warmup, "texts": n_texts, "threads": threads, "seed": seed,
-                         "settle_s": settle_s,
-                         "single_call": "classifier.predict([text])",
-                         "batch_call": f"classifier.predict(texts[i:i+{batch_size}])"},
-            "texts": texts_info, "results": results}
+    return {
+        "started_at": started,
+        "finished_at": now_iso(),
+        "command": command,
+        "machine": machine_info(),
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
+        "settings": {
+            "single_calls": single,
+            "batches": batches,
+            "batch_size": batch_size,
+            "rounds": rounds,
+            "warmup_calls": warmup,
+            "texts": n_texts,
+            "threads": threads,
+            "seed": seed,
+            "settle_s": settle_s,
+            "single_call": "classifier.predict([text])",
+            "batch_call": f"classifier.predict(texts[i:i+{batch_size}])",
+        },
+        "texts": texts_info,
+        "results": results,
+    }

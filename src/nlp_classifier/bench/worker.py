@@ -4,6 +4,7 @@ A process per model keeps load time (imports included) and resident memory hones
 interleave short timing rounds between models. Requests: ``load``, ``texts``, ``warmup``, ``single``,
 ``batch``, ``memory``, ``quit``; every reply is one JSON object (``{"error": ...}`` on failure).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,16 @@ class Worker:
         self.classifier = nlp_classifier.load(model, backend=backend, models_dir=models_dir, **options)
         load_s = time.perf_counter() - start
         card = self.classifier.card
-        return {"name": card.name, "backend": self.classifier.backend, "family": card.family, "task": card.task,
-                "card_path": str(card.path), "load_s": load_s, "rss_before_load_mb": before,
-                "rss_loaded_mb": rss_mb()}
+        return {
+            "name": card.name,
+            "backend": self.classifier.backend,
+            "family": card.family,
+            "task": card.task,
+            "card_path": str(card.path),
+            "load_s": load_s,
+            "rss_before_load_mb": before,
+            "rss_loaded_mb": rss_mb(),
+        }
 
     def set_texts(self, texts: list[str]) -> dict:
         self.texts = texts
@@ -92,8 +100,14 @@ def serve(requests, replies) -> None:
     from ..errors import NlpcError
 
     worker = Worker()
-    handlers = {"load": worker.load, "texts": worker.set_texts, "warmup": worker.warmup, "single": worker.single,
-                "batch": worker.batch, "memory": worker.memory}
+    handlers = {
+        "load": worker.load,
+        "texts": worker.set_texts,
+        "warmup": worker.warmup,
+        "single": worker.single,
+        "batch": worker.batch,
+        "memory": worker.memory,
+    }
     for line in requests:
         request = json.loads(line)
         command = request.pop("cmd")

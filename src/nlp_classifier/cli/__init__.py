@@ -1,4 +1,5 @@
 """``nlpc``: the command-line entry point. Each sub-command lives in its own module with a ``register``."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,14 +11,26 @@ from ..errors import NlpcError
 from ..progress import console
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["train", "predict", "evaluate", "models", "prepare", "run", "ui", "serve", "export", "bench",
-                   "check"]
+COMMAND_MODULES = [
+    "train",
+    "predict",
+    "evaluate",
+    "models",
+    "prepare",
+    "run",
+    "ui",
+    "serve",
+    "export",
+    "bench",
+    "check",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``nlpc`` argument parser."""
-    parser = argparse.ArgumentParser(prog="nlpc", description="Train, evaluate, serve and compare hate-speech and "
-                                     "toxicity classifiers.")
+    parser = argparse.ArgumentParser(
+        prog="nlpc", description="Train, evaluate, serve and compare hate-speech and toxicity classifiers."
+    )
     parser.add_argument("--models-dir", help="models folder (default: $NLPC_MODELS_DIR or ./models)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:

@@ -1,4 +1,5 @@
 """``nlpc check``: a behavioural test suite (CheckList-style cases) run against any model."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,20 +9,27 @@ from .predict import add_model_arguments, load_chosen_model
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="run the behavioural test suite against a model",
-                       description="Classify every case of a behavioural test suite (default: the shipped "
-                       "data/behaviour/cases.csv; see docs/behaviour.md) and report the pass rate per functionality "
-                       "and overall, and the false-positive rate per identity group on neutral and positive identity "
-                       "statements. Works on any model: not_hateful/hateful, Davidson binary ('Hate Speech'), "
-                       "davidson3 ('hate' only) and multi-label toxicity models ('identity_hate').")
+    p = sub.add_parser(
+        "check",
+        help="run the behavioural test suite against a model",
+        description="Classify every case of a behavioural test suite (default: the shipped "
+        "data/behaviour/cases.csv; see docs/behaviour.md) and report the pass rate per functionality "
+        "and overall, and the false-positive rate per identity group on neutral and positive identity "
+        "statements. Works on any model: not_hateful/hateful, Davidson binary ('Hate Speech'), "
+        "davidson3 ('hate' only) and multi-label toxicity models ('identity_hate').",
+    )
     add_model_arguments(p)
-    p.add_argument("--cases", help="a cases file (CSV/TSV/JSONL/Parquet) with columns functionality, text, expected "
-                   "(hateful | not_hateful), and optionally case_id, target_group")
+    p.add_argument(
+        "--cases",
+        help="a cases file (CSV/TSV/JSONL/Parquet) with columns functionality, text, expected "
+        "(hateful | not_hateful), and optionally case_id, target_group",
+    )
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--output", help="also write the JSON report (with every failed case) to this file")
-    p.add_argument("--show-failures", type=int, default=0, metavar="N",
-                   help="also list up to N failed cases in the table output")
+    p.add_argument(
+        "--show-failures", type=int, default=0, metavar="N", help="also list up to N failed cases in the table output"
+    )
     p.set_defaults(func=run)
 
 
@@ -49,14 +57,27 @@ def print_report(report: dict, show_failures: int = 0) -> None:
             rows.append([f"all {label} cases", label, s["n"], s["passed"], s["pass_rate"]])
     overall = report["overall"]
     rows.append(["overall", "", overall["n"], overall["passed"], overall["pass_rate"]])
-    stdout.print(table(f"{report['model']} on {report['cases']}", ["functionality", "expected", "cases", "passed",
-                                                                  "pass rate"], rows))
+    stdout.print(
+        table(
+            f"{report['model']} on {report['cases']}",
+            ["functionality", "expected", "cases", "passed", "pass rate"],
+            rows,
+        )
+    )
     fpr = report["group_false_positive_rates"]
-    stdout.print(table(f"false-positive rate per group on {', '.join(fpr['functionalities'])}",
-                       ["group", "cases", "false positives", "rate"],
-                       [[g["group"], g["n"], g["false_positives"], g["false_positive_rate"]] for g in fpr["groups"]]))
+    stdout.print(
+        table(
+            f"false-positive rate per group on {', '.join(fpr['functionalities'])}",
+            ["group", "cases", "false positives", "rate"],
+            [[g["group"], g["n"], g["false_positives"], g["false_positive_rate"]] for g in fpr["groups"]],
+        )
+    )
     if show_failures and report["failures"]:
         shown = report["failures"][:show_failures]
-        stdout.print(table(f"failed cases ({len(shown)} of {len(report['failures'])})",
-                           ["case_id", "expected", "predicted", "text"],
-                           [[f["case_id"], f["expected"], f["predicted"], f["text"]] for f in shown]))
+        stdout.print(
+            table(
+                f"failed cases ({len(shown)} of {len(report['failures'])})",
+                ["case_id", "expected", "predicted", "text"],
+                [[f["case_id"], f["expected"], f["predicted"], f["text"]] for f in shown],
+            )
+        )

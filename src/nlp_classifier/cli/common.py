@@ -1,4 +1,5 @@
 """Helpers shared by the sub-commands: common arguments and printing."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,17 @@ stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """--data, --text-column, --label-column(s), --labels: point a command at any labelled file."""
-    parser.add_argument("--data", help="a labelled CSV/TSV/JSONL/Parquet file (optionally .gz) to use instead "
-                        "of the task's bundled data")
+    parser.add_argument(
+        "--data",
+        help="a labelled CSV/TSV/JSONL/Parquet file (optionally .gz) to use instead of the task's bundled data",
+    )
     parser.add_argument("--text-column", help="column holding the text (default: the task's, or 'text')")
-    parser.add_argument("--label-column", "--label-columns", dest="label_columns",
-                        help="label column, or several comma-separated 0/1 columns for multi-label data")
+    parser.add_argument(
+        "--label-column",
+        "--label-columns",
+        dest="label_columns",
+        help="label column, or several comma-separated 0/1 columns for multi-label data",
+    )
     parser.add_argument("--labels", help="comma-separated class names in id order (single-label files)")
 
 
@@ -59,7 +66,11 @@ def test_summary(card) -> str:
     test = card.metrics["test"]
     if card.problem_type == MULTI_LABEL:
         per_label = ", ".join(f"{lab} {fmt(v['roc_auc'])}" for lab, v in test["per_label"].items())
-        return (f"{card.name}: test mean ROC-AUC {fmt(test['mean_roc_auc'])}, macro-F1 {fmt(test['f1_macro'])} "
-                f"(AUC per label: {per_label})")
-    return (f"{card.name}: test accuracy {fmt(test['accuracy'])}, macro-F1 {fmt(test['f1_macro'])}, "
-            f"ROC-AUC {fmt(test['roc_auc'])}")
+        return (
+            f"{card.name}: test mean ROC-AUC {fmt(test['mean_roc_auc'])}, macro-F1 {fmt(test['f1_macro'])} "
+            f"(AUC per label: {per_label})"
+        )
+    return (
+        f"{card.name}: test accuracy {fmt(test['accuracy'])}, macro-F1 {fmt(test['f1_macro'])}, "
+        f"ROC-AUC {fmt(test['roc_auc'])}"
+    )

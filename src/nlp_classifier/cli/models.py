@@ -1,4 +1,5 @@
 """``nlpc models``: list the registry, show one card, verify files against their cards."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,11 @@ MODELS_VERB_MODULES: list[str] = ["models_remote"]
 
 
 def register(sub) -> None:
-    p = sub.add_parser("models", help="list, show and verify saved models",
-                       description="The model registry: every model card under the models folder.")
+    p = sub.add_parser(
+        "models",
+        help="list, show and verify saved models",
+        description="The model registry: every model card under the models folder.",
+    )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     ls = verbs.add_parser("list", help="every model with its version and test metrics")
     ls.add_argument("--json", action="store_true")
@@ -32,9 +36,18 @@ def card_summary(card) -> dict:
     """Name, family, task, version, headline test metrics, size on disk and path of one card."""
     test = card.metrics.get("test", {})
     size = sum((card.root / rel).stat().st_size for rel in card.files if (card.root / rel).is_file())
-    return {"name": card.name, "family": card.family, "task": card.task, "version": card.version,
-            "base_model": card.base_model, "accuracy": test.get("accuracy"), "f1_macro": test.get("f1_macro"),
-            "roc_auc": test.get("roc_auc"), "size_bytes": size, "path": str(card.artifact_path)}
+    return {
+        "name": card.name,
+        "family": card.family,
+        "task": card.task,
+        "version": card.version,
+        "base_model": card.base_model,
+        "accuracy": test.get("accuracy"),
+        "f1_macro": test.get("f1_macro"),
+        "roc_auc": test.get("roc_auc"),
+        "size_bytes": size,
+        "path": str(card.artifact_path),
+    }
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -47,9 +60,25 @@ def run_list(args: argparse.Namespace) -> int:
     if not rows:
         stdout.print("no models yet: `nlpc train baseline` or `nlpc prepare` makes some")
         return 0
-    stdout.print(table("models", ["name", "family", "task", "version", "accuracy", "f1_macro", "roc_auc", "size"],
-                       [[r["name"], r["family"], r["task"], r["version"], r["accuracy"], r["f1_macro"],
-                         r["roc_auc"], format_bytes(r["size_bytes"])] for r in rows]))
+    stdout.print(
+        table(
+            "models",
+            ["name", "family", "task", "version", "accuracy", "f1_macro", "roc_auc", "size"],
+            [
+                [
+                    r["name"],
+                    r["family"],
+                    r["task"],
+                    r["version"],
+                    r["accuracy"],
+                    r["f1_macro"],
+                    r["roc_auc"],
+                    format_bytes(r["size_bytes"]),
+                ]
+                for r in rows
+            ],
+        )
+    )
     return 0
 
 

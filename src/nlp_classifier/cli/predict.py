@@ -1,4 +1,5 @@
 """``nlpc predict``: classify texts given as arguments, or every row of a file."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,10 @@ import argparse
 from ..errors import ConfigError
 from .common import print_json, stdout, table
 
-DEFAULT_MODEL_HELP = ("$NLPC_DEFAULT_MODEL, else the model `nlpc serve` answers with: minilm_hate, else "
-                      "logistic_regression_hate_char, else the best binary Davidson model")
+DEFAULT_MODEL_HELP = (
+    "$NLPC_DEFAULT_MODEL, else the model `nlpc serve` answers with: minilm_hate, else "
+    "logistic_regression_hate_char, else the best binary Davidson model"
+)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,9 +31,12 @@ def load_chosen_model(args: argparse.Namespace):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="classify texts or a file",
-                       description="Classify texts given as arguments, or every row of --input into --output "
-                       "(one score column per label, the flagged labels and the predicted label).")
+    p = sub.add_parser(
+        "predict",
+        help="classify texts or a file",
+        description="Classify texts given as arguments, or every row of --input into --output "
+        "(one score column per label, the flagged labels and the predicted label).",
+    )
     p.add_argument("texts", nargs="*", help="texts to classify")
     add_model_arguments(p)
     p.add_argument("--input", help="CSV/TSV/JSONL/Parquet file to score")
@@ -62,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"text": t, **p.to_dict()} for t, p in zip(args.texts, predictions)])
         return 0
-    rows = [[t if len(t) <= 60 else t[:57] + "...", p.label or "-", p.confidence, ", ".join(p.flagged) or "-"]
-            for t, p in zip(args.texts, predictions)]
-    stdout.print(table(f"{classifier.name} ({classifier.card.task})", ["text", "label", "confidence", "flagged"],
-                       rows))
+    rows = [
+        [t if len(t) <= 60 else t[:57] + "...", p.label or "-", p.confidence, ", ".join(p.flagged) or "-"]
+        for t, p in zip(args.texts, predictions)
+    ]
+    stdout.print(table(f"{classifier.name} ({classifier.card.task})", ["text", "label", "confidence", "flagged"], rows))
     return 0

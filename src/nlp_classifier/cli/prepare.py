@@ -1,12 +1,16 @@
 """``nlpc prepare``: train the default models that are missing (quick: TF-IDF baselines only)."""
+
 from __future__ import annotations
 
 import argparse
 
 
 def register(sub) -> None:
-    p = sub.add_parser("prepare", help="train the default models if they are missing",
-                       description="Train the default baseline models that are not in the models folder yet.")
+    p = sub.add_parser(
+        "prepare",
+        help="train the default models if they are missing",
+        description="Train the default baseline models that are not in the models folder yet.",
+    )
     p.add_argument("--force", action="store_true", help="retrain even if they exist")
     p.set_defaults(func=run)
 
@@ -25,8 +29,10 @@ def prepare_models(models_dir=None, force: bool = False) -> list[str]:
     """Train whatever default model is missing; returns the names trained."""
     from ..training.baselines import train_baseline
 
-    return [train_baseline(task, algorithm, preset, models_dir=models_dir).name
-            for task, algorithm, preset in missing_defaults(models_dir, force)]
+    return [
+        train_baseline(task, algorithm, preset, models_dir=models_dir).name
+        for task, algorithm, preset in missing_defaults(models_dir, force)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

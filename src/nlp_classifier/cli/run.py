@@ -1,5 +1,6 @@
 """``nlpc run``: the main job of `make run`. Trains the default models if missing, serves the API on localhost
 and, where the web UI is installed, starts it beside the API; Ctrl-C stops both."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,12 +16,18 @@ UI_PORT = 8501
 def register(sub) -> None:
     from .serve import add_server_arguments
 
-    p = sub.add_parser("run", help="prepare the default models, then serve the API and the web UI",
-                       description="Train the default models if missing, then serve the HTTP API and the web UI "
-                       "until Ctrl-C.")
+    p = sub.add_parser(
+        "run",
+        help="prepare the default models, then serve the API and the web UI",
+        description="Train the default models if missing, then serve the HTTP API and the web UI until Ctrl-C.",
+    )
     add_server_arguments(p)
-    p.add_argument("--ui-port", type=int, default=int(os.environ.get("NLPC_UI_PORT", UI_PORT)),
-                   help=f"web UI port (default: $NLPC_UI_PORT or {UI_PORT})")
+    p.add_argument(
+        "--ui-port",
+        type=int,
+        default=int(os.environ.get("NLPC_UI_PORT", UI_PORT)),
+        help=f"web UI port (default: $NLPC_UI_PORT or {UI_PORT})",
+    )
     p.add_argument("--no-ui", action="store_true", help="serve the API only")
     p.set_defaults(func=run)
 
@@ -28,8 +35,9 @@ def register(sub) -> None:
 def start_ui(api_url: str, port: int, api_key: str) -> subprocess.Popen:
     """``python -m nlp_classifier ui`` in a child process, given the API's URL and key."""
     env = {**os.environ, "NLPC_API_URL": api_url, "NLPC_API_KEY": api_key}
-    return subprocess.Popen([sys.executable, "-m", "nlp_classifier", "ui", "--api-url", api_url, "--port", str(port)],
-                            env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "nlp_classifier", "ui", "--api-url", api_url, "--port", str(port)], env=env
+    )
 
 
 def report_early_exit(process: subprocess.Popen, stopping: threading.Event) -> None:

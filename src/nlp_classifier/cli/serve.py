@@ -1,5 +1,6 @@
 """``nlpc serve``: the HTTP API under uvicorn. Models load before the port opens, so a missing or broken model
 is a one-line error naming the file, not a failure at the first request."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,15 +10,22 @@ from typing import Any, NamedTuple
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="serve the HTTP API (seed, OpenAI- and Perspective-compatible endpoints)",
-                       description="Serve the HTTP API. Every setting can also come from NLPC_* environment "
-                       "variables or a settings file (see docs/api.md).")
+    p = sub.add_parser(
+        "serve",
+        help="serve the HTTP API (seed, OpenAI- and Perspective-compatible endpoints)",
+        description="Serve the HTTP API. Every setting can also come from NLPC_* environment "
+        "variables or a settings file (see docs/api.md).",
+    )
     add_server_arguments(p)
-    p.add_argument("--default-model", help="model /predict uses (default: $NLPC_DEFAULT_MODEL, else minilm_hate, "
-                   "else logistic_regression_hate_char, else the best binary Davidson model)")
+    p.add_argument(
+        "--default-model",
+        help="model /predict uses (default: $NLPC_DEFAULT_MODEL, else minilm_hate, "
+        "else logistic_regression_hate_char, else the best binary Davidson model)",
+    )
     p.add_argument("--toxicity-model", help="multi-label model for /predict/toxicity, OpenAI and Perspective")
-    p.add_argument("--settings", dest="settings_file", help="YAML, JSON or .env settings file "
-                   "(default: $NLPC_SETTINGS_FILE)")
+    p.add_argument(
+        "--settings", dest="settings_file", help="YAML, JSON or .env settings file (default: $NLPC_SETTINGS_FILE)"
+    )
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=run)
 
@@ -73,8 +81,13 @@ def start_api(settings) -> ApiServer:
     manager.start()
     app = create_app(settings, manager)
     sock = listen(settings.host, settings.port)
-    config = uvicorn.Config(app, log_config=log_config(settings.log_level), access_log=False, server_header=False,
-                            timeout_graceful_shutdown=10)
+    config = uvicorn.Config(
+        app,
+        log_config=log_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return ApiServer(uvicorn.Server(config), sock, f"http://{host}:{sock.getsockname()[1]}", manager)
 
@@ -82,11 +95,21 @@ def start_api(settings) -> ApiServer:
 def run(args: argparse.Namespace) -> int:
     from ..serve.settings import load_settings
 
-    settings = load_settings(settings_file=args.settings_file, host=args.host, port=args.port,
-                             models_dir=args.models_dir, default_model=args.default_model,
-                             toxicity_model=args.toxicity_model, log_level=args.log_level)
+    settings = load_settings(
+        settings_file=args.settings_file,
+        host=args.host,
+        port=args.port,
+        models_dir=args.models_dir,
+        default_model=args.default_model,
+        toxicity_model=args.toxicity_model,
+        log_level=args.log_level,
+    )
     api = start_api(settings)
-    print(f"API on {api.url}  (docs: {api.url}/docs; current model: {api.manager.current_name}; toxicity model: "
-          f"{api.manager.toxicity_name})", file=sys.stderr, flush=True)
+    print(
+        f"API on {api.url}  (docs: {api.url}/docs; current model: {api.manager.current_name}; toxicity model: "
+        f"{api.manager.toxicity_name})",
+        file=sys.stderr,
+        flush=True,
+    )
     api.run()
     return 0

@@ -1,4 +1,5 @@
 """``nlpc train baseline``: fit a TF-IDF baseline on a built-in task or a labelled file."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,19 +15,30 @@ TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
 def register(sub) -> None:
     train = sub.add_parser("train", help="train a model", description="Train a model.")
     kinds = train.add_subparsers(dest="kind", metavar="KIND", required=True)
-    base = kinds.add_parser("baseline", help="TF-IDF + logistic regression / linear SVM",
-                            description="Fit a TF-IDF baseline on the train split, evaluate on validation and "
-                            "test, save it under models/baselines/ with its card.")
+    base = kinds.add_parser(
+        "baseline",
+        help="TF-IDF + logistic regression / linear SVM",
+        description="Fit a TF-IDF baseline on the train split, evaluate on validation and "
+        "test, save it under models/baselines/ with its card.",
+    )
     base.add_argument("--task", default="davidson", help="davidson (binary), davidson3, jigsaw, or a file path")
     base.add_argument("--algorithm", choices=["logistic_regression", "linear_svm", "both"], default="both")
     base.add_argument("--preset", default="seed", help="seed (the seed's settings) or char (word+char n-grams)")
-    base.add_argument("--grid", help="YAML file with a grid over C and penalty per algorithm (e.g. "
-                      "configs/baseline_grid.yaml); the best point on the validation split is kept")
-    base.add_argument("--ray", action="store_true", help="run the grid points as tasks on a local Ray "
-                      "(needs the 'distributed' extra)")
+    base.add_argument(
+        "--grid",
+        help="YAML file with a grid over C and penalty per algorithm (e.g. "
+        "configs/baseline_grid.yaml); the best point on the validation split is kept",
+    )
+    base.add_argument(
+        "--ray", action="store_true", help="run the grid points as tasks on a local Ray (needs the 'distributed' extra)"
+    )
     base.add_argument("--name", help="registry name (default: from algorithm, task and preset)")
-    base.add_argument("--bump", choices=["major", "minor", "patch"], default="minor",
-                      help="version part to bump when the model already exists (default: minor)")
+    base.add_argument(
+        "--bump",
+        choices=["major", "minor", "patch"],
+        default="minor",
+        help="version part to bump when the model already exists (default: minor)",
+    )
     add_data_arguments(base)
     base.set_defaults(func=run_baseline)
     for module in TRAIN_KIND_MODULES:
@@ -43,9 +55,19 @@ def run_baseline(args: argparse.Namespace) -> int:
     if args.ray and not args.grid:
         raise ConfigError("--ray runs the points of a --grid; give --grid FILE")
     for algorithm in algorithms:
-        card = train_baseline(args.task, algorithm, args.preset, data=args.data, text_column=args.text_column,
-                              label_columns=split_list(args.label_columns), labels=split_list(args.labels),
-                              name=args.name, models_dir=args.models_dir, grid=args.grid, use_ray=args.ray,
-                              version_part=args.bump)
+        card = train_baseline(
+            args.task,
+            algorithm,
+            args.preset,
+            data=args.data,
+            text_column=args.text_column,
+            label_columns=split_list(args.label_columns),
+            labels=split_list(args.labels),
+            name=args.name,
+            models_dir=args.models_dir,
+            grid=args.grid,
+            use_ray=args.ray,
+            version_part=args.bump,
+        )
         stdout.print(test_summary(card))
     return 0

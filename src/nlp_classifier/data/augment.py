@@ -6,6 +6,7 @@ Hate speech data names groups mostly in hateful texts, so a model learns a group
 that name a group, with other groups swapped in, add non-hateful mentions of every group, so the name alone
 predicts the label less. Only training splits are augmented; validation and test stay as collected.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ from ..tasks import MULTI_LABEL
 from .datasets import Dataset
 
 _FORMS = (SWAP_ADJECTIVES, SWAP_PLURALS)
-_PATTERN = re.compile(r"\b(" + "|".join(sorted({*SWAP_ADJECTIVES, *SWAP_PLURALS}, key=len, reverse=True))
-                      + r")\b", re.IGNORECASE)
+_PATTERN = re.compile(
+    r"\b(" + "|".join(sorted({*SWAP_ADJECTIVES, *SWAP_PLURALS}, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 
 
 def _same_case(word: str, like: str) -> str:
@@ -67,5 +69,12 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
     idx = np.asarray(extra_rows, dtype=int)
     y = np.concatenate([train.y, train.y[idx]])
     sources = None if train.sources is None else train.sources + [train.sources[i] for i in idx]
-    return Dataset(f"{train.name}+swaps", train.texts + extra_texts, y, list(train.labels), train.problem_type,
-                   train.source, sources=sources)
+    return Dataset(
+        f"{train.name}+swaps",
+        train.texts + extra_texts,
+        y,
+        list(train.labels),
+        train.problem_type,
+        train.source,
+        sources=sources,
+    )

@@ -1,4 +1,5 @@
 """Built-in tasks and user files turned into one ``Dataset`` shape: texts, integer targets, label names."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,10 +45,16 @@ class Dataset:
     def subset(self, indices: Sequence[int] | np.ndarray, part: str) -> "Dataset":
         """The rows at ``indices`` as a new Dataset named ``<name>:<part>``."""
         idx = np.asarray(indices, dtype=int)
-        return Dataset(f"{self.name}:{part}", [self.texts[i] for i in idx], self.y[idx], list(self.labels),
-                       self.problem_type, self.source,
-                       sources=[self.sources[i] for i in idx] if self.sources is not None else None,
-                       parts=self.parts[idx] if self.parts is not None else None)
+        return Dataset(
+            f"{self.name}:{part}",
+            [self.texts[i] for i in idx],
+            self.y[idx],
+            list(self.labels),
+            self.problem_type,
+            self.source,
+            sources=[self.sources[i] for i in idx] if self.sources is not None else None,
+            parts=self.parts[idx] if self.parts is not None else None,
+        )
 
     def source_names(self) -> list[str]:
         """The distinct sources in first-seen order ([] for a single-source dataset)."""
@@ -79,24 +86,39 @@ def fingerprint(texts: Sequence[str], y: np.ndarray, labels: Sequence[str]) -> s
     return "sha256:" + h.hexdigest()
 
 
-def load_dataset(task: str, path: str | Path | None = None, *, text_column: str | None = None,
-                 label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None) -> Dataset:
+def load_dataset(
+    task: str,
+    path: str | Path | None = None,
+    *,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+) -> Dataset:
     """Load a built-in task (``davidson``, ``davidson3``, ``jigsaw``, ``hate``), optionally from another file with
     the same columns (e.g. the full Kaggle train.csv), or any labelled file when ``task`` is a path."""
     if task == "hate":
         from .hate import load_hate
 
         if path is not None:
-            raise ConfigError("task 'hate' is built from the bundled sources; to train on your own file pass it "
-                              "as the task (--task FILE) with its --text-column/--label-column")
+            raise ConfigError(
+                "task 'hate' is built from the bundled sources; to train on your own file pass it "
+                "as the task (--task FILE) with its --text-column/--label-column"
+            )
         return load_hate()
     if task in TASKS:
         if task.startswith("davidson"):
-            return _load_davidson(task, Path(path) if path else data_dir() / DAVIDSON_FILE,
-                                  text_column or "tweet", (label_columns or ["class"])[0])
-        return load_file(Path(path) if path else data_dir() / JIGSAW_FILE,
-                         text_column=text_column or "comment_text",
-                         label_columns=list(label_columns or TASKS["jigsaw"].labels), name="jigsaw")
+            return _load_davidson(
+                task,
+                Path(path) if path else data_dir() / DAVIDSON_FILE,
+                text_column or "tweet",
+                (label_columns or ["class"])[0],
+            )
+        return load_file(
+            Path(path) if path else data_dir() / JIGSAW_FILE,
+            text_column=text_column or "comment_text",
+            label_columns=list(label_columns or TASKS["jigsaw"].labels),
+            name="jigsaw",
+        )
     if path is None and (Path(task).suffix or Path(task).exists()):
         return load_file(task, text_column=text_column, label_columns=label_columns, labels=labels)
     raise ConfigError(f"unknown task '{task}': use one of {', '.join(TASKS)} or the path of a labelled file")
@@ -105,8 +127,11 @@ def load_dataset(task: str, path: str | Path | None = None, *, text_column: str 
 def _require_columns(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> None:
     for col in columns:
         if col not in frame.columns:
-            raise DataError(f"missing column '{col}' (columns are: {', '.join(map(str, frame.columns))})",
-                            path=str(path), column=col)
+            raise DataError(
+                f"missing column '{col}' (columns are: {', '.join(map(str, frame.columns))})",
+                path=str(path),
+                column=col,
+            )
 
 
 def _texts(frame: pd.DataFrame, path: Path, column: str) -> list[str]:
@@ -136,8 +161,12 @@ def _class_ids(values: list, labels: Sequence[str], path: Path, column: str) -> 
         if key == "":
             raise DataError("empty label", path=str(path), row=row, column=column)
         if key not in index:
-            raise DataError(f"unknown label '{value}' (expected one of: {', '.join(map(str, labels))})",
-                            path=str(path), row=row, column=column)
+            raise DataError(
+                f"unknown label '{value}' (expected one of: {', '.join(map(str, labels))})",
+                path=str(path),
+                row=row,
+                column=column,
+            )
         ids[row - 1] = index[key]
     return ids
 
@@ -151,8 +180,14 @@ def _label_key(value) -> str:
     return str(value).strip()
 
 
-def load_file(path: str | Path, *, text_column: str | None = None, label_columns: Sequence[str] | None = None,
-              labels: Sequence[str] | None = None, name: str | None = None) -> Dataset:
+def load_file(
+    path: str | Path,
+    *,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    name: str | None = None,
+) -> Dataset:
     """Any labelled CSV/TSV/JSONL/Parquet: one label column (single-label, class names as values) or several
     0/1 columns (multi-label, one per label)."""
     path = Path(path)
@@ -173,5 +208,11 @@ def load_file(path: str | Path, *, text_column: str | None = None, label_columns
         labels = sorted({_label_key(v) for v in values} - {""})
         if len(labels) < 2:
             raise DataError(f"needs at least two distinct labels, found {labels}", path=str(path), column=column)
-    return Dataset(name, texts, _class_ids(values, [str(x) for x in labels], path, column), list(map(str, labels)),
-                   SINGLE_LABEL, str(path))
+    return Dataset(
+        name,
+        texts,
+        _class_ids(values, [str(x) for x in labels], path, column),
+        list(map(str, labels)),
+        SINGLE_LABEL,
+        str(path),
+    )

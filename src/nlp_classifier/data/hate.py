@@ -8,6 +8,7 @@ validation carved from Gab's train); Davidson and Jigsaw rows keep the part they
 removed across all sources: of each group the copy in the most held-out part is kept (test, then validation,
 then train), so no test text appears in a training split.
 """
+
 from __future__ import annotations
 
 import html
@@ -79,8 +80,7 @@ def build_hate_frame(sources: list[str] | None = None, root=None, seed: int = SE
     frame["key"] = [dedup_key(t) for t in frame["text"]]
     frame = frame[frame["key"] != ""]
     # keep the most held-out copy of each text: test (2) before validation (1) before train (0), then file order
-    order = frame.assign(_rank=-frame["part"], _row=np.arange(len(frame))).sort_values(["_rank", "_row"],
-                                                                                       kind="stable")
+    order = frame.assign(_rank=-frame["part"], _row=np.arange(len(frame))).sort_values(["_rank", "_row"], kind="stable")
     kept = order.drop_duplicates("key", keep="first").sort_values("_row").drop(columns=["_rank", "_row"])
     return kept.reset_index(drop=True)
 
@@ -88,6 +88,13 @@ def build_hate_frame(sources: list[str] | None = None, root=None, seed: int = SE
 def load_hate(sources: list[str] | None = None, root=None) -> Dataset:
     """The ``hate`` task as a Dataset whose rows carry their source and fixed part."""
     frame = build_hate_frame(sources, root)
-    return Dataset("hate", frame["text"].tolist(), frame["hateful"].to_numpy(dtype=int), list(HATE_LABELS),
-                   SINGLE_LABEL, "bundled: " + ", ".join(dict.fromkeys(frame["source"])),
-                   sources=frame["source"].tolist(), parts=frame["part"].to_numpy(dtype=int))
+    return Dataset(
+        "hate",
+        frame["text"].tolist(),
+        frame["hateful"].to_numpy(dtype=int),
+        list(HATE_LABELS),
+        SINGLE_LABEL,
+        "bundled: " + ", ".join(dict.fromkeys(frame["source"])),
+        sources=frame["source"].tolist(),
+        parts=frame["part"].to_numpy(dtype=int),
+    )

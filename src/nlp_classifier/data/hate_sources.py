@@ -5,6 +5,7 @@ part, pair) with the label mapping written down in docs/data.md.
 those rows itself, seeded and stratified). ``pair`` links the two sides of a HatemojiBuild contrast pair (the
 same non-empty value), so that both land in the same part.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,11 @@ def _frame(text, hateful, part="", pair="") -> pd.DataFrame:
 def _require(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"missing column '{missing[0]}' (columns are: {', '.join(map(str, frame.columns))})",
-                        path=str(path), column=missing[0])
+        raise DataError(
+            f"missing column '{missing[0]}' (columns are: {', '.join(map(str, frame.columns))})",
+            path=str(path),
+            column=missing[0],
+        )
 
 
 def _mapped(frame: pd.DataFrame, path: Path, column: str, mapping: dict[str, int | None]) -> pd.Series:
@@ -52,8 +56,12 @@ def _mapped(frame: pd.DataFrame, path: Path, column: str, mapping: dict[str, int
     unknown = ~values.isin(list(mapping))
     if unknown.any():
         row = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise DataError(f"unknown label '{values.iloc[row]}' (expected one of: {', '.join(mapping)})",
-                        path=str(path), row=row + 1, column=column)
+        raise DataError(
+            f"unknown label '{values.iloc[row]}' (expected one of: {', '.join(mapping)})",
+            path=str(path),
+            row=row + 1,
+            column=column,
+        )
     return values.map(mapping)
 
 
@@ -125,23 +133,60 @@ def read_toxigen(paths: list[Path]) -> pd.DataFrame:
     return _read_mapped(paths[0], "text", "label", {"hate": 1, "neutral": 0})
 
 
-SOURCES: dict[str, Source] = {s.name: s for s in [
-    Source("davidson", ("davidson/labeled_data.csv.gz",), read_davidson, "MIT",
-           "class 0 hate -> hateful; offensive, neither -> not hateful"),
-    Source("jigsaw", ("jigsaw/train.csv.gz",), read_jigsaw, "CC0 labels, CC BY-SA 3.0 text",
-           "identity_hate -> hateful; all other rows -> not hateful"),
-    Source("implicit_hate", ("implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz",), read_implicit_hate, "CC BY 4.0",
-           "explicit_hate, implicit_hate -> hateful; not_hate -> not hateful"),
-    Source("gab", ("gab_hate_corpus/ghc_train.tsv.gz", "gab_hate_corpus/ghc_test.tsv.gz"), read_gab, "CC BY 4.0",
-           "hd or cv -> hateful; otherwise not hateful (authors' train/test)"),
-    Source("stormfront", ("stormfront/stormfront.csv.gz",), read_stormfront, "CC BY-SA 3.0 ES (share-alike)",
-           "hate -> hateful; noHate -> not hateful; relation, idk/skip dropped"),
-    Source("hatemoji", ("hatemoji_build/train.csv.gz", "hatemoji_build/validation.csv.gz",
-                        "hatemoji_build/test.csv.gz"), read_hatemoji, "CC BY 4.0",
-           "label_gold (authors' train/validation/test; contrast pairs follow their original)"),
-    Source("toxigen", ("toxigen_seeds/toxigen_seed_sentences.csv.gz",), read_toxigen, "MIT",
-           "hate -> hateful; neutral -> not hateful"),
-]}
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in [
+        Source(
+            "davidson",
+            ("davidson/labeled_data.csv.gz",),
+            read_davidson,
+            "MIT",
+            "class 0 hate -> hateful; offensive, neither -> not hateful",
+        ),
+        Source(
+            "jigsaw",
+            ("jigsaw/train.csv.gz",),
+            read_jigsaw,
+            "CC0 labels, CC BY-SA 3.0 text",
+            "identity_hate -> hateful; all other rows -> not hateful",
+        ),
+        Source(
+            "implicit_hate",
+            ("implicit_hate/implicit_hate_v1_stg1_posts.tsv.gz",),
+            read_implicit_hate,
+            "CC BY 4.0",
+            "explicit_hate, implicit_hate -> hateful; not_hate -> not hateful",
+        ),
+        Source(
+            "gab",
+            ("gab_hate_corpus/ghc_train.tsv.gz", "gab_hate_corpus/ghc_test.tsv.gz"),
+            read_gab,
+            "CC BY 4.0",
+            "hd or cv -> hateful; otherwise not hateful (authors' train/test)",
+        ),
+        Source(
+            "stormfront",
+            ("stormfront/stormfront.csv.gz",),
+            read_stormfront,
+            "CC BY-SA 3.0 ES (share-alike)",
+            "hate -> hateful; noHate -> not hateful; relation, idk/skip dropped",
+        ),
+        Source(
+            "hatemoji",
+            ("hatemoji_build/train.csv.gz", "hatemoji_build/validation.csv.gz", "hatemoji_build/test.csv.gz"),
+            read_hatemoji,
+            "CC BY 4.0",
+            "label_gold (authors' train/validation/test; contrast pairs follow their original)",
+        ),
+        Source(
+            "toxigen",
+            ("toxigen_seeds/toxigen_seed_sentences.csv.gz",),
+            read_toxigen,
+            "MIT",
+            "hate -> hateful; neutral -> not hateful",
+        ),
+    ]
+}
 
 
 def read_source(name: str, root: str | Path | None = None) -> pd.DataFrame:

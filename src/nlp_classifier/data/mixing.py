@@ -5,6 +5,7 @@ the training signal. ``T = 1`` keeps the natural proportions, ``T = 2`` (the def
 ``T`` tends to equal shares. Linear models take the shares as per-row sample weights (mean 1); transformers
 train on a resample of the rows with those shares (whole copies of each row first, then a seeded sample).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,16 @@ class Mixture:
     def record(self) -> list[dict]:
         """What the model card keeps: source, training rows, share, per-row weight and data fingerprint."""
         weights = self.row_weights
-        return [{"source": s, "rows": n, "share": round(self.shares[s], 6), "weight": round(weights[s], 6),
-                 "fingerprint": self.fingerprints[s]} for s, n in self.rows.items()]
+        return [
+            {
+                "source": s,
+                "rows": n,
+                "share": round(self.shares[s], 6),
+                "weight": round(weights[s], 6),
+                "fingerprint": self.fingerprints[s],
+            }
+            for s, n in self.rows.items()
+        ]
 
 
 def mixture(train: Dataset, temperature: float = DEFAULT_TEMPERATURE) -> Mixture:
@@ -69,12 +78,17 @@ def mixture(train: Dataset, temperature: float = DEFAULT_TEMPERATURE) -> Mixture
     rows = {s: len(d) for s, d in parts.items()}
     raw = {s: n ** (1.0 / temperature) for s, n in rows.items()}
     total = sum(raw.values())
-    return Mixture(float(temperature), rows, {s: v / total for s, v in raw.items()},
-                   {s: fingerprint(d.texts, d.y, d.labels) for s, d in parts.items()})
+    return Mixture(
+        float(temperature),
+        rows,
+        {s: v / total for s, v in raw.items()},
+        {s: fingerprint(d.texts, d.y, d.labels) for s, d in parts.items()},
+    )
 
 
-def training_set(train: Dataset, *, identity_swaps: float = 0.0, temperature: float = DEFAULT_TEMPERATURE,
-                 seed: int = 42) -> tuple[Dataset, Mixture | None]:
+def training_set(
+    train: Dataset, *, identity_swaps: float = 0.0, temperature: float = DEFAULT_TEMPERATURE, seed: int = 42
+) -> tuple[Dataset, Mixture | None]:
     """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
     of each non-hateful text that names a group), and for multi-source data the mixture its sources are weighted
     by."""

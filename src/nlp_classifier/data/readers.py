@@ -1,4 +1,5 @@
 """Read CSV, JSONL and Parquet files (optionally gzip-compressed) into DataFrames with precise errors."""
+
 from __future__ import annotations
 
 import gzip
@@ -22,8 +23,9 @@ def table_format(path: str | Path) -> str:
     for suffix in SUPPORTED_SUFFIXES:
         if name.endswith(suffix):
             return {".json": "jsonl"}.get(suffix, suffix[1:])
-    raise DataError(f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)} "
-                    "(optionally .gz)", path=str(path))
+    raise DataError(
+        f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)} (optionally .gz)", path=str(path)
+    )
 
 
 def _decode(path: Path, raw: bytes, fmt: str) -> str:
@@ -35,8 +37,13 @@ def _decode(path: Path, raw: bytes, fmt: str) -> str:
             row, column = _undecodable_cell(raw, exc.start, fmt)
         except Exception:  # the file may be too broken to parse; the line number still locates the bytes
             row, column = None, None
-        raise DataError(f"undecodable bytes {raw[exc.start:exc.end]!r} at line {line} (byte {exc.start}): the file "
-                        "is not UTF-8; re-save it as UTF-8", path=str(path), row=row, column=column) from None
+        raise DataError(
+            f"undecodable bytes {raw[exc.start : exc.end]!r} at line {line} (byte {exc.start}): the file "
+            "is not UTF-8; re-save it as UTF-8",
+            path=str(path),
+            row=row,
+            column=column,
+        ) from None
 
 
 def _undecodable_cell(raw: bytes, start: int, fmt: str) -> tuple[int | None, str | None]:
@@ -51,8 +58,9 @@ def _undecodable_cell(raw: bytes, start: int, fmt: str) -> tuple[int | None, str
         record = json.loads(line)
         column = next((str(k) for k, v in record.items() if "\ufffd" in str(k) + str(v)), None)
         return line_no, column
-    cells = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", header=None, dtype=str,
-                        keep_default_na=False).to_numpy()
+    cells = pd.read_csv(
+        io.StringIO(text), sep="\t" if fmt == "tsv" else ",", header=None, dtype=str, keep_default_na=False
+    ).to_numpy()
     seen = 0
     for r, c in zip(*np.nonzero(np.char.count(cells.astype(str), "\ufffd"))):
         seen += cells[r, c].count("\ufffd")
@@ -82,8 +90,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if fmt == "jsonl":
         return _read_jsonl(path, text)
     try:
-        return pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", keep_default_na=False,
-                           dtype=str)
+        return pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", keep_default_na=False, dtype=str)
     except pd.errors.ParserError as exc:
         raise DataError(f"malformed CSV: {exc}", path=str(path)) from None
     except pd.errors.EmptyDataError:

@@ -4,6 +4,7 @@ Single-label data is stratified per class; multi-label data by iterative stratif
 so every label keeps its share in each part. The split depends only on the targets and the seed, not on the
 library versions installed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,21 +29,20 @@ class Splits:
 
     def part(self, name: str) -> Dataset:
         """One part by name: train, validation or test."""
-        return {"train": self.train, "validation": self.validation, "val": self.validation,
-                "test": self.test}[name]
+        return {"train": self.train, "validation": self.validation, "val": self.validation, "test": self.test}[name]
 
 
 def split_dataset(dataset: Dataset, seed: int = SEED) -> Splits:
     """Split ``dataset`` into train/validation/test (80/10/10), the same way every time; a dataset that fixes
     each row's part itself (the multi-source ``hate`` task) keeps its own."""
-    assignment = (dataset.parts if dataset.parts is not None
-                  else split_assignment(dataset.y, dataset.problem_type, seed))
+    assignment = dataset.parts if dataset.parts is not None else split_assignment(dataset.y, dataset.problem_type, seed)
     parts = [dataset.subset(np.flatnonzero(assignment == i), name) for i, name in enumerate(PARTS)]
     return Splits(*parts)
 
 
-def split_assignment(y: np.ndarray, problem_type: str, seed: int = SEED,
-                     fractions: tuple[float, ...] = FRACTIONS) -> np.ndarray:
+def split_assignment(
+    y: np.ndarray, problem_type: str, seed: int = SEED, fractions: tuple[float, ...] = FRACTIONS
+) -> np.ndarray:
     """For each row, the part it belongs to: 0 train, 1 validation, 2 test."""
     rng = np.random.default_rng(seed)
     if problem_type == MULTI_LABEL:

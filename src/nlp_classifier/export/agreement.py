@@ -1,5 +1,6 @@
 """How closely an exported model follows the PyTorch model: on the test split of the model's own data, label
 agreement, probability differences and metric deltas."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,9 +28,12 @@ def test_split(card: ModelCard, limit: int | None = None) -> tuple[Dataset | Non
             dataset = load_dataset(card.task, source, text_column=config.get("text_column"))
         elif source is not None:
             multi = card.problem_type == MULTI_LABEL
-            dataset = load_dataset(str(source), text_column=config.get("text_column"),
-                                   label_columns=card.labels if multi else config.get("label_columns"),
-                                   labels=None if multi else card.labels)
+            dataset = load_dataset(
+                str(source),
+                text_column=config.get("text_column"),
+                label_columns=card.labels if multi else config.get("label_columns"),
+                labels=None if multi else card.labels,
+            )
         else:
             return None, f"the training data of task '{card.task}' is not available here ({card.data_source})"
     except NlpcError as exc:
@@ -61,9 +65,13 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
     if same.ndim == 2:
         same = same.all(axis=1)
     diff = np.abs(reference - candidate)
-    out = {"n": int(len(reference)), "label_agreement": float(same.mean()) if len(same) else None,
-           "disagreements": int((~same).sum()), "max_abs_diff": float(diff.max()) if diff.size else 0.0,
-           "mean_abs_diff": float(diff.mean()) if diff.size else 0.0}
+    out = {
+        "n": int(len(reference)),
+        "label_agreement": float(same.mean()) if len(same) else None,
+        "disagreements": int((~same).sum()),
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
+    }
     if y is not None:
         ref_metrics = compute_metrics(y, reference, card.labels, card.problem_type, thresholds)
         cand_metrics = compute_metrics(y, candidate, card.labels, card.problem_type, thresholds)
@@ -75,8 +83,9 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
         out["headline_reference"] = _finite(headline(ref_metrics, card.problem_type))
         out["headline_value"] = _finite(headline(cand_metrics, card.problem_type))
         both = out["headline_reference"] is not None and out["headline_value"] is not None
-        out["headline_drop_points"] = (round(100 * (out["headline_reference"] - out["headline_value"]), 4)
-                                       if both else None)
+        out["headline_drop_points"] = (
+            round(100 * (out["headline_reference"] - out["headline_value"]), 4) if both else None
+        )
     return out
 
 

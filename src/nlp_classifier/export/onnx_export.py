@@ -6,6 +6,7 @@ probabilities within ``FP32_TOLERANCE``, and the int8 graph may lose at most ``m
 macro-F1 (mean ROC-AUC for multi-label models) unless forced. Files that pass are renamed into the folder, then
 the card records the export (quantization, agreement, metric deltas) and re-pins every file's sha256.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,9 +50,18 @@ class ExportResult:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-def export_onnx(name_or_path: str | Path, *, models_dir: str | Path | None = None, quantize: str | None = None,
-                force: bool = False, max_drop_points: float = MAX_INT8_DROP_POINTS, check_limit: int | None = None,
-                fuse: bool = True, opset: int = OPSET, num_threads: int | None = None) -> ExportResult:
+def export_onnx(
+    name_or_path: str | Path,
+    *,
+    models_dir: str | Path | None = None,
+    quantize: str | None = None,
+    force: bool = False,
+    max_drop_points: float = MAX_INT8_DROP_POINTS,
+    check_limit: int | None = None,
+    fuse: bool = True,
+    opset: int = OPSET,
+    num_threads: int | None = None,
+) -> ExportResult:
     """Export a transformer model to ONNX (fp32; plus dynamic int8 with ``quantize="int8"``), check both against
     PyTorch on the test split (``check_limit`` texts at most), publish what passes and record it in the card.
     An int8 model losing more than ``max_drop_points`` is not published unless ``force``: the fp32 export still
@@ -64,8 +74,10 @@ def export_onnx(name_or_path: str | Path, *, models_dir: str | Path | None = Non
         raise ConfigError("the check needs at least 1 text")
     card = resolve(name_or_path, models_dir)
     if card.family != "transformer":
-        raise ConfigError(f"model '{card.name}' is a {card.family} model; only transformer models export to ONNX "
-                          "(TF-IDF models are served by the fast backend already)")
+        raise ConfigError(
+            f"model '{card.name}' is a {card.family} model; only transformer models export to ONNX "
+            "(TF-IDF models are served by the fast backend already)"
+        )
     card.verify_or_raise()
     folder = card.artifact_path
     with stage(f"Loading {card.name} with PyTorch"):
@@ -106,8 +118,13 @@ def _sample_inputs(reference) -> tuple[dict, np.ndarray]:
     """Two tokenised example texts, padded: the shapes torch.onnx.export traces with."""
     from ..backends.transformer_text import encode_windows
 
-    return encode_windows(reference.tokenizer, EXAMPLE_TEXTS[:2], reference.settings.max_length,
-                          reference.settings.overlap, input_names=reference.input_names)
+    return encode_windows(
+        reference.tokenizer,
+        EXAMPLE_TEXTS[:2],
+        reference.settings.max_length,
+        reference.settings.overlap,
+        input_names=reference.input_names,
+    )
 
 
 def _check(card: ModelCard, reference, paths: dict[str, Path], limit: int | None, num_threads: int | None) -> dict:
@@ -121,10 +138,14 @@ def _check(card: ModelCard, reference, paths: dict[str, Path], limit: int | None
     start = time.perf_counter()
     ref_proba = predict_proba_batched(reference, texts, description="PyTorch")
     timings = {"torch": time.perf_counter() - start}
-    out = {"data": note if data is not None else f"{len(texts)} example texts only: {note}", "has_targets": y is not None}
+    out = {
+        "data": note if data is not None else f"{len(texts)} example texts only: {note}",
+        "has_targets": y is not None,
+    }
     for backend, path in paths.items():
-        candidate = onnx_backend.load(card, backend=backend, model_file=path, num_threads=num_threads,
-                                      batch_size=reference.batch_size)
+        candidate = onnx_backend.load(
+            card, backend=backend, model_file=path, num_threads=num_threads, batch_size=reference.batch_size
+        )
         start = time.perf_counter()
         proba = predict_proba_batched(candidate, texts, description=backend)
         timings[backend] = time.perf_counter() - start
@@ -132,42 +153,64 @@ def _check(card: ModelCard, reference, paths: dict[str, Path], limit: int | None
     out["seconds"] = {k: round(v, 2) for k, v in timings.items()}
     fp32 = out[FP32]
     if fp32["max_abs_diff"] > FP32_TOLERANCE:
-        raise ExportRefused(f"the fp32 ONNX graph of '{card.name}' does not reproduce PyTorch: probabilities differ by "
-                            f"up to {fp32['max_abs_diff']:.2e} (> {FP32_TOLERANCE:g}) on {fp32['n']} texts; nothing "
-                            "was written")
+        raise ExportRefused(
+            f"the fp32 ONNX graph of '{card.name}' does not reproduce PyTorch: probabilities differ by "
+            f"up to {fp32['max_abs_diff']:.2e} (> {FP32_TOLERANCE:g}) on {fp32['n']} texts; nothing "
+            "was written"
+        )
     return out
 
 
-def _record(card: ModelCard, checks: dict, fused, opset: int, quantize: str | None, force: bool,
-            max_drop_points: float) -> tuple[dict, str | None]:
+def _record(
+    card: ModelCard, checks: dict, fused, opset: int, quantize: str | None, force: bool, max_drop_points: float
+) -> tuple[dict, str | None]:
     """The card's record of this export, and the reason the int8 file is refused (None when it is not)."""
     import onnxruntime
     import torch
 
-    common = {"exported_at": now_iso(), "opset": opset, "exporter": f"torch.onnx.export (torch {torch.__version__})",
-              "onnxruntime": onnxruntime.__version__, "fused_operators": fused, "checked_on": checks["data"],
-              "fp32_tolerance": FP32_TOLERANCE}
+    common = {
+        "exported_at": now_iso(),
+        "opset": opset,
+        "exporter": f"torch.onnx.export (torch {torch.__version__})",
+        "onnxruntime": onnxruntime.__version__,
+        "fused_operators": fused,
+        "checked_on": checks["data"],
+        "fp32_tolerance": FP32_TOLERANCE,
+    }
     record = {FP32: {**common, "file": ONNX_FILES[FP32], "quantization": None, "agreement": checks[FP32]}}
     refused = None
     if quantize == "int8":
         agreement = checks[INT8]
         drop = agreement.get("headline_drop_points")
-        check = {"metric": agreement.get("headline"), "drop_points": drop, "max_drop_points": max_drop_points,
-                 "forced": force}
+        check = {
+            "metric": agreement.get("headline"),
+            "drop_points": drop,
+            "max_drop_points": max_drop_points,
+            "forced": force,
+        }
         if drop is None:
             check["passed"] = False
             reason = f"the int8 loss could not be measured ({checks['data']})"
         else:
             check["passed"] = drop <= max_drop_points
-            reason = (f"test {agreement['headline']} fell {drop:.2f} points ({agreement['headline_reference']:.4f} "
-                      f"-> {agreement['headline_value']:.4f}), more than the {max_drop_points:g} allowed")
+            reason = (
+                f"test {agreement['headline']} fell {drop:.2f} points ({agreement['headline_reference']:.4f} "
+                f"-> {agreement['headline_value']:.4f}), more than the {max_drop_points:g} allowed"
+            )
         if not check["passed"] and not force:
-            refused = (f"int8 export of '{card.name}' refused: {reason}. {ONNX_FILES[FP32]} (fp32) was written; rerun "
-                       "with --force to keep the int8 model anyway")
+            refused = (
+                f"int8 export of '{card.name}' refused: {reason}. {ONNX_FILES[FP32]} (fp32) was written; rerun "
+                "with --force to keep the int8 model anyway"
+            )
             record["int8_refused"] = {**common, **check, "agreement": agreement}
         else:
             if not check["passed"]:
                 console.print(f"[yellow]warning:[/yellow] keeping the int8 model although {reason} (--force)")
-            record[INT8] = {**common, "file": ONNX_FILES[INT8], "quantization": dict(INT8_SETTINGS), "int8_check": check,
-                            "agreement": agreement}
+            record[INT8] = {
+                **common,
+                "file": ONNX_FILES[INT8],
+                "quantization": dict(INT8_SETTINGS),
+                "int8_check": check,
+                "agreement": agreement,
+            }
     return record, refused

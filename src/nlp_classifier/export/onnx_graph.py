@@ -1,6 +1,7 @@
 """Turning a PyTorch sequence classifier into ONNX files: the graph export, ONNX Runtime's transformer
 fusions, and dynamic int8 quantization. Plain file-to-file steps; checking and publishing live in ``onnx_export``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,13 @@ OUTPUT_NAME = "logits"
 FUSABLE_MODEL_TYPES = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "mpnet"}
 # Dynamic quantization: int8 weights with one scale per output channel (the most accurate of the settings tried on
 # MiniLM, no slower), activations quantized to uint8 at run time.
-INT8_SETTINGS = {"method": "dynamic", "weight_type": "QInt8", "activation_type": "QUInt8 (computed at run time)",
-                 "per_channel": True, "reduce_range": False}
+INT8_SETTINGS = {
+    "method": "dynamic",
+    "weight_type": "QInt8",
+    "activation_type": "QUInt8 (computed at run time)",
+    "per_channel": True,
+    "reduce_range": False,
+}
 
 
 def export_graph(model, input_names: Sequence[str], sample: dict, path: Path, opset: int = OPSET) -> None:
@@ -52,8 +58,17 @@ def _export(model, input_names: Sequence[str], sample: dict, path: Path, opset: 
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         # The wrapper must be in eval mode too: export restores its mode afterwards, recursively.
-        torch.onnx.export(Logits(model).eval(), args, str(path), input_names=list(input_names), output_names=[OUTPUT_NAME],
-                          dynamic_axes=axes, opset_version=opset, do_constant_folding=True, dynamo=False)
+        torch.onnx.export(
+            Logits(model).eval(),
+            args,
+            str(path),
+            input_names=list(input_names),
+            output_names=[OUTPUT_NAME],
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
+        )
 
 
 def fuse_graph(path: Path, config) -> dict[str, int] | None:
@@ -82,8 +97,13 @@ def quantize_int8(source: Path, target: Path) -> None:
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)  # the quantizer logs advice about static-quantization pre-processing
         try:
-            quantize_dynamic(str(source), str(target), weight_type=getattr(QuantType, INT8_SETTINGS["weight_type"]),
-                             per_channel=INT8_SETTINGS["per_channel"], reduce_range=INT8_SETTINGS["reduce_range"],
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            quantize_dynamic(
+                str(source),
+                str(target),
+                weight_type=getattr(QuantType, INT8_SETTINGS["weight_type"]),
+                per_channel=INT8_SETTINGS["per_channel"],
+                reduce_range=INT8_SETTINGS["reduce_range"],
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
         finally:
             logging.disable(logging.NOTSET)

@@ -1,4 +1,5 @@
 """The HTTP API: ``create_app(settings)`` builds it, ``nlpc serve`` runs it with uvicorn."""
+
 from .app import create_app
 from .settings import ServeSettings, load_settings
 

@@ -1,6 +1,7 @@
 """The FastAPI application: ``create_app(settings)`` wires settings, the model manager, middleware, error
 handlers and routes; the lifespan loads the models before the first request and stops the inference threads
 after the last."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,14 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
         if not manager.started:
             await asyncio.to_thread(manager.start)
         freeze_long_lived()  # what start-up created lives as long as the server
-        log.info("api started", extra={"version": __version__, "current_model": manager.current_name,
-                                       "toxicity_model": manager.toxicity_name})
+        log.info(
+            "api started",
+            extra={
+                "version": __version__,
+                "current_model": manager.current_name,
+                "toxicity_model": manager.toxicity_name,
+            },
+        )
         yield
         manager.close()
         log.info("api stopped")
@@ -53,8 +60,13 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["*"], expose_headers=[REQUEST_ID_HEADER])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+            expose_headers=[REQUEST_ID_HEADER],
+        )
     app.add_middleware(RequestLog, metrics=manager.metrics)
     for router in ROUTERS:
         app.include_router(router)

@@ -2,6 +2,7 @@
 loop. A batch closes when it holds ``max_batch_size`` texts or when its oldest request has waited
 ``max_wait_ms`` (only while requests arrive together: a lone request goes at once); while one batch runs, the
 next one fills up, so batches grow with the load."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,15 @@ class MicroBatcher:
     thresholds share the batch but get separate ``predict`` calls. ``observe(n_texts, seconds)`` is called after
     each batch (for metrics)."""
 
-    def __init__(self, predict: PredictFn, executor: Executor, *, max_batch_size: int = 32,
-                 max_wait_ms: float = 2.0, observe: ObserveFn | None = None):
+    def __init__(
+        self,
+        predict: PredictFn,
+        executor: Executor,
+        *,
+        max_batch_size: int = 32,
+        max_wait_ms: float = 2.0,
+        observe: ObserveFn | None = None,
+    ):
         self._predict = predict
         self._executor = executor
         self.max_batch_size = max_batch_size
@@ -108,8 +116,9 @@ class MicroBatcher:
             groups.setdefault(job.key, []).append(job)
         start = time.perf_counter()
         try:
-            outputs = await asyncio.get_running_loop().run_in_executor(self._executor, self._predict_groups,
-                                                                       list(groups.values()))
+            outputs = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._predict_groups, list(groups.values())
+            )
         except Exception as exc:  # the model failed: every caller in the batch gets the error
             for job in batch:
                 if not job.future.done():
@@ -121,7 +130,7 @@ class MicroBatcher:
             offset = 0
             for job in jobs:
                 if not job.future.done():
-                    job.future.set_result(predictions[offset:offset + len(job.texts)])
+                    job.future.set_result(predictions[offset : offset + len(job.texts)])
                 offset += len(job.texts)
 
     def _predict_groups(self, groups: list[list[_Job]]) -> list[list[Prediction]]:

@@ -1,6 +1,7 @@
 """Errors the API answers with, and their bodies in each dialect: FastAPI's ``{"detail": ...}`` for our own
 endpoints, OpenAI's ``{"error": {message, type, param, code}}`` under ``/v1/`` and Google's
 ``{"error": {code, message, status}}`` under ``/v1alpha1/`` (Perspective), so each kind of client can read them."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -15,19 +16,39 @@ from ..errors import ConfigError, ModelNotFoundError, NlpcError
 OPENAI_PREFIX = "/v1/"
 PERSPECTIVE_PREFIX = "/v1alpha1/"
 
-OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                404: "not_found_error", 413: "invalid_request_error", 422: "invalid_request_error",
-                503: "server_error"}
-GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-                 405: "UNIMPLEMENTED", 413: "INVALID_ARGUMENT", 422: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}
+OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    503: "server_error",
+}
+GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "UNIMPLEMENTED",
+    413: "INVALID_ARGUMENT",
+    422: "INVALID_ARGUMENT",
+    503: "UNAVAILABLE",
+}
 
 
 class ServiceError(Exception):
     """An error the service answers with (the UI's client raises its own ``ui.client.ApiError``): ``status``, a
     message a person can act on, and for 422s the field (``loc``, e.g. ``("body", "texts", 3)``) it is about."""
 
-    def __init__(self, status: int, message: str, loc: Sequence[str | int] | None = None,
-                 kind: str = "value_error", headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        loc: Sequence[str | int] | None = None,
+        kind: str = "value_error",
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.loc, self.kind, self.headers = status, message, loc, kind, headers
 
@@ -52,8 +73,14 @@ def error_body(path: str, status: int, message: str, errors: list[dict] | None =
     if path.startswith(OPENAI_PREFIX):
         located = errors and errors[0]["type"] != "json_invalid"
         param = ".".join(str(p) for p in errors[0]["loc"] if p != "body") if located else None
-        return {"error": {"message": message, "type": OPENAI_TYPES.get(status, "invalid_request_error"),
-                          "param": param or None, "code": None}}
+        return {
+            "error": {
+                "message": message,
+                "type": OPENAI_TYPES.get(status, "invalid_request_error"),
+                "param": param or None,
+                "code": None,
+            }
+        }
     if path.startswith(PERSPECTIVE_PREFIX):
         return {"error": {"code": status, "message": message, "status": GOOGLE_STATUS.get(status, "UNKNOWN")}}
     if errors is not None:
@@ -65,8 +92,9 @@ def _summary(errors: list[dict]) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in errors)
 
 
-def _respond(request: Request, status: int, message: str, errors: list[dict] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def _respond(
+    request: Request, status: int, message: str, errors: list[dict] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(request.url.path, status, message, errors), status_code=status, headers=headers)
 
 
@@ -80,8 +108,11 @@ async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = []
     for err in exc.errors():
-        item = {"loc": list(err.get("loc", ("body",))), "msg": err.get("msg", "invalid"),
-                "type": err.get("type", "value_error")}
+        item = {
+            "loc": list(err.get("loc", ("body",))),
+            "msg": err.get("msg", "invalid"),
+            "type": err.get("type", "value_error"),
+        }
         errors.append(item)
     if errors and errors[0]["type"] == "json_invalid":
         message = f"the request body is not valid JSON ({errors[0]['msg']})"

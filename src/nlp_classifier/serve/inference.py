@@ -1,5 +1,6 @@
 """What every prediction endpoint does between parsing and answering: pick the model, classify through its
 micro-batcher, time it, and note the request in the log line (texts only when ``log_texts`` is set)."""
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,14 @@ async def model_for(pending: Awaitable[ServedModel], loc: Sequence[str | int] = 
         raise from_nlpc_error(exc, loc) from None
 
 
-async def classify(request: Request, served: ServedModel, texts: Sequence[str], *, threshold: float | None = None,
-                   thresholds: Mapping[str, float] | None = None) -> tuple[list[Prediction], float]:
+async def classify(
+    request: Request,
+    served: ServedModel,
+    texts: Sequence[str],
+    *,
+    threshold: float | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> tuple[list[Prediction], float]:
     """Predictions for ``texts`` from ``served`` and the milliseconds it took (batch wait included)."""
     entry = request.scope.setdefault("state", {}).setdefault("log", {})
     entry.setdefault("models", []).append(served.name)
@@ -39,4 +46,3 @@ async def classify(request: Request, served: ServedModel, texts: Sequence[str], 
     except ConfigError as exc:  # unknown label or out-of-range value in the thresholds
         raise invalid(("body", "thresholds"), str(exc)) from None
     return predictions, round((time.perf_counter() - start) * 1000, 3)
-

@@ -1,4 +1,5 @@
 """Structured logs: one JSON object per line on stderr, for the service's own events and uvicorn's."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -10,8 +11,12 @@ LOGGER_NAME = "nlpc.api"
 log = logging.getLogger(LOGGER_NAME)
 
 # LogRecord attributes that are not ours to repeat as fields.
-_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
-                                                                               "color_message", "taskName"}
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):

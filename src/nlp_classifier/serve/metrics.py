@@ -1,4 +1,5 @@
 """Prometheus metrics of one app instance (its own registry, so several apps can live in one process)."""
+
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -15,20 +16,39 @@ class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("nlpc_http_requests_total", "HTTP requests by endpoint, method and status",
-                                ["endpoint", "method", "status"], registry=r)
-        self.latency = Histogram("nlpc_http_request_duration_seconds", "HTTP request latency by endpoint",
-                                 ["endpoint"], buckets=LATENCY_BUCKETS, registry=r)
-        self.batch_size = Histogram("nlpc_inference_batch_size", "Texts per model call (micro-batch size)",
-                                    ["model"], buckets=BATCH_BUCKETS, registry=r)
-        self.inference = Histogram("nlpc_inference_duration_seconds", "Time of one batched model call",
-                                   ["model"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "nlpc_http_requests_total",
+            "HTTP requests by endpoint, method and status",
+            ["endpoint", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "nlpc_http_request_duration_seconds",
+            "HTTP request latency by endpoint",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "nlpc_inference_batch_size",
+            "Texts per model call (micro-batch size)",
+            ["model"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.inference = Histogram(
+            "nlpc_inference_duration_seconds",
+            "Time of one batched model call",
+            ["model"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.texts = Counter("nlpc_texts_classified_total", "Texts classified by model", ["model"], registry=r)
-        self.loads = Counter("nlpc_model_loads_total", "Model loads by model and outcome", ["model", "outcome"],
-                             registry=r)
+        self.loads = Counter(
+            "nlpc_model_loads_total", "Model loads by model and outcome", ["model", "outcome"], registry=r
+        )
         self.loaded = Gauge("nlpc_models_loaded", "Models held in memory", registry=r)
-        self.current = Gauge("nlpc_current_model", "1 for the model /predict uses by default", ["model"],
-                             registry=r)
+        self.current = Gauge("nlpc_current_model", "1 for the model /predict uses by default", ["model"], registry=r)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, method, str(status)).inc()

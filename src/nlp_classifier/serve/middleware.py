@@ -1,4 +1,5 @@
 """Pure ASGI middleware: a request id, one structured log line and metrics per request; a body size limit."""
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,18 @@ class RequestLog:
             endpoint = getattr(route, "path", None) or "unmatched"
             self.metrics.observe_request(endpoint, scope["method"], status, seconds)
             client = scope.get("client")
-            log.info("request", extra={"request_id": request_id, "method": scope["method"], "path": scope["path"],
-                                       "status": status, "duration_ms": round(seconds * 1000, 3),
-                                       "client": client[0] if client else None, **state.get("log", {})})
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "client": client[0] if client else None,
+                    **state.get("log", {}),
+                },
+            )
 
 
 class BodySizeLimit:
@@ -87,14 +97,21 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
     def _message(self) -> str:
-        return (f"request body is larger than the limit of {self.max_bytes} bytes "
-                "(NLPC_MAX_BODY_BYTES)")
+        return f"request body is larger than the limit of {self.max_bytes} bytes (NLPC_MAX_BODY_BYTES)"
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps(error_body(scope["path"], 413, self._message())).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

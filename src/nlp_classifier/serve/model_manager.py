@@ -1,6 +1,7 @@
 """The models the service holds: the current model (``/predict``), the toxicity model (``/predict/toxicity``,
 OpenAI, Perspective) and others loaded on demand, at most ``max_loaded_models`` at once. Switching loads the new
 model first, then swaps one reference, so every request is answered entirely by the model it started with."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,9 @@ class ServedModel:
     def is_multi_label(self) -> bool:
         return self.classifier.problem_type == MULTI_LABEL
 
-    async def predict(self, texts: Sequence[str], threshold: float | None = None,
-                      thresholds: Mapping[str, float] | None = None) -> list[Prediction]:
+    async def predict(
+        self, texts: Sequence[str], threshold: float | None = None, thresholds: Mapping[str, float] | None = None
+    ) -> list[Prediction]:
         """Predictions for ``texts`` through the batcher; bad thresholds raise ``ConfigError`` first."""
         limits = self.classifier.resolve_thresholds(threshold, thresholds)
         return await self.batcher.submit(texts, limits)
@@ -99,22 +101,33 @@ class ModelManager:
             self.metrics.set_current(None, default.name)
         toxicity = self._start_one("toxicity_model", self.settings.toxicity_model, pick_toxicity(cards))
         if toxicity is not None and not toxicity.is_multi_label:
-            raise ConfigError(f"toxicity_model (NLPC_TOXICITY_MODEL): '{toxicity.name}' is a single-label model; "
-                              "/predict/toxicity needs a multi-label one")
+            raise ConfigError(
+                f"toxicity_model (NLPC_TOXICITY_MODEL): '{toxicity.name}' is a single-label model; "
+                "/predict/toxicity needs a multi-label one"
+            )
         self.toxicity_name = toxicity.name if toxicity else None
         hate = self._start_one("hate_model", self.settings.hate_model, None)
         self.hate_name = hate.name if hate else None
         pinned = {self.current_name, self.toxicity_name, self.hate_name} - {None}
         if len(pinned) >= self.settings.max_loaded_models:
-            raise ConfigError(f"max_loaded_models (NLPC_MAX_LOADED_MODELS) is {self.settings.max_loaded_models}, but "
-                              f"the default, toxicity and hate models alone take {len(pinned)}; set it to at least "
-                              f"{len(pinned) + 1} so other models can be loaded on request")
+            raise ConfigError(
+                f"max_loaded_models (NLPC_MAX_LOADED_MODELS) is {self.settings.max_loaded_models}, but "
+                f"the default, toxicity and hate models alone take {len(pinned)}; set it to at least "
+                f"{len(pinned) + 1} so other models can be loaded on request"
+            )
         for name in self.settings.preload_models:
             self._start_one("preload_models", name, None)
         self.started = True
-        log.info("models ready", extra={"current_model": self.current_name, "toxicity_model": self.toxicity_name,
-                                        "hate_model": self.hate_name, "loaded_models": list(self._models),
-                                        "models_dir": str(self.settings.models_dir)})
+        log.info(
+            "models ready",
+            extra={
+                "current_model": self.current_name,
+                "toxicity_model": self.toxicity_name,
+                "hate_model": self.hate_name,
+                "loaded_models": list(self._models),
+                "models_dir": str(self.settings.models_dir),
+            },
+        )
 
     def _start_one(self, setting: str, name: str | None, fallback: ModelCard | None) -> ServedModel | None:
         if name is None and fallback is None:
@@ -154,15 +167,20 @@ class ModelManager:
         start = time.perf_counter()
         try:
             options = {"num_threads": self.settings.threads} if self.settings.threads else {}
-            classifier = load(card.path, backend=self.settings.model_backends.get(card.name),
-                              models_dir=self.settings.models_dir, **options)
+            classifier = load(
+                card.path,
+                backend=self.settings.model_backends.get(card.name),
+                models_dir=self.settings.models_dir,
+                **options,
+            )
         except NlpcError:
             self.metrics.loads.labels(card.name, "error").inc()
             raise
         except Exception as exc:  # unpickling, missing library, corrupt weights...
             self.metrics.loads.labels(card.name, "error").inc()
-            raise ConfigError(f"{card.artifact_path}: model '{card.name}' could not be loaded: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise ConfigError(
+                f"{card.artifact_path}: model '{card.name}' could not be loaded: {type(exc).__name__}: {exc}"
+            ) from exc
         self.metrics.loads.labels(card.name, "ok").inc()
         name = classifier.name
 
@@ -172,11 +190,23 @@ class ModelManager:
         def predict(texts: list[str], thresholds: Mapping[str, float]) -> list[Prediction]:
             return classifier.predict(texts, thresholds=thresholds)
 
-        batcher = MicroBatcher(predict, self.executor, max_batch_size=self.settings.max_batch_size,
-                               max_wait_ms=self.settings.max_wait_ms, observe=observe)
+        batcher = MicroBatcher(
+            predict,
+            self.executor,
+            max_batch_size=self.settings.max_batch_size,
+            max_wait_ms=self.settings.max_wait_ms,
+            observe=observe,
+        )
         freeze_long_lived()
-        log.info("model loaded", extra={"model": name, "backend": classifier.backend, "path": str(card.artifact_path),
-                                        "seconds": round(time.perf_counter() - start, 3)})
+        log.info(
+            "model loaded",
+            extra={
+                "model": name,
+                "backend": classifier.backend,
+                "path": str(card.artifact_path),
+                "seconds": round(time.perf_counter() - start, 3),
+            },
+        )
         return ServedModel(classifier, batcher)
 
     def _insert(self, served: ServedModel) -> None:
@@ -215,13 +245,17 @@ class ModelManager:
         """The multi-label model called ``name``, or the configured toxicity model."""
         if name is None:
             if self.toxicity_name is None:
-                raise NoModelError("no multi-label toxicity model is available: train one (`nlpc train baseline "
-                                   "--task jigsaw`) or set NLPC_TOXICITY_MODEL")
+                raise NoModelError(
+                    "no multi-label toxicity model is available: train one (`nlpc train baseline "
+                    "--task jigsaw`) or set NLPC_TOXICITY_MODEL"
+                )
             name = self.toxicity_name
         served = await self.get(name)
         if not served.is_multi_label:
-            raise ConfigError(f"model '{served.name}' is single-label ({', '.join(served.classifier.labels)}); "
-                              "this endpoint needs a multi-label toxicity model")
+            raise ConfigError(
+                f"model '{served.name}' is single-label ({', '.join(served.classifier.labels)}); "
+                "this endpoint needs a multi-label toxicity model"
+            )
         return served
 
     async def get_hate(self) -> ServedModel | None:

@@ -2,6 +2,7 @@
 
 Text fields carry ``x-nlpc-limit`` markers that ``document_limits`` turns into the configured ``maxLength`` /
 ``maxItems`` in the published schema; ``limits.check_texts`` enforces the same limits at request time."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -37,19 +38,30 @@ class ClassifyRequest(Strict):
     """One text (``text``) or several (``texts``), with optional per-request model and thresholds."""
 
     text: str | SkipJsonSchema[None] = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
-    texts: list[str] | SkipJsonSchema[None] = Field(None, description="several texts; one result per text, in order",
-                                    json_schema_extra=TEXTS_FIELD)
-    model: str | None = Field(None, description="use this registry model for this request only (the current "
-                              "model stays as it is for everyone else)")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="decision threshold for every label (binary "
-                                    "models: for the positive label)")
-    thresholds: dict[str, Probability] | None = Field(None, description="decision threshold per label, e.g. "
-                                                '{"insult": 0.3}; overrides `threshold` for those labels')
+    texts: list[str] | SkipJsonSchema[None] = Field(
+        None, description="several texts; one result per text, in order", json_schema_extra=TEXTS_FIELD
+    )
+    model: str | None = Field(
+        None,
+        description="use this registry model for this request only (the current "
+        "model stays as it is for everyone else)",
+    )
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="decision threshold for every label (binary models: for the positive label)"
+    )
+    thresholds: dict[str, Probability] | None = Field(
+        None, description='decision threshold per label, e.g. {"insult": 0.3}; overrides `threshold` for those labels'
+    )
 
-    model_config = ConfigDict(json_schema_extra={
-        "oneOf": [{"required": ["text"], "not": {"required": ["texts"]}},
-                  {"required": ["texts"], "not": {"required": ["text"]}}],
-        "examples": [{"text": EXAMPLE_TEXTS[2]}, {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["text"], "not": {"required": ["texts"]}},
+                {"required": ["texts"], "not": {"required": ["text"]}},
+            ],
+            "examples": [{"text": EXAMPLE_TEXTS[2]}, {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}],
+        }
+    )
 
     @model_validator(mode="after")
     def _one_of_text_or_texts(self) -> "ClassifyRequest":
@@ -73,13 +85,16 @@ class LabelScore(BaseModel):
 class Classification(BaseModel):
     """One text's result: the seed's fields plus every flagged (harmful) label."""
 
-    predicted_label: str | None = Field(description="the class (single-label), or the top flagged label "
-                                        "(multi-label; null when none is flagged)")
+    predicted_label: str | None = Field(
+        description="the class (single-label), or the top flagged label (multi-label; null when none is flagged)"
+    )
     confidence: float
     scores: list[LabelScore]
-    flagged_labels: list[str] = Field(description="the harmful labels decided for the text; empty when nothing "
-                                      "harmful was found (a harmless prediction such as not_hateful, Regular "
-                                      "Speech or neither is never flagged)")
+    flagged_labels: list[str] = Field(
+        description="the harmful labels decided for the text; empty when nothing "
+        "harmful was found (a harmless prediction such as not_hateful, Regular "
+        "Speech or neither is never flagged)"
+    )
 
 
 class PredictResponse(Classification):
@@ -156,9 +171,12 @@ class ModelInfo(BaseModel):
     problem_type: str
     labels: list[str]
     test_metrics: dict[str, float | None]
-    thresholds: dict[str, float] = Field(description=f"decision threshold per label ({DEFAULT_THRESHOLD} where the card has none)")
-    avg_inference_time_ms: float | None = Field(None, description="mean time to classify one text, measured when "
-                                                "the model was trained (its training_info.json)")
+    thresholds: dict[str, float] = Field(
+        description=f"decision threshold per label ({DEFAULT_THRESHOLD} where the card has none)"
+    )
+    avg_inference_time_ms: float | None = Field(
+        None, description="mean time to classify one text, measured when the model was trained (its training_info.json)"
+    )
 
 
 class ModelsResponse(BaseModel):
@@ -194,9 +212,21 @@ class RootResponse(BaseModel):
 
 
 # --- OpenAI moderation ---------------------------------------------------------------------------------------
-OPENAI_CATEGORIES = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
-                     "illicit/violent", "self-harm", "self-harm/instructions", "self-harm/intent", "sexual",
-                     "sexual/minors", "violence", "violence/graphic"]
+OPENAI_CATEGORIES = [
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+]
 
 
 def _field_name(category: str) -> str:
@@ -210,8 +240,11 @@ def _category_model(name: str, kind: Any, doc: str) -> type[BaseModel]:
 
 ModerationCategories = _category_model("ModerationCategories", bool, "Whether each category is flagged.")
 ModerationCategoryScores = _category_model("ModerationCategoryScores", float, "Score of each category.")
-ModerationInputTypes = _category_model("ModerationCategoryAppliedInputTypes", list[Literal["text"]],
-                                       "Input types each score applies to (always text here).")
+ModerationInputTypes = _category_model(
+    "ModerationCategoryAppliedInputTypes",
+    list[Literal["text"]],
+    "Input types each score applies to (always text here).",
+)
 
 
 class ModerationTextInput(BaseModel):
@@ -230,12 +263,19 @@ class ModerationRequest(BaseModel):
     """OpenAI's moderation request: ``input`` is a string, a list of strings, or a list of input objects."""
 
     input: str | list[str] | list[ModerationTextInput | ModerationImageInput] = Field(json_schema_extra=TEXT_FIELD)
-    model: str | None = Field(None, description="an OpenAI moderation model name (omni-moderation-latest, "
-                              "text-moderation-latest, ...) uses the service's toxicity model; a registry "
-                              "name picks that multi-label model")
+    model: str | None = Field(
+        None,
+        description="an OpenAI moderation model name (omni-moderation-latest, "
+        "text-moderation-latest, ...) uses the service's toxicity model; a registry "
+        "name picks that multi-label model",
+    )
 
-    model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [
-        {"input": EXAMPLE_TEXTS[2]}, {"input": EXAMPLE_TEXTS[:2], "model": "omni-moderation-latest"}]})
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [{"input": EXAMPLE_TEXTS[2]}, {"input": EXAMPLE_TEXTS[:2], "model": "omni-moderation-latest"}]
+        },
+    )
 
 
 class ModerationResult(BaseModel):
@@ -265,6 +305,7 @@ class OpenAIErrorResponse(BaseModel):
 # --- Perspective API ------------------------------------------------------------------------------------------
 PERSPECTIVE_ATTRIBUTES = ["TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT"]
 
+
 class PerspectiveComment(BaseModel):
     text: str = Field(json_schema_extra=TEXT_FIELD)
     type: Literal["PLAIN_TEXT"] | None = None
@@ -279,8 +320,10 @@ class AnalyzeRequest(BaseModel):
     """Perspective's ``comments:analyze`` request (fields we do not use, such as doNotStore, are accepted)."""
 
     comment: PerspectiveComment
-    requestedAttributes: dict[str, AttributeRequest] = Field(min_length=1, json_schema_extra={
-        "propertyNames": {"pattern": f"^({'|'.join(PERSPECTIVE_ATTRIBUTES)})(_EXPERIMENTAL)?$"}})
+    requestedAttributes: dict[str, AttributeRequest] = Field(
+        min_length=1,
+        json_schema_extra={"propertyNames": {"pattern": f"^({'|'.join(PERSPECTIVE_ATTRIBUTES)})(_EXPERIMENTAL)?$"}},
+    )
     languages: list[str] | None = None
     doNotStore: bool | None = None
     spanAnnotations: bool | None = None
@@ -288,8 +331,11 @@ class AnalyzeRequest(BaseModel):
     sessionId: str | None = None
     communityId: str | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"comment": {"text": EXAMPLE_TEXTS[2]}, "requestedAttributes": {"TOXICITY": {}, "INSULT": {}}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"comment": {"text": EXAMPLE_TEXTS[2]}, "requestedAttributes": {"TOXICITY": {}, "INSULT": {}}}]
+        }
+    )
 
 
 class Score(BaseModel):

@@ -5,6 +5,7 @@ the field names below (``default_model: linear_svm``) or, in a ``.env`` file, th
 (``NLPC_DEFAULT_MODEL=linear_svm``). List fields accept JSON (``["a","b"]``) or comma-separated text from the
 environment.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ CommaList = Annotated[list[str], NoDecode]
 class ServeSettings(BaseSettings):
     """Everything ``nlpc serve`` can be configured with; each field is also ``NLPC_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=(),
-                                      validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=(), validate_default=True
+    )
 
     settings_file: Path | None = Field(None, description="YAML, JSON or .env file read below the environment")
     host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 in a container)")
@@ -38,22 +40,38 @@ class ServeSettings(BaseSettings):
 
     # --- models ---------------------------------------------------------------------------------------------
     models_dir: Path = Field(default_factory=default_models_dir, description="the registry folder")
-    default_model: str | None = Field(None, description="model served by /predict at start-up (a registry name or "
-                                      "path); default: minilm_hate, else logistic_regression_hate_char, else the "
-                                      "binary Davidson model with the best test F1 macro (defaults.pick_default)")
-    toxicity_model: str | None = Field(None, description="multi-label model behind /predict/toxicity, "
-                                       "/v1/moderations and Perspective; default: the best multi-label model")
-    hate_model: str | None = Field(None, description="optional model whose hate score also feeds the OpenAI "
-                                   "'hate' category (its 'hate' or positive label)")
+    default_model: str | None = Field(
+        None,
+        description="model served by /predict at start-up (a registry name or "
+        "path); default: minilm_hate, else logistic_regression_hate_char, else the "
+        "binary Davidson model with the best test F1 macro (defaults.pick_default)",
+    )
+    toxicity_model: str | None = Field(
+        None,
+        description="multi-label model behind /predict/toxicity, "
+        "/v1/moderations and Perspective; default: the best multi-label model",
+    )
+    hate_model: str | None = Field(
+        None,
+        description="optional model whose hate score also feeds the OpenAI "
+        "'hate' category (its 'hate' or positive label)",
+    )
     preload_models: CommaList = Field(default_factory=list, description="models loaded at start-up as well")
-    model_backends: dict[str, str] = Field(default_factory=dict, description="backend per model name, e.g. "
-                                           '{"minilm_jigsaw": "onnx-int8"}; default: the fastest available')
-    max_loaded_models: int = Field(4, ge=2, description="models kept in memory (least recently used go first; "
-                                   "the current, toxicity and hate models stay)")
+    model_backends: dict[str, str] = Field(
+        default_factory=dict,
+        description='backend per model name, e.g. {"minilm_jigsaw": "onnx-int8"}; default: the fastest available',
+    )
+    max_loaded_models: int = Field(
+        4,
+        ge=2,
+        description="models kept in memory (least recently used go first; the current, toxicity and hate models stay)",
+    )
 
     # --- security -------------------------------------------------------------------------------------------
-    api_keys: CommaList = Field(default_factory=list, description="keys accepted in X-API-Key / Authorization: "
-                                "Bearer; /models/switch is refused while this is empty")
+    api_keys: CommaList = Field(
+        default_factory=list,
+        description="keys accepted in X-API-Key / Authorization: Bearer; /models/switch is refused while this is empty",
+    )
     require_api_key: bool = Field(False, description="also require a key on every prediction endpoint")
     cors_origins: CommaList = Field(default_factory=list, description="origins allowed by CORS (closed when empty)")
 
@@ -66,8 +84,13 @@ class ServeSettings(BaseSettings):
     max_batch_size: int = Field(32, ge=1, description="most texts coalesced into one model call")
     max_wait_ms: float = Field(2.0, ge=0, le=1000, description="how long a batch waits for more texts")
     inference_threads: int = Field(1, ge=1, le=64, description="model calls that may run at once")
-    threads: int | None = Field(None, ge=1, le=256, description="threads one model call may use (passed to the "
-                                "backend as num_threads: torch, ONNX Runtime); default: the backend's own")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="threads one model call may use (passed to the "
+        "backend as num_threads: torch, ONNX Runtime); default: the backend's own",
+    )
 
     # --- logging --------------------------------------------------------------------------------------------
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
@@ -95,8 +118,9 @@ class ServeSettings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         return init_settings, env_settings, SettingsFileSource(settings_cls, init_settings)
 
 
@@ -129,8 +153,7 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         if path.suffix in (".yaml", ".yml", ".json"):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         else:
-            data = {key.lower().removeprefix(ENV_PREFIX.lower()): value
-                    for key, value in dotenv_values(path).items()}
+            data = {key.lower().removeprefix(ENV_PREFIX.lower()): value for key, value in dotenv_values(path).items()}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
     if not isinstance(data, dict):
@@ -145,7 +168,9 @@ def load_settings(**overrides: Any) -> ServeSettings:
     try:
         return ServeSettings(**given)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-                             for err in exc.errors())
-        raise ConfigError(f"invalid service settings ({ENV_PREFIX}* variables, settings file or flags): "
-                          f"{problems}") from None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid service settings ({ENV_PREFIX}* variables, settings file or flags): {problems}"
+        ) from None

@@ -1,4 +1,5 @@
 """Errors of pushing and pulling model sets."""
+
 from __future__ import annotations
 
 from ..errors import NlpcError

@@ -1,5 +1,6 @@
 """Where a published model set lives: a URL (``gs://bucket/prefix``, ``file:///path``, any fsspec URL) opened as
 an fsspec filesystem plus a root path inside it, and the seed's default prefix ``<user prefix>/<set version>``."""
+
 from __future__ import annotations
 
 import getpass
@@ -125,11 +126,16 @@ def pull_location(url: str | None, models_dir: Path) -> Location:
         entries = base.fs.ls(base.root, detail=False)
     except FileNotFoundError:
         entries = []
-    versions = sorted((name for name in (e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
-                       if SEMVER_RE.match(name)), key=version_key, reverse=True)
+    versions = sorted(
+        (name for name in (e.rstrip("/").rsplit("/", 1)[-1] for e in entries) if SEMVER_RE.match(name)),
+        key=version_key,
+        reverse=True,
+    )
     for version in versions:
         candidate = open_location(f"{base.url}/{version}")
         if candidate.fs.exists(candidate.path(MANIFEST_NAME)):
             return candidate
-    raise StorageError(f"no published model set under {base.url}/ (no <version>/{MANIFEST_NAME}); "
-                       "push one with `nlpc models push`, or give the set's full URL")
+    raise StorageError(
+        f"no published model set under {base.url}/ (no <version>/{MANIFEST_NAME}); "
+        "push one with `nlpc models push`, or give the set's full URL"
+    )

@@ -2,6 +2,7 @@
 file is downloaded into a hidden staging folder and its sha256 checked against the manifest (and each model
 against its own card) before anything local is touched; then each model is moved into place with renames. An
 interrupted or tampered pull leaves the models folder as it was and names the file that failed."""
+
 from __future__ import annotations
 
 import fcntl
@@ -54,12 +55,17 @@ def _listing_problems(card: ModelCard, card_rel: str, files: list[str], name: st
     folder = PurePosixPath(card_rel).parent
     pinned = {card_rel} | {(folder / rel).as_posix() for rel in card.files}
     listed = set(files)
-    stray = sorted(rel for rel in listed - pinned
-                   if not (card_rel.endswith(f"/{FOLDER_CARD_NAME}") and is_checkpoint(rel)
-                           and rel.startswith(f"{folder.as_posix()}/")))
+    stray = sorted(
+        rel
+        for rel in listed - pinned
+        if not (
+            card_rel.endswith(f"/{FOLDER_CARD_NAME}") and is_checkpoint(rel) and rel.startswith(f"{folder.as_posix()}/")
+        )
+    )
     unlisted = sorted(pinned - listed)
-    return ([f"{rel}: in the manifest but not pinned by the model's card" for rel in stray]
-            + [f"{rel}: pinned by the model's card but not in the manifest" for rel in unlisted])
+    return [f"{rel}: in the manifest but not pinned by the model's card" for rel in stray] + [
+        f"{rel}: pinned by the model's card but not in the manifest" for rel in unlisted
+    ]
 
 
 def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dict[str, ModelCard]:
@@ -70,8 +76,10 @@ def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dic
         if Path(card_rel).name == FOLDER_CARD_NAME and "/" not in card_rel:
             raise StorageError(f"model '{name}': its folder would be the models folder itself ({card_rel})")
         if name in local and local[name].path != models_dir / card_rel:
-            raise StorageError(f"model '{name}' is at {local[name].path} here but at {card_rel} in the set; move "
-                               "or remove the local one first")
+            raise StorageError(
+                f"model '{name}' is at {local[name].path} here but at {card_rel} in the set; move "
+                "or remove the local one first"
+            )
     return local
 
 
@@ -123,8 +131,10 @@ class _Stager:
             card = ModelCard.read(self.staging / card_rel)
             problems = _listing_problems(card, card_rel, files, name) or card.verify()
             if problems:
-                raise IntegrityError(f"model '{name}' from {self.location.url} does not match its own card; nothing "
-                                     f"in {self.models_dir} was changed:\n  " + "\n  ".join(problems))
+                raise IntegrityError(
+                    f"model '{name}' from {self.location.url} does not match its own card; nothing "
+                    f"in {self.models_dir} was changed:\n  " + "\n  ".join(problems)
+                )
 
     def _download(self, rel: str, bar) -> None:
         entry, target = self.manifest.files[rel], self.staging / rel
@@ -134,13 +144,15 @@ class _Stager:
             raise IntegrityError(
                 f"{self.location.url_of(rel)}: sha256 {sha[:16]}... ({size} bytes) does not match the manifest's "
                 f"{entry['sha256'][:16]}... ({entry['size']} bytes): the object was changed or tampered with; "
-                f"nothing in {self.models_dir} was changed")
+                f"nothing in {self.models_dir} was changed"
+            )
         self.result.downloaded.append(rel)
         self.result.bytes_downloaded += size
 
 
-def _install(manifest: Manifest, name: str, files: list[str], models_dir: Path, staging: Path,
-             local: ModelCard | None) -> None:
+def _install(
+    manifest: Manifest, name: str, files: list[str], models_dir: Path, staging: Path, local: ModelCard | None
+) -> None:
     """Move one staged model into the models folder: a folder model is swapped whole (keeping local files its
     old card did not own, such as checkpoints); a file model's files are replaced one by one, the card last."""
     card_rel = manifest.models[name]["card"]
@@ -159,8 +171,12 @@ def _install(manifest: Manifest, name: str, files: list[str], models_dir: Path, 
         os.replace(staging / rel, models_dir / rel)
 
 
-def pull(url: str | None = None, models_dir: str | Path | None = None, models: list[str] | None = None,
-         with_checkpoints: bool = False) -> PullResult:
+def pull(
+    url: str | None = None,
+    models_dir: str | Path | None = None,
+    models: list[str] | None = None,
+    with_checkpoints: bool = False,
+) -> PullResult:
     """Fetch the models (all, or those named) of the set published at ``url`` (default: the newest set under
     ``gs://nlp-classifier-models/<user prefix>/``) into the models folder, verified; record their versions in
     MODEL_VERSION.json. Models whose files already match are left alone."""
@@ -191,8 +207,14 @@ def pull(url: str | None = None, models_dir: str | Path | None = None, models: l
     return result
 
 
-def _fetch_and_install(location: Location, manifest: Manifest, todo: dict[str, list[str]], models_dir: Path,
-                       local: dict[str, ModelCard], result: PullResult) -> None:
+def _fetch_and_install(
+    location: Location,
+    manifest: Manifest,
+    todo: dict[str, list[str]],
+    models_dir: Path,
+    local: dict[str, ModelCard],
+    result: PullResult,
+) -> None:
     created = not models_dir.exists()
     staging = models_dir / STAGING_NAME
     staging.mkdir(parents=True, exist_ok=True)
@@ -208,11 +230,13 @@ def _fetch_and_install(location: Location, manifest: Manifest, todo: dict[str, l
                 shutil.rmtree(models_dir, ignore_errors=True)  # made by this pull; held only the staging folder
             where = location.url_of(stager.current) if stager.current else location.url
             if isinstance(exc, KeyboardInterrupt):
-                raise StorageError(f"pull interrupted while downloading {where}; nothing in {models_dir} was "
-                                   "changed") from None
+                raise StorageError(
+                    f"pull interrupted while downloading {where}; nothing in {models_dir} was changed"
+                ) from None
             if isinstance(exc, Exception) and not isinstance(exc, NlpcError):
-                raise StorageError(f"{where}: {type(exc).__name__}: {exc}; nothing in {models_dir} was "
-                                   "changed") from exc
+                raise StorageError(
+                    f"{where}: {type(exc).__name__}: {exc}; nothing in {models_dir} was changed"
+                ) from exc
             raise
         with signals_deferred():
             for name, files in todo.items():
@@ -234,6 +258,8 @@ def _record_versions(manifest: Manifest, names: list[str], models_dir: Path) -> 
 
     wanted = {"version": current.get("version"), "models": dict(current["models"])}
     merge(wanted)
-    if wanted != {"version": current.get("version"), "models": current["models"]} \
-            or not (models_dir / VERSION_FILE).is_file():
+    if (
+        wanted != {"version": current.get("version"), "models": current["models"]}
+        or not (models_dir / VERSION_FILE).is_file()
+    ):
         update_versions(models_dir, merge)

@@ -1,5 +1,6 @@
 """``push``: publish local models to a Location. Files whose remote copy already has the same sha256 are skipped
 (so an interrupted push resumes and a repeated one uploads nothing); the manifest is written last."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,10 @@ def select_cards(models_dir: Path, names: list[str] | None) -> list[ModelCard]:
     by_name: dict[str, ModelCard] = {}
     for card in cards:
         if card.name in by_name:
-            raise StorageError(f"two models are named '{card.name}': {by_name[card.name].path} and {card.path}; "
-                               "rename or remove one before pushing")
+            raise StorageError(
+                f"two models are named '{card.name}': {by_name[card.name].path} and {card.path}; "
+                "rename or remove one before pushing"
+            )
         by_name[card.name] = card
     if not names:
         if not cards:
@@ -49,8 +52,10 @@ def select_cards(models_dir: Path, names: list[str] | None) -> list[ModelCard]:
         return cards
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise StorageError(f"no model named {', '.join(repr(n) for n in unknown)} in {models_dir}; "
-                           f"available: {', '.join(sorted(by_name)) or 'none'}")
+        raise StorageError(
+            f"no model named {', '.join(repr(n) for n in unknown)} in {models_dir}; "
+            f"available: {', '.join(sorted(by_name)) or 'none'}"
+        )
     return [by_name[n] for n in dict.fromkeys(names)]
 
 
@@ -59,8 +64,13 @@ def model_files(card: ModelCard, models_dir: Path, with_checkpoints: bool) -> di
     and (when asked) every file in its ``checkpoint-*`` folders."""
     paths = [card.root / rel for rel in card.files] + [card.path]
     if with_checkpoints and card.artifact_path.is_dir():
-        paths += [p for d in card.artifact_path.glob(f"{CHECKPOINT_PREFIX}*") if d.is_dir()
-                  for p in d.rglob("*") if p.is_file()]
+        paths += [
+            p
+            for d in card.artifact_path.glob(f"{CHECKPOINT_PREFIX}*")
+            if d.is_dir()
+            for p in d.rglob("*")
+            if p.is_file()
+        ]
     out = {}
     for path in paths:
         try:
@@ -71,8 +81,9 @@ def model_files(card: ModelCard, models_dir: Path, with_checkpoints: bool) -> di
     return out
 
 
-def build_manifest(cards: list[ModelCard], models_dir: Path,
-                   with_checkpoints: bool) -> tuple[Manifest, dict[str, Path | bytes]]:
+def build_manifest(
+    cards: list[ModelCard], models_dir: Path, with_checkpoints: bool
+) -> tuple[Manifest, dict[str, Path | bytes]]:
     """The manifest of ``cards`` and where each of its files' bytes come from. Every model is verified against
     its card first: a model whose files changed is never published."""
     sources: dict[str, Path | bytes] = {}
@@ -81,8 +92,9 @@ def build_manifest(cards: list[ModelCard], models_dir: Path,
     for card in cards:
         problems = card.verify()
         if problems:
-            raise IntegrityError(f"model '{card.name}' does not match its card, refusing to push it:\n  "
-                                 + "\n  ".join(problems))
+            raise IntegrityError(
+                f"model '{card.name}' does not match its card, refusing to push it:\n  " + "\n  ".join(problems)
+            )
         pinned = {(card.root / rel).resolve(): sha for rel, sha in card.files.items()}
         local = model_files(card, models_dir, with_checkpoints)
         for rel, path in local.items():
@@ -90,11 +102,18 @@ def build_manifest(cards: list[ModelCard], models_dir: Path,
             files[rel] = {"sha256": sha, "size": path.stat().st_size, "model": card.name}
             sources[rel] = path
         card_rel = card.path.resolve().relative_to(models_dir).as_posix()
-        models[card.name] = {"version": card.version, "family": card.family, "task": card.task,
-                             "card": card_rel, "files": sorted(local)}
+        models[card.name] = {
+            "version": card.version,
+            "family": card.family,
+            "task": card.task,
+            "card": card_rel,
+            "files": sorted(local),
+        }
     if MANIFEST_NAME in files or VERSION_FILE in files:
-        raise StorageError(f"a model file is named {MANIFEST_NAME} or {VERSION_FILE} at the top of {models_dir}; "
-                           "those names are reserved for the set")
+        raise StorageError(
+            f"a model file is named {MANIFEST_NAME} or {VERSION_FILE} at the top of {models_dir}; "
+            "those names are reserved for the set"
+        )
     manifest = Manifest(set_version=read_versions(models_dir).get("version", "1.0.0"), models=models, files=files)
     versions = (json.dumps(manifest.versions, indent=2) + "\n").encode("utf-8")
     files[VERSION_FILE] = {"sha256": hashlib.sha256(versions).hexdigest(), "size": len(versions), "model": None}
@@ -112,16 +131,21 @@ def read_manifest(location: Location) -> Manifest | None:
     return Manifest.from_bytes(payload, location.url_of(MANIFEST_NAME))
 
 
-def push(url: str | None = None, models_dir: str | Path | None = None, models: list[str] | None = None,
-         with_checkpoints: bool = False) -> PushResult:
+def push(
+    url: str | None = None,
+    models_dir: str | Path | None = None,
+    models: list[str] | None = None,
+    with_checkpoints: bool = False,
+) -> PushResult:
     """Publish the models (all, or those named) to ``url`` (default: ``gs://nlp-classifier-models/<user
     prefix>/<set version>``). Checkpoints stay behind unless ``with_checkpoints``."""
     models_dir = Path(models_dir or default_models_dir()).resolve()
     cards = select_cards(models_dir, models)
     manifest, sources = build_manifest(cards, models_dir, with_checkpoints)
     location = push_location(url, models_dir)
-    result = PushResult(url=location.url, set_version=manifest.set_version,
-                        models={n: m["version"] for n, m in manifest.models.items()})
+    result = PushResult(
+        url=location.url, set_version=manifest.set_version, models={n: m["version"] for n, m in manifest.models.items()}
+    )
     current = MANIFEST_NAME
     try:
         with sigterm_as_interrupt():
@@ -133,8 +157,11 @@ def push(url: str | None = None, models_dir: str | Path | None = None, models: l
             for rel, entry in manifest.files.items():
                 current = rel
                 info = remote_info(location, rel)
-                if (info is not None and info.get("size") == entry["size"]
-                        and remote_sha256(location, rel, info) == entry["sha256"]):
+                if (
+                    info is not None
+                    and info.get("size") == entry["size"]
+                    and remote_sha256(location, rel, info) == entry["sha256"]
+                ):
                     result.skipped.append(rel)
                 else:
                     todo.append(rel)
@@ -151,13 +178,19 @@ def push(url: str | None = None, models_dir: str | Path | None = None, models: l
                     upload(location, MANIFEST_NAME, payload, hashlib.sha256(payload).hexdigest(), bar)
                     result.manifest_written = True
     except KeyboardInterrupt:
-        raise StorageError(f"push interrupted while uploading {location.url_of(current)}; the set was not "
-                           f"published (no new {MANIFEST_NAME}); run the same push again to resume") from None
+        raise StorageError(
+            f"push interrupted while uploading {location.url_of(current)}; the set was not "
+            f"published (no new {MANIFEST_NAME}); run the same push again to resume"
+        ) from None
     except NlpcError:
         raise
     except Exception as exc:  # network, permissions, missing bucket: name the file and the cause
-        cause = ("not found (does the bucket exist?)" if isinstance(exc, FileNotFoundError)
-                 else f"{type(exc).__name__}: {exc}")
-        raise StorageError(f"{location.url_of(current)}: {cause}; the set was not published "
-                           f"(no new {MANIFEST_NAME})") from exc
+        cause = (
+            "not found (does the bucket exist?)"
+            if isinstance(exc, FileNotFoundError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        raise StorageError(
+            f"{location.url_of(current)}: {cause}; the set was not published (no new {MANIFEST_NAME})"
+        ) from exc
     return result

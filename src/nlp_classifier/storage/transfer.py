@@ -1,4 +1,5 @@
 """Moving single files between the local disk and a Location, with a bytes/speed/ETA progress bar."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                           TransferSpeedColumn)
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from ..fileio import atomic_path
 from ..progress import console, enabled
@@ -44,8 +44,13 @@ def byte_progress(total: int) -> Iterator[ByteProgress]:
     if not enabled():
         yield ByteProgress(None, None)
         return
-    columns = [TextColumn("{task.description}", style="cyan"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}", style="cyan"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console, transient=True) as bar:
         yield ByteProgress(bar, bar.add_task("", total=total))
 
@@ -130,8 +135,10 @@ def signals_deferred() -> Iterator[None]:
         yield
         return
     received: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: received.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:

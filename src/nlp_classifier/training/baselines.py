@@ -1,4 +1,5 @@
 """Train, evaluate and save a TF-IDF baseline for any task, with optional grid search over a YAML grid."""
+
 from __future__ import annotations
 
 import copy
@@ -82,8 +83,9 @@ def _describe(settings: dict, candidates: list[dict]) -> str:
     return ", ".join(f"{key}={settings[key]}" for key in keys) or "preset settings"
 
 
-def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: Dataset,
-                   sample_weight: np.ndarray | None, config: dict):
+def _fit_and_score(
+    card: ModelCard, algorithm: str, train: Dataset, validation: Dataset, sample_weight: np.ndarray | None, config: dict
+):
     """Fit one configuration on the train split (rows weighted by ``sample_weight`` when given); return
     (validation headline score, fitted pipeline)."""
     pipeline = build_pipeline(algorithm, config, train.problem_type)
@@ -93,11 +95,22 @@ def _fit_and_score(card: ModelCard, algorithm: str, train: Dataset, validation: 
     return score, pipeline
 
 
-def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression", preset: str = LEGACY_PRESET, *,
-                   data: str | Path | None = None, text_column: str | None = None,
-                   label_columns: Sequence[str] | None = None, labels: Sequence[str] | None = None,
-                   name: str | None = None, models_dir: str | Path | None = None, grid: str | Path | None = None,
-                   use_ray: bool = False, version_part: str = "minor", dataset: Dataset | None = None) -> ModelCard:
+def train_baseline(
+    task: str = "davidson",
+    algorithm: str = "logistic_regression",
+    preset: str = LEGACY_PRESET,
+    *,
+    data: str | Path | None = None,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    name: str | None = None,
+    models_dir: str | Path | None = None,
+    grid: str | Path | None = None,
+    use_ray: bool = False,
+    version_part: str = "minor",
+    dataset: Dataset | None = None,
+) -> ModelCard:
     """Fit on the train split, pick grid settings on validation, report validation and test metrics, and save
     ``models/baselines/<name>_tfidf.joblib`` with its card and training_info.json. With ``use_ray`` the grid
     points run as tasks on a local Ray. ``dataset`` replaces the task's data (e.g. the ``hate`` task without one
@@ -112,15 +125,26 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
             dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
         splits = split_dataset(dataset)
     name = name or default_name(algorithm, task if task in TASKS else dataset.name, preset)
-    card = ModelCard(name=name, family="tfidf", task=dataset.name, labels=list(dataset.labels),
-                     problem_type=dataset.problem_type, artifact=f"{name}_tfidf.joblib",
-                     description=f"TF-IDF + {algorithm.replace('_', ' ')} ({preset} preset) on {dataset.name}",
-                     data_fingerprint=dataset.fingerprint, data_source=dataset.source,
-                     splits=splits_record(splits))
+    card = ModelCard(
+        name=name,
+        family="tfidf",
+        task=dataset.name,
+        labels=list(dataset.labels),
+        problem_type=dataset.problem_type,
+        artifact=f"{name}_tfidf.joblib",
+        description=f"TF-IDF + {algorithm.replace('_', ' ')} ({preset} preset) on {dataset.name}",
+        data_fingerprint=dataset.fingerprint,
+        data_source=dataset.source,
+        splits=splits_record(splits),
+    )
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
-    train, mix = training_set(splits.train, identity_swaps=float(base.get("identity_swaps", 0.0)),
-                              temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)), seed=SEED)
+    train, mix = training_set(
+        splits.train,
+        identity_swaps=float(base.get("identity_swaps", 0.0)),
+        temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)),
+        seed=SEED,
+    )
     weights = mix.sample_weight(train) if mix is not None else None
     start = time.perf_counter()
     trials = []
@@ -132,17 +156,25 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
     def describe(trial: dict) -> str:
         return f"Fitting {name} ({_describe(trial[algorithm], candidates)}) on {len(train):,} texts"
 
-    results = map_points(_fit_and_score, (card, algorithm, train, splits.validation, weights), trials,
-                         use_ray=use_ray, describe=describe)
+    results = map_points(
+        _fit_and_score, (card, algorithm, train, splits.validation, weights), trials, use_ray=use_ray, describe=describe
+    )
     training_seconds = time.perf_counter() - start
-    search = [{"params": params, "validation_score": round(score, 6)}
-              for params, (score, _) in zip(candidates, results)]
+    search = [
+        {"params": params, "validation_score": round(score, 6)} for params, (score, _) in zip(candidates, results)
+    ]
     best = max(range(len(results)), key=lambda i: results[i][0])  # the first of equals, as listed in the grid
     pipeline, config = results[best][1], trials[best]
-    card.training_config = {"algorithm": algorithm, "preset": preset, "pipeline": config,
-                            "grid_search": {"file": str(grid), "executor": "ray" if use_ray else "local",
-                                            "points": search} if grid else None,
-                            "train_used": len(train), "mixture": mix.record() if mix is not None else None}
+    card.training_config = {
+        "algorithm": algorithm,
+        "preset": preset,
+        "pipeline": config,
+        "grid_search": {"file": str(grid), "executor": "ray" if use_ray else "local", "points": search}
+        if grid
+        else None,
+        "train_used": len(train),
+        "mixture": mix.record() if mix is not None else None,
+    }
 
     classifier = SklearnClassifier(card, pipeline)
     if dataset.problem_type != MULTI_LABEL and config.get("class_priors") and len(dataset.labels) > 2:
@@ -159,9 +191,17 @@ def train_baseline(task: str = "davidson", algorithm: str = "logistic_regression
         with atomic_path(target) as tmp:
             joblib.dump(pipeline, tmp, compress=3)
 
-    finish_training(card, classifier, splits, models_dir=models_dir, training_seconds=training_seconds,
-                    tune=dataset.problem_type == MULTI_LABEL, version_part=version_part, save_model=save_model,
-                    algorithm=algorithm, preset=preset)
+    finish_training(
+        card,
+        classifier,
+        splits,
+        models_dir=models_dir,
+        training_seconds=training_seconds,
+        tune=dataset.problem_type == MULTI_LABEL,
+        version_part=version_part,
+        save_model=save_model,
+        algorithm=algorithm,
+        preset=preset,
+    )
     console.print(f"saved {target} (version {card.version})")
     return card
-

@@ -1,5 +1,6 @@
 """What the Hugging Face ``Trainer`` is given for a run: tokenised items, the weighted loss, the project's
 metrics, progress / time-budget / early-stopping callbacks and the ``TrainingArguments``."""
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,20 @@ from .transformer_settings import TransformerSettings
 
 MAX_POS_WEIGHT = 30.0
 # What the progress log shows of the Trainer's logs.
-LOGGED_KEYS = ("loss", "grad_norm", "learning_rate", "eval_loss", "eval_accuracy", "eval_f1_macro", "eval_roc_auc",
-               "eval_mean_roc_auc", "eval_runtime", "train_loss", "train_runtime", "train_samples_per_second")
+LOGGED_KEYS = (
+    "loss",
+    "grad_norm",
+    "learning_rate",
+    "eval_loss",
+    "eval_accuracy",
+    "eval_f1_macro",
+    "eval_roc_auc",
+    "eval_mean_roc_auc",
+    "eval_runtime",
+    "train_loss",
+    "train_runtime",
+    "train_samples_per_second",
+)
 
 
 class EncodedTexts:
@@ -30,8 +43,11 @@ class EncodedTexts:
         texts = prepare_texts(dataset.texts, settings)
         enc = tokenizer(texts, truncation=True, max_length=settings.max_length)
         self.columns = {name: enc[name] for name in input_names if name in enc}
-        self.labels = (dataset.y.astype(np.float32).tolist() if dataset.problem_type == MULTI_LABEL
-                       else dataset.y.astype(int).tolist())
+        self.labels = (
+            dataset.y.astype(np.float32).tolist()
+            if dataset.problem_type == MULTI_LABEL
+            else dataset.y.astype(int).tolist()
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -68,8 +84,9 @@ def make_loss(problem_type: str, weights: np.ndarray | None, label_smoothing: fl
                 targets = targets * (1 - label_smoothing) + 0.5 * label_smoothing
             per_item = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=w, reduction="none")
         else:
-            per_item = F.cross_entropy(logits, labels.long(), weight=w, label_smoothing=label_smoothing,
-                                       reduction="none")
+            per_item = F.cross_entropy(
+                logits, labels.long(), weight=w, label_smoothing=label_smoothing, reduction="none"
+            )
         if num_items_in_batch is None:
             return per_item.mean()
         return per_item.sum() / num_items_in_batch
@@ -107,11 +124,14 @@ def trainer_callbacks(settings: TransformerSettings, staging: Path, elapsed_befo
             elapsed = time.perf_counter() - started
             steps_here = max(done - first_step[0], 1)
             eta = elapsed / steps_here * (state.max_steps - done)
-            shown = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in logs.items()
-                     if k in LOGGED_KEYS}
-            console.print(f"step {done}/{state.max_steps} ({100 * done / state.max_steps:.0f}%) "
-                          f"epoch {state.epoch or 0:.2f} | {shown} | elapsed {_minutes(elapsed)} "
-                          f"ETA {_minutes(eta)}", highlight=False, soft_wrap=True)
+            shown = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in logs.items() if k in LOGGED_KEYS}
+            console.print(
+                f"step {done}/{state.max_steps} ({100 * done / state.max_steps:.0f}%) "
+                f"epoch {state.epoch or 0:.2f} | {shown} | elapsed {_minutes(elapsed)} "
+                f"ETA {_minutes(eta)}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
         def on_train_begin(self, args, state, control, **kwargs):
             first_step[0] = state.global_step
@@ -134,8 +154,11 @@ def trainer_callbacks(settings: TransformerSettings, staging: Path, elapsed_befo
 
     first_step = [0]
     stopped: dict[str, str] = {}
-    callbacks = [ProgressLog(), TimeBudget(),
-                 EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience)]
+    callbacks = [
+        ProgressLog(),
+        TimeBudget(),
+        EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience),
+    ]
     return callbacks, stopped
 
 
@@ -149,20 +172,35 @@ def training_arguments(settings: TransformerSettings, staging: Path, problem_typ
     checkpoint by the headline metric loaded at the end, fp16 only on a GPU, batches grouped by length."""
     from transformers import TrainingArguments
 
-    scheduler_kwargs = ({"num_cycles": settings.num_cycles}
-                        if settings.lr_scheduler == "cosine_with_restarts" else {})
+    scheduler_kwargs = {"num_cycles": settings.num_cycles} if settings.lr_scheduler == "cosine_with_restarts" else {}
     return TrainingArguments(
-        output_dir=str(staging), num_train_epochs=settings.num_epochs, max_steps=settings.max_steps,
-        learning_rate=settings.learning_rate, per_device_train_batch_size=settings.batch_size,
+        output_dir=str(staging),
+        num_train_epochs=settings.num_epochs,
+        max_steps=settings.max_steps,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=settings.eval_batch_size,
         gradient_accumulation_steps=settings.gradient_accumulation_steps,
-        lr_scheduler_type=settings.lr_scheduler, lr_scheduler_kwargs=scheduler_kwargs,
-        warmup_steps=settings.warmup_ratio, weight_decay=settings.weight_decay,
-        eval_strategy="steps", eval_steps=settings.save_steps, save_strategy="steps",
-        save_steps=settings.save_steps, save_total_limit=settings.save_total_limit,
-        load_best_model_at_end=True, metric_for_best_model=headline_metric(problem_type), greater_is_better=True,
-        logging_strategy="steps", logging_steps=settings.logging_steps, report_to="none",
-        disable_tqdm=not sys.stderr.isatty(), fp16=gpu, seed=settings.seed, data_seed=settings.seed,
+        lr_scheduler_type=settings.lr_scheduler,
+        lr_scheduler_kwargs=scheduler_kwargs,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        eval_strategy="steps",
+        eval_steps=settings.save_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model=headline_metric(problem_type),
+        greater_is_better=True,
+        logging_strategy="steps",
+        logging_steps=settings.logging_steps,
+        report_to="none",
+        disable_tqdm=not sys.stderr.isatty(),
+        fp16=gpu,
+        seed=settings.seed,
+        data_seed=settings.seed,
         train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
-        dataloader_num_workers=0, dataloader_pin_memory=gpu,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=gpu,
     )

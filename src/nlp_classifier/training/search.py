@@ -1,4 +1,5 @@
 """Running the points of a grid search: one after another in this process, or as tasks on a local Ray."""
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,14 @@ from ..progress import stage
 RAY_CPUS = 2
 
 
-def map_points(fn: Callable[..., Any], shared: Sequence[Any], points: Sequence[Any], *, use_ray: bool = False,
-               describe: Callable[[Any], str] = str) -> list[Any]:
+def map_points(
+    fn: Callable[..., Any],
+    shared: Sequence[Any],
+    points: Sequence[Any],
+    *,
+    use_ray: bool = False,
+    describe: Callable[[Any], str] = str,
+) -> list[Any]:
     """``[fn(*shared, point) for point in points]``, in order. With ``use_ray`` each point is a Ray task and the
     ``shared`` arguments (the data) go into the object store once; a Ray started here is shut down after."""
     if not use_ray:
@@ -27,8 +34,9 @@ def map_points(fn: Callable[..., Any], shared: Sequence[Any], points: Sequence[A
     try:
         task = ray.remote(fn)
         refs = [ray.put(value) for value in shared]
-        with stage(f"Running {len(points)} grid points as Ray tasks ({int(ray.cluster_resources().get('CPU', 0))} "
-                   "CPUs)"):
+        with stage(
+            f"Running {len(points)} grid points as Ray tasks ({int(ray.cluster_resources().get('CPU', 0))} CPUs)"
+        ):
             return ray.get([task.remote(*refs, point) for point in points])
     finally:
         if started:

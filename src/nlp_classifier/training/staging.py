@@ -1,6 +1,7 @@
 """The hidden staging folder a transformer run writes into (``.<name>.training`` beside the output): the run's
 saved settings, its training time per checkpoint, its ``checkpoint-*`` folders, and the checks before a
 ``--resume`` continues it."""
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,11 @@ def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
     last, is there and whole), and the newer folders a kill interrupted mid-write."""
     if not staging.is_dir():
         return None, []
-    folders = sorted((p for p in staging.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-                     key=checkpoint_step, reverse=True)
+    folders = sorted(
+        (p for p in staging.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+        key=checkpoint_step,
+        reverse=True,
+    )
     unfinished = []
     for folder in folders:
         try:
@@ -84,15 +88,21 @@ def check_staging(staging: Path, resume: bool, restart: bool, overrides: Mapping
             raise ConfigError(f"nothing to resume: no checkpoint of an interrupted run in {staging}")
         saved = saved_settings(staging)
         free = resume_free_keys()
-        differ = [f"{k}: {overrides[k]!r} now, {saved.get(k)!r} in the interrupted run"
-                  for k in overrides if k not in free and saved.get(k) != overrides[k]]
+        differ = [
+            f"{k}: {overrides[k]!r} now, {saved.get(k)!r} in the interrupted run"
+            for k in overrides
+            if k not in free and saved.get(k) != overrides[k]
+        ]
         if differ:
-            raise ConfigError("--resume continues the interrupted run with its own settings; these differ: "
-                              + "; ".join(differ))
+            raise ConfigError(
+                "--resume continues the interrupted run with its own settings; these differ: " + "; ".join(differ)
+            )
         for folder in unfinished:  # killed while being written: unusable, and in the way of the re-save
             shutil.rmtree(folder)
         return last
     if staging.exists() and not restart:
-        raise ConfigError(f"an interrupted run left checkpoints in {staging}: pass --resume to continue it or "
-                          "--restart to discard them")
+        raise ConfigError(
+            f"an interrupted run left checkpoints in {staging}: pass --resume to continue it or "
+            "--restart to discard them"
+        )
     return None

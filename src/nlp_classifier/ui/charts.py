@@ -1,4 +1,5 @@
 """The UI's charts (Altair), built from plain API results."""
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -11,60 +12,97 @@ NORMAL = "#4c78a8"
 LEGEND = ("flagged", "not flagged")  # the highlighted (flagged) bars and the others
 
 
-def probability_chart(scores: Mapping[str, float], thresholds: Mapping[str, float],
-                      highlighted: Sequence[str] = ()) -> alt.Chart:
+def probability_chart(
+    scores: Mapping[str, float], thresholds: Mapping[str, float], highlighted: Sequence[str] = ()
+) -> alt.Chart:
     """Horizontal bars of every label's probability (the flagged ``highlighted`` labels in red), with a black tick
     at each label's decision threshold."""
     order = list(scores)
-    data = pd.DataFrame({"label": order, "probability": [float(scores[k]) for k in order],
-                         "status": [LEGEND[0] if k in highlighted else LEGEND[1] for k in order],
-                         "threshold": [thresholds.get(k) for k in order]})
+    data = pd.DataFrame(
+        {
+            "label": order,
+            "probability": [float(scores[k]) for k in order],
+            "status": [LEGEND[0] if k in highlighted else LEGEND[1] for k in order],
+            "threshold": [thresholds.get(k) for k in order],
+        }
+    )
     y = alt.Y("label:N", sort=order, title=None)
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
-        y=y,
-        color=alt.Color("status:N", scale=alt.Scale(domain=list(LEGEND), range=[HIGHLIGHT, NORMAL]),
-                        legend=alt.Legend(title=None, orient="bottom")),
-        tooltip=["label", alt.Tooltip("probability:Q", format=".3f"), alt.Tooltip("threshold:Q", format=".2f")])
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
+            y=y,
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=list(LEGEND), range=[HIGHLIGHT, NORMAL]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=["label", alt.Tooltip("probability:Q", format=".3f"), alt.Tooltip("threshold:Q", format=".2f")],
+        )
+    )
     text = bars.mark_text(align="left", dx=3, color="black").encode(
-        text=alt.Text("probability:Q", format=".3f"), color=alt.value("black"))
+        text=alt.Text("probability:Q", format=".3f"), color=alt.value("black")
+    )
     layers = [bars, text]
     marked = data.dropna(subset=["threshold"])
     if not marked.empty:
-        ticks = alt.Chart(marked).mark_tick(color="black", thickness=3, size=26).encode(
-            x="threshold:Q", y=y, tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
+        ticks = (
+            alt.Chart(marked)
+            .mark_tick(color="black", thickness=3, size=26)
+            .encode(x="threshold:Q", y=y, tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
+        )
         layers.append(ticks)
     return alt.layer(*layers).properties(height=alt.Step(32))
 
 
 def compare_chart(rows: pd.DataFrame) -> alt.Chart:
     """Grouped bars: for each label, one bar per model (``rows`` has model, label, probability)."""
-    return alt.Chart(rows).mark_bar().encode(
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("label:N", title=None, sort=list(dict.fromkeys(rows["label"]))),
-        yOffset="model:N",
-        color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
-        tooltip=["model", "label", alt.Tooltip("probability:Q", format=".3f")],
-    ).properties(height={"step": 16, "for": "offset"})
+    return (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("label:N", title=None, sort=list(dict.fromkeys(rows["label"]))),
+            yOffset="model:N",
+            color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
+            tooltip=["model", "label", alt.Tooltip("probability:Q", format=".3f")],
+        )
+        .properties(height={"step": 16, "for": "offset"})
+    )
 
 
 def distribution_chart(labels: pd.Series) -> alt.Chart:
     """How many rows got each predicted label."""
     counts = labels.fillna("").replace("", "(none)").value_counts().rename_axis("label").reset_index(name="rows")
-    return alt.Chart(counts).mark_bar().encode(
-        x=alt.X("rows:Q", axis=alt.Axis(tickMinStep=1, format="d")), y=alt.Y("label:N", sort="-x", title=None),
-        tooltip=["label", "rows"],
-    ).properties(height=alt.Step(30))
+    return (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("rows:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("label:N", sort="-x", title=None),
+            tooltip=["label", "rows"],
+        )
+        .properties(height=alt.Step(30))
+    )
 
 
 def score_histogram(scores: pd.Series, title: str, threshold: float | None = None) -> alt.Chart:
     """Histogram of one score column in 20 bins over [0, 1], with the threshold as a vertical rule."""
     data = pd.DataFrame({"score": scores.astype(float)})
-    hist = alt.Chart(data).mark_bar().encode(
-        x=alt.X("score:Q", bin=alt.Bin(extent=[0, 1], step=0.05), title=title),
-        y=alt.Y("count():Q", title="rows", axis=alt.Axis(tickMinStep=1, format="d")))
+    hist = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("score:Q", bin=alt.Bin(extent=[0, 1], step=0.05), title=title),
+            y=alt.Y("count():Q", title="rows", axis=alt.Axis(tickMinStep=1, format="d")),
+        )
+    )
     if threshold is None:
         return hist.properties(height=220)
-    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color=HIGHLIGHT, strokeDash=[4, 3]).encode(
-        x="threshold:Q")
+    rule = (
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+        .mark_rule(color=HIGHLIGHT, strokeDash=[4, 3])
+        .encode(x="threshold:Q")
+    )
     return alt.layer(hist, rule).properties(height=220)

@@ -1,5 +1,6 @@
 """A small HTTP client for the nlpc API, used by the web UI. Every failure becomes an ``ApiError`` whose message
 a person can act on (API not running, key missing, unknown model, text too long); nothing else leaks out."""
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,7 @@ def _detail(response: httpx.Response) -> str:
 class ApiClient:
     """Calls the API at ``base_url``; ``api_key`` is sent in the ``X-API-Key`` header when given."""
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT_S):
         self.base_url = (base_url or default_api_url()).rstrip("/")
         self.api_key = api_key or None
         self.timeout = timeout
@@ -73,18 +73,23 @@ class ApiClient:
         try:
             response = httpx.request(method, url, json=json, headers=headers, timeout=self.timeout)
         except httpx.TimeoutException:
-            raise ApiError(f"The API at {self.base_url} did not answer {method} {path} within "
-                           f"{self.timeout:.0f} s.") from None
+            raise ApiError(
+                f"The API at {self.base_url} did not answer {method} {path} within {self.timeout:.0f} s."
+            ) from None
         except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise ApiError(f"Cannot reach the API at {self.base_url} ({type(exc).__name__}). Start it with "
-                           "`nlpc serve`, or point the UI at it with --api-url / $NLPC_API_URL.") from None
+            raise ApiError(
+                f"Cannot reach the API at {self.base_url} ({type(exc).__name__}). Start it with "
+                "`nlpc serve`, or point the UI at it with --api-url / $NLPC_API_URL."
+            ) from None
         if response.status_code >= 400:
             raise ApiError(self._explain(response, path), status=response.status_code)
         try:
             return response.json()
         except ValueError:
-            raise ApiError(f"{url} answered with something that is not JSON: is {self.base_url} the nlpc "
-                           "API?", status=response.status_code) from None
+            raise ApiError(
+                f"{url} answered with something that is not JSON: is {self.base_url} the nlpc API?",
+                status=response.status_code,
+            ) from None
 
     @staticmethod
     def _explain(response: httpx.Response, path: str) -> str:
@@ -112,13 +117,13 @@ class ApiClient:
         """POST /models/switch: make ``model_name`` the API's current model (needs the API key)."""
         return self._request("POST", "/models/switch", {"model_name": model_name})
 
-    def predict(self, texts: Sequence[str], model: str | None = None,
-                threshold: float | None = None) -> list[dict]:
+    def predict(self, texts: Sequence[str], model: str | None = None, threshold: float | None = None) -> list[dict]:
         """POST /predict for a list of texts: one result (predicted_label, confidence, scores, ...) per text."""
         return self._predict("/predict", texts, model, threshold)
 
-    def predict_toxicity(self, texts: Sequence[str], model: str | None = None,
-                         threshold: float | None = None) -> list[dict]:
+    def predict_toxicity(
+        self, texts: Sequence[str], model: str | None = None, threshold: float | None = None
+    ) -> list[dict]:
         """POST /predict/toxicity: one result (is_toxic, toxicity_scores, flagged_categories, ...) per text."""
         return self._predict("/predict/toxicity", texts, model, threshold)
 
@@ -138,6 +143,7 @@ class ApiClient:
             return [answer]
         results = answer["results"]
         if not isinstance(results, list) or len(results) != len(texts):
-            raise ApiError(f"{path} answered {len(results) if isinstance(results, list) else 'no'} results for "
-                           f"{len(texts)} texts")
+            raise ApiError(
+                f"{path} answered {len(results) if isinstance(results, list) else 'no'} results for {len(texts)} texts"
+            )
         return [{"model": answer.get("model"), **result} for result in results]

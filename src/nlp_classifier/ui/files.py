@@ -1,5 +1,6 @@
 """Batch files in the UI: read an upload, pick its texts, turn API results into score columns, write the
 download. Reading reuses the project's readers (same formats and the same precise errors as the CLI)."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,12 @@ from ..errors import DataError
 
 UPLOAD_TYPES = ["csv", "tsv", "jsonl", "json", "parquet", "gz"]
 TEXT_COLUMN_GUESSES = ("text", "comment_text", "tweet", "comment", "content", "message")
-MIME = {"csv": "text/csv", "tsv": "text/tab-separated-values", "jsonl": "application/jsonl",
-        "parquet": "application/vnd.apache.parquet"}
+MIME = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "jsonl": "application/jsonl",
+    "parquet": "application/vnd.apache.parquet",
+}
 
 
 def read_upload(name: str, data: bytes) -> pd.DataFrame:
@@ -43,8 +48,7 @@ def guess_text_column(columns: list[str]) -> str | None:
 def texts_from_column(frame: pd.DataFrame, column: str, source: str) -> list[str]:
     """The column's texts; a missing column or an empty row is a DataError naming file, row and column."""
     if column not in frame.columns:
-        raise DataError(f"no column '{column}' (columns are: {', '.join(frame.columns)})", path=source,
-                        column=column)
+        raise DataError(f"no column '{column}' (columns are: {', '.join(frame.columns)})", path=source, column=column)
     texts = []
     for row, value in enumerate(frame[column].tolist(), start=1):
         if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():

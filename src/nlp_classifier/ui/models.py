@@ -1,4 +1,5 @@
 """What the UI knows about each model, read from the API's ``GET /models`` answer (never from disk)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,15 +29,26 @@ class ModelInfo:
     @classmethod
     def from_api(cls, name: str, entry: dict) -> "ModelInfo":
         """Build from one model's entry in ``GET /models``."""
-        metrics = {k: float(v) for k, v in (entry.get("test_metrics") or {}).items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "n"}
+        metrics = {
+            k: float(v)
+            for k, v in (entry.get("test_metrics") or {}).items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "n"
+        }
         latency = entry.get("avg_inference_time_ms")
-        return cls(name=name, family=entry.get("type", "?"), task=entry.get("task", "?"),
-                   description=entry.get("description", ""), base_model=entry.get("base_model"),
-                   version=entry.get("version"), is_current=bool(entry.get("is_current")),
-                   labels=list(entry.get("labels") or []), problem_type=entry.get("problem_type"),
-                   thresholds={k: float(v) for k, v in (entry.get("thresholds") or {}).items()},
-                   test_metrics=metrics, latency_ms=float(latency) if latency is not None else None)
+        return cls(
+            name=name,
+            family=entry.get("type", "?"),
+            task=entry.get("task", "?"),
+            description=entry.get("description", ""),
+            base_model=entry.get("base_model"),
+            version=entry.get("version"),
+            is_current=bool(entry.get("is_current")),
+            labels=list(entry.get("labels") or []),
+            problem_type=entry.get("problem_type"),
+            thresholds={k: float(v) for k, v in (entry.get("thresholds") or {}).items()},
+            test_metrics=metrics,
+            latency_ms=float(latency) if latency is not None else None,
+        )
 
     @property
     def multi_label(self) -> bool:
@@ -49,9 +61,14 @@ class ModelInfo:
 
     def summary_row(self) -> dict[str, Any]:
         """One row of the models table."""
-        row: dict[str, Any] = {"model": self.name, "current": "✓" if self.is_current else "", "family": self.family,
-                               "task": self.task, "base model": self.base_model or "-",
-                               "version": self.version or "-"}
+        row: dict[str, Any] = {
+            "model": self.name,
+            "current": "✓" if self.is_current else "",
+            "family": self.family,
+            "task": self.task,
+            "base model": self.base_model or "-",
+            "version": self.version or "-",
+        }
         for key, value in self.headline().items():
             row[f"test {key}"] = round(value, 4)
         row["latency ms"] = round(self.latency_ms, 2) if self.latency_ms is not None else None

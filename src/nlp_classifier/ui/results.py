@@ -1,5 +1,6 @@
 """Reading the API's prediction answers for display: scores by label, which labels to highlight, and where
 each label's threshold sits (as the API applies it; the UI decides nothing itself)."""
+
 from __future__ import annotations
 
 from ..decision import DEFAULT_THRESHOLD, thresholded_labels

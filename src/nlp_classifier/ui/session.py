@@ -1,4 +1,5 @@
 """Per-browser-session state of the UI: the API client, the chosen model, the history of analysed texts."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -45,8 +46,15 @@ def models_error() -> ApiError | None:
 
 # Inputs of one page that should survive a visit to another page (Streamlit forgets the state of widgets
 # that a run does not draw, unless the state is re-assigned).
-PAGE_INPUT_KEYS = ("analyse_text", "analyse_override", "analyse_threshold", "compare_text", "compare_models",
-                   "compare_override", "compare_threshold")
+PAGE_INPUT_KEYS = (
+    "analyse_text",
+    "analyse_override",
+    "analyse_threshold",
+    "compare_text",
+    "compare_models",
+    "compare_override",
+    "compare_threshold",
+)
 
 
 def keep_page_inputs() -> None:

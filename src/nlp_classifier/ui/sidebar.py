@@ -1,4 +1,5 @@
 """The sidebar on every page: where the API is, its key, and the model picker (fed by ``GET /models``)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -18,11 +19,16 @@ def flash(kind: str, message: str) -> None:
 def render() -> None:
     """Connection settings, the API's status and the model picker."""
     bar = st.sidebar
-    bar.text_input("API URL", key=session.API_URL_KEY, help="Base URL of `nlpc serve` (also `nlpc ui --api-url` "
-                   "or $NLPC_API_URL).")
-    bar.text_input("API key", key=session.API_KEY_KEY, type="password",
-                   help="Sent as the X-API-Key header: needed to switch the API's model, and for predictions "
-                   "when the API is configured to require a key.")
+    bar.text_input(
+        "API URL", key=session.API_URL_KEY, help="Base URL of `nlpc serve` (also `nlpc ui --api-url` or $NLPC_API_URL)."
+    )
+    bar.text_input(
+        "API key",
+        key=session.API_KEY_KEY,
+        type="password",
+        help="Sent as the X-API-Key header: needed to switch the API's model, and for predictions "
+        "when the API is configured to require a key.",
+    )
     if FLASH_KEY in st.session_state:
         kind, message = st.session_state.pop(FLASH_KEY)
         getattr(bar, kind)(message)
@@ -43,14 +49,22 @@ def render() -> None:
         st.session_state[session.MODEL_KEY] = replacement
     elif chosen is None:
         st.session_state[session.MODEL_KEY] = view.current if view.current in view.models else view.names[0]
-    name = bar.selectbox("Model", view.names, key=session.MODEL_KEY, format_func=lambda n: picker_label(view, n),
-                         help="The model this session's requests use (sent as the per-request `model`). "
-                         "It does not change the API's current model for anyone else.")
+    name = bar.selectbox(
+        "Model",
+        view.names,
+        key=session.MODEL_KEY,
+        format_func=lambda n: picker_label(view, n),
+        help="The model this session's requests use (sent as the per-request `model`). "
+        "It does not change the API's current model for anyone else.",
+    )
     info = view.models[name]
     bar.markdown(model_details(info, view))
     if name != view.current:
-        if bar.button(f"Make '{name}' the API's current model", key="switch_model",
-                      help="POST /models/switch: changes the default model for every client of the API."):
+        if bar.button(
+            f"Make '{name}' the API's current model",
+            key="switch_model",
+            help="POST /models/switch: changes the default model for every client of the API.",
+        ):
             try:
                 session.client().switch_model(name)
             except ApiError as exc:
@@ -69,8 +83,10 @@ def picker_label(view: ModelsView, name: str) -> str:
 def model_details(info: ModelInfo, view: ModelsView) -> str:
     """Markdown lines describing one model: family, task, base model, version, test metrics, latency, and
     whether it is the API's current or toxicity model."""
-    lines = [f"**{info.name}** · {info.family} · task `{info.task}`",
-             f"base model: {info.base_model or '-'} · version {info.version or '-'}"]
+    lines = [
+        f"**{info.name}** · {info.family} · task `{info.task}`",
+        f"base model: {info.base_model or '-'} · version {info.version or '-'}",
+    ]
     if info.name == view.current:
         lines.append(":material/check_circle: the API's current model")
     if info.name == view.toxicity:

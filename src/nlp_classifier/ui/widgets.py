@@ -1,4 +1,5 @@
 """Controls shared by several pages."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,8 +12,11 @@ from ..decision import DEFAULT_THRESHOLD
 def threshold_control(prefix: str) -> float | None:
     """A toggle and a slider; returns None to keep each model's own thresholds, else the chosen threshold."""
     left, right = st.columns([1, 3])
-    override = left.toggle("Custom threshold", key=f"{prefix}_override",
-                           help="Off: each model's own (tuned) thresholds. On: one threshold for every label.")
+    override = left.toggle(
+        "Custom threshold",
+        key=f"{prefix}_override",
+        help="Off: each model's own (tuned) thresholds. On: one threshold for every label.",
+    )
     st.session_state.setdefault(f"{prefix}_threshold", DEFAULT_THRESHOLD)
     value = right.slider("Threshold", 0.0, 1.0, step=0.01, key=f"{prefix}_threshold", disabled=not override)
     return float(value) if override else None
@@ -20,5 +24,6 @@ def threshold_control(prefix: str) -> float | None:
 
 def models_table(view: ModelsView) -> None:
     """Every model the API serves: family, task, base model, version, headline test metrics, latency."""
-    st.dataframe(pd.DataFrame([info.summary_row() for info in view.models.values()]), hide_index=True,
-                 key="models_table")
+    st.dataframe(
+        pd.DataFrame([info.summary_row() for info in view.models.values()]), hide_index=True, key="models_table"
+    )

@@ -2,6 +2,7 @@
 /predict, /models, /models/switch, /predict/toxicity; /predict and /predict/toxicity also take ``texts``,
 ``model``, ``threshold`` and ``thresholds``. Prediction answers are built as plain JSON (the response models
 document them)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +19,19 @@ from ...fileio import read_json
 from ..errors import from_nlpc_error
 from ..inference import classify, manager_of, model_for
 from ..limits import check_texts
-from ..schemas import (ClassifyRequest, ErrorResponse, HealthResponse, ModelsResponse, PredictBatchResponse,
-                       PredictResponse, RootResponse, SwitchRequest, SwitchResponse, ToxicityBatchResponse,
-                       ToxicityResponse)
+from ..schemas import (
+    ClassifyRequest,
+    ErrorResponse,
+    HealthResponse,
+    ModelsResponse,
+    PredictBatchResponse,
+    PredictResponse,
+    RootResponse,
+    SwitchRequest,
+    SwitchResponse,
+    ToxicityBatchResponse,
+    ToxicityResponse,
+)
 from ..security import prediction_key, require_admin_key
 
 router = APIRouter(tags=["classification"])
@@ -41,26 +52,39 @@ def measured_latency_ms(card) -> float | None:
 
 def classification(p: Prediction, labels: list[str]) -> dict:
     """One text's result in the seed's shape, scores in label order."""
-    return {"predicted_label": p.label, "confidence": p.confidence,
-            "scores": [{"label": lab, "score": p.scores[lab]} for lab in labels], "flagged_labels": p.flagged}
+    return {
+        "predicted_label": p.label,
+        "confidence": p.confidence,
+        "scores": [{"label": lab, "score": p.scores[lab]} for lab in labels],
+        "flagged_labels": p.flagged,
+    }
 
 
 def toxicity(p: Prediction, labels: list[str]) -> dict:
     """One text's toxicity result in the seed's shape."""
     flagged = set(p.flagged)
-    return {"is_toxic": bool(flagged),
-            "toxicity_scores": [{"category": lab, "score": p.scores[lab], "flagged": lab in flagged} for lab in labels],
-            "flagged_categories": p.flagged}
+    return {
+        "is_toxic": bool(flagged),
+        "toxicity_scores": [{"category": lab, "score": p.scores[lab], "flagged": lab in flagged} for lab in labels],
+        "flagged_categories": p.flagged,
+    }
 
 
 @router.get("/", response_model=RootResponse, summary="Endpoint map")
 async def root(request: Request) -> dict:
     """Every endpoint with its method and purpose, and where the interactive docs are."""
-    endpoints = [{"method": method.upper(), "path": path, "summary": operation.get("summary", "")}
-                 for path, operations in request.app.openapi()["paths"].items()
-                 for method, operation in operations.items()]
-    return {"name": request.app.title, "version": __version__, "docs": "/docs", "openapi": "/openapi.json",
-            "endpoints": endpoints}
+    endpoints = [
+        {"method": method.upper(), "path": path, "summary": operation.get("summary", "")}
+        for path, operations in request.app.openapi()["paths"].items()
+        for method, operation in operations.items()
+    ]
+    return {
+        "name": request.app.title,
+        "version": __version__,
+        "docs": "/docs",
+        "openapi": "/openapi.json",
+        "endpoints": endpoints,
+    }
 
 
 @router.get("/health", response_model=HealthResponse, summary="Service status and the current model")
@@ -70,11 +94,18 @@ async def health(request: Request) -> dict:
     cards = await asyncio.to_thread(manager.cards)
     current = manager.loaded().get(manager.current_name) if manager.current_name else None
     classes = current.classifier.labels if current else []
-    return {"status": "ok" if current else "no_model", "model_loaded": current is not None,
-            "current_model": manager.current_name, "available_models": sorted({c.name for c in cards}),
-            "model_path": str(current.card.artifact_path) if current else None, "num_classes": len(classes),
-            "classes": classes, "toxicity_model": manager.toxicity_name, "loaded_models": list(manager.loaded()),
-            "version": __version__}
+    return {
+        "status": "ok" if current else "no_model",
+        "model_loaded": current is not None,
+        "current_model": manager.current_name,
+        "available_models": sorted({c.name for c in cards}),
+        "model_path": str(current.card.artifact_path) if current else None,
+        "num_classes": len(classes),
+        "classes": classes,
+        "toxicity_model": manager.toxicity_name,
+        "loaded_models": list(manager.loaded()),
+        "version": __version__,
+    }
 
 
 async def _answer(body: ClassifyRequest, request: Request, pick_model, shape) -> JSONResponse:
@@ -87,21 +118,31 @@ async def _answer(body: ClassifyRequest, request: Request, pick_model, shape) ->
     labels = served.classifier.labels
     if single:
         return JSONResponse({**shape(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
-    return JSONResponse({"model": served.name, "results": [shape(p, labels) for p in predictions],
-                         "inference_time_ms": ms})
+    return JSONResponse(
+        {"model": served.name, "results": [shape(p, labels) for p in predictions], "inference_time_ms": ms}
+    )
 
 
-@router.post("/predict", response_model=PredictResponse | PredictBatchResponse, responses=PREDICT_ERRORS,
-             dependencies=[Depends(prediction_key)], summary="Classify one text or several")
+@router.post(
+    "/predict",
+    response_model=PredictResponse | PredictBatchResponse,
+    responses=PREDICT_ERRORS,
+    dependencies=[Depends(prediction_key)],
+    summary="Classify one text or several",
+)
 async def predict(body: ClassifyRequest, request: Request) -> JSONResponse:
     """`{"text": ...}` answers in the seed's shape; `{"texts": [...]}` answers `{"results": [...]}`, one per text
     in order. `model` picks a model for this request only."""
     return await _answer(body, request, manager_of(request).get, classification)
 
 
-@router.post("/predict/toxicity", response_model=ToxicityResponse | ToxicityBatchResponse,
-             responses=PREDICT_ERRORS, dependencies=[Depends(prediction_key)],
-             summary="Multi-label toxicity scores for one text or several")
+@router.post(
+    "/predict/toxicity",
+    response_model=ToxicityResponse | ToxicityBatchResponse,
+    responses=PREDICT_ERRORS,
+    dependencies=[Depends(prediction_key)],
+    summary="Multi-label toxicity scores for one text or several",
+)
 async def predict_toxicity(body: ClassifyRequest, request: Request) -> JSONResponse:
     """Per-category scores and flags from the toxicity model (or the multi-label `model` given)."""
     return await _answer(body, request, manager_of(request).get_toxicity, toxicity)
@@ -120,25 +161,46 @@ async def models(request: Request) -> dict:
         served = loaded.get(card.name)
         test = card.metrics.get("test") or {}
         out[card.name] = {
-            "type": card.family, "description": card.description, "path": str(card.artifact_path),
-            "is_current": card.name == manager.current_name, "is_toxicity_model": card.name == manager.toxicity_name,
-            "loaded": served is not None, "backend": served.classifier.backend if served else None,
-            "version": card.version, "task": card.task, "base_model": card.base_model,
-            "problem_type": card.problem_type, "labels": list(card.labels),
+            "type": card.family,
+            "description": card.description,
+            "path": str(card.artifact_path),
+            "is_current": card.name == manager.current_name,
+            "is_toxicity_model": card.name == manager.toxicity_name,
+            "loaded": served is not None,
+            "backend": served.classifier.backend if served else None,
+            "version": card.version,
+            "task": card.task,
+            "base_model": card.base_model,
+            "problem_type": card.problem_type,
+            "labels": list(card.labels),
             "test_metrics": {k: v for k, v in test.items() if isinstance(v, (int, float)) or v is None},
             "thresholds": thresholds_or_default(card.labels, card.thresholds),
-            "avg_inference_time_ms": measured_latency_ms(card)}
-    return {"current_model": manager.current_name, "toxicity_model": manager.toxicity_name,
-            "available_models": list(out), "models": out}
+            "avg_inference_time_ms": measured_latency_ms(card),
+        }
+    return {
+        "current_model": manager.current_name,
+        "toxicity_model": manager.toxicity_name,
+        "available_models": list(out),
+        "models": out,
+    }
 
 
-@router.post("/models/switch", response_model=SwitchResponse, responses=SWITCH_ERRORS,
-             dependencies=[Depends(require_admin_key)], summary="Change the current model (needs an API key)")
+@router.post(
+    "/models/switch",
+    response_model=SwitchResponse,
+    responses=SWITCH_ERRORS,
+    dependencies=[Depends(require_admin_key)],
+    summary="Change the current model (needs an API key)",
+)
 async def switch(body: SwitchRequest, request: Request) -> dict:
     """Load `model_name`, then make it the model /predict uses. Requests already running finish on the old one."""
     try:
         previous, served = await manager_of(request).switch(body.model_name)
     except NlpcError as exc:
         raise from_nlpc_error(exc, ("body", "model_name")) from None
-    return {"status": "ok", "message": f"switched from {previous} to {served.name}", "previous_model": previous,
-            "current_model": served.name}
+    return {
+        "status": "ok",
+        "message": f"switched from {previous} to {served.name}",
+        "previous_model": previous,
+        "current_model": served.name,
+    }

@@ -3,6 +3,7 @@
 ``any`` = the highest score, flagged when any of them is flagged at its threshold; ``all`` = the lowest score,
 flagged when all are. Categories we have no label for score 0 and are never flagged. With ``hate_model`` set,
 that model's hate probability also feeds ``hate`` (the higher of the two scores; flagged when either is)."""
+
 from __future__ import annotations
 
 import uuid
@@ -43,8 +44,9 @@ def _inputs(body: ModerationRequest) -> tuple[list[str], bool]:
         elif item.type == "text":
             texts.append(item.text)
         else:
-            raise ServiceError(400, f"input[{i}] is an image; this service classifies text only",
-                               loc=("body", "input", i))
+            raise ServiceError(
+                400, f"input[{i}] is an image; this service classifies text only", loc=("body", "input", i)
+            )
     return texts, False
 
 
@@ -70,13 +72,21 @@ def moderation(p: Prediction, hate: tuple[float, bool] | None) -> dict:
         if category == "hate" and hate is not None:
             score, flagged = max(score, hate[0]), flagged or hate[1]
         scores[category], flags[category] = score, flagged
-    return {"flagged": any(flags.values()), "categories": flags, "category_scores": scores,
-            "category_applied_input_types": {category: ["text"] for category in OPENAI_CATEGORIES}}
+    return {
+        "flagged": any(flags.values()),
+        "categories": flags,
+        "category_scores": scores,
+        "category_applied_input_types": {category: ["text"] for category in OPENAI_CATEGORIES},
+    }
 
 
-@router.post("/moderations", response_model=ModerationResponse, dependencies=[Depends(prediction_key)],
-             responses={400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
-             summary="OpenAI-compatible moderation")
+@router.post(
+    "/moderations",
+    response_model=ModerationResponse,
+    dependencies=[Depends(prediction_key)],
+    responses={400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
+    summary="OpenAI-compatible moderation",
+)
 async def moderations(body: ModerationRequest, request: Request) -> dict:
     """OpenAI's moderation request and answer. `model` may be an OpenAI model name (answered by the toxicity
     model) or one of our multi-label models."""
@@ -91,5 +101,8 @@ async def moderations(body: ModerationRequest, request: Request) -> dict:
     if hate_model is not None:
         hate_predictions, _ = await classify(request, hate_model, texts)
         hates = [hate_score(hate_model, p) for p in hate_predictions]
-    return {"id": f"modr-{uuid.uuid4().hex}", "model": served.name,
-            "results": [moderation(p, h) for p, h in zip(predictions, hates)]}
+    return {
+        "id": f"modr-{uuid.uuid4().hex}",
+        "model": served.name,
+        "results": [moderation(p, h) for p, h in zip(predictions, hates)],
+    }

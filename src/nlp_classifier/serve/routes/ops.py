@@ -1,4 +1,5 @@
 """Operations: readiness for load balancers and Prometheus metrics."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
@@ -10,8 +11,12 @@ from ..schemas import ReadyResponse
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}},
-            summary="Whether the service can answer /predict")
+@router.get(
+    "/ready",
+    response_model=ReadyResponse,
+    responses={503: {"model": ReadyResponse}},
+    summary="Whether the service can answer /predict",
+)
 async def ready(request: Request) -> JSONResponse:
     """200 once the current model is loaded, 503 before (or when the models folder has none)."""
     manager = manager_of(request)
@@ -23,8 +28,12 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse({**body, "ready": True})
 
 
-@router.get("/metrics", response_class=Response, summary="Prometheus metrics",
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     """Requests and latency per endpoint, micro-batch sizes and inference time per model, models loaded."""
     registry = request.app.state.metrics

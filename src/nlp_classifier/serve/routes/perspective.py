@@ -3,6 +3,7 @@ Perspective clients switch by changing the URL (the key may stay in ``?key=``). 
 TOXICITY toxic, SEVERE_TOXICITY severe_toxic, IDENTITY_ATTACK identity_hate, INSULT insult, PROFANITY obscene,
 THREAT threat (an ``_EXPERIMENTAL`` suffix is accepted). Scores are probabilities; the one span covers the
 whole comment. English only."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -15,8 +16,14 @@ from ..security import prediction_key_or_query
 
 router = APIRouter(prefix="/v1alpha1", tags=["Perspective-compatible"])
 
-ATTRIBUTE_LABELS = {"TOXICITY": "toxic", "SEVERE_TOXICITY": "severe_toxic", "IDENTITY_ATTACK": "identity_hate",
-                    "INSULT": "insult", "PROFANITY": "obscene", "THREAT": "threat"}
+ATTRIBUTE_LABELS = {
+    "TOXICITY": "toxic",
+    "SEVERE_TOXICITY": "severe_toxic",
+    "IDENTITY_ATTACK": "identity_hate",
+    "INSULT": "insult",
+    "PROFANITY": "obscene",
+    "THREAT": "threat",
+}
 LANGUAGES = ("en",)
 
 _ERR = {"model": GoogleErrorResponse}
@@ -35,10 +42,14 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
     return out
 
 
-@router.post("/comments:analyze", response_model=AnalyzeResponse, response_model_exclude_none=True,
-             dependencies=[Depends(prediction_key_or_query)],
-             responses={400: _ERR, 401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
-             summary="Perspective-compatible comment analysis")
+@router.post(
+    "/comments:analyze",
+    response_model=AnalyzeResponse,
+    response_model_exclude_none=True,
+    dependencies=[Depends(prediction_key_or_query)],
+    responses={400: _ERR, 401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
+    summary="Perspective-compatible comment analysis",
+)
 async def analyze(body: AnalyzeRequest, request: Request) -> dict:
     """Perspective's request and answer; `attributeScores.X.summaryScore.value` is our label's probability."""
     if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
@@ -55,5 +66,9 @@ async def analyze(body: AnalyzeRequest, request: Request) -> dict:
             continue
         score = {"value": value, "type": "PROBABILITY"}
         attribute_scores[name] = {"summaryScore": score, "spanScores": [{"begin": 0, "end": len(text), "score": score}]}
-    return {"attributeScores": attribute_scores, "languages": body.languages or list(LANGUAGES),
-            "detectedLanguages": list(LANGUAGES), "clientToken": body.clientToken}
+    return {
+        "attributeScores": attribute_scores,
+        "languages": body.languages or list(LANGUAGES),
+        "detectedLanguages": list(LANGUAGES),
+        "clientToken": body.clientToken,
+    }

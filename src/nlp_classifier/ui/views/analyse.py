@@ -1,4 +1,5 @@
 """Analyse page: one text through the chosen model, with every label's probability and the toxicity breakdown."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -35,13 +36,20 @@ def analyse(text: str, model: str | None, threshold: float | None) -> dict | Non
     toxicity, toxicity_error = None, None
     toxicity_model = answered_by if info is not None and info.multi_label else None
     try:
-        toxicity = client.predict_toxicity([text], model=toxicity_model,
-                                           threshold=threshold if toxicity_model else None)[0]
+        toxicity = client.predict_toxicity(
+            [text], model=toxicity_model, threshold=threshold if toxicity_model else None
+        )[0]
     except ApiError as exc:
         toxicity_error = str(exc)
-    outcome = {"text": text, "model": answered_by, "threshold": threshold, "result": result,
-               "toxicity": toxicity, "toxicity_error": toxicity_error,
-               "toxicity_threshold": threshold if toxicity_model else None}
+    outcome = {
+        "text": text,
+        "model": answered_by,
+        "threshold": threshold,
+        "result": result,
+        "toxicity": toxicity,
+        "toxicity_error": toxicity_error,
+        "toxicity_threshold": threshold if toxicity_model else None,
+    }
     st.session_state[RESULT_KEY] = outcome
     session.add_history(text, answered_by, result, toxicity)
     return outcome
@@ -58,16 +66,20 @@ def show(outcome: dict) -> None:
     cols[1].metric("Confidence", f"{float(result.get('confidence', 0.0)):.1%}")
     cols[2].metric("Inference time", f"{float(result.get('inference_time_ms', 0.0)):.2f} ms")
     threshold = outcome["threshold"]
-    st.caption(f"Model **{model or 'the API’s current'}** · "
-               + (f"custom threshold {threshold:.2f}" if threshold is not None else "the model’s own thresholds"))
+    st.caption(
+        f"Model **{model or 'the API’s current'}** · "
+        + (f"custom threshold {threshold:.2f}" if threshold is not None else "the model’s own thresholds")
+    )
     scores = scores_of(result)
     limits = thresholds_for(list(scores), info, outcome["threshold"])
     flagged_labels = highlighted(result)
     st.altair_chart(charts.probability_chart(scores, limits, flagged_labels), width="stretch")
     st.caption(f"Flagged: **{', '.join(flagged_labels)}**" if flagged_labels else "Nothing flagged.")
     if limits:
-        st.caption("Black ticks: the decision threshold of each label "
-                   f"({'custom' if outcome['threshold'] is not None else 'the model’s own'}).")
+        st.caption(
+            "Black ticks: the decision threshold of each label "
+            f"({'custom' if outcome['threshold'] is not None else 'the model’s own'})."
+        )
     else:
         st.caption("Multi-class model: the most probable label wins; there is no threshold.")
 
@@ -86,18 +98,32 @@ def show(outcome: dict) -> None:
     tox_info = view.models.get(toxicity.get("model")) if view and toxicity.get("model") else None
     tox_limits = thresholds_for(list(tox_scores), tox_info, outcome["toxicity_threshold"]) if tox_info else {}
     left, right = st.columns([2, 3])
-    table = pd.DataFrame([{"category": s["category"], "score": round(float(s["score"]), 4),
-                           "flagged": "yes" if s.get("flagged") else ""}
-                          for s in toxicity.get("toxicity_scores", [])])
+    table = pd.DataFrame(
+        [
+            {
+                "category": s["category"],
+                "score": round(float(s["score"]), 4),
+                "flagged": "yes" if s.get("flagged") else "",
+            }
+            for s in toxicity.get("toxicity_scores", [])
+        ]
+    )
     styled = table.style.format({"score": "{:.3f}"}).apply(
-        lambda row: ["background-color: #f8d7da; font-weight: bold" if row["flagged"] else "" for _ in row], axis=1)
+        lambda row: ["background-color: #f8d7da; font-weight: bold" if row["flagged"] else "" for _ in row], axis=1
+    )
     left.dataframe(styled, hide_index=True, key="toxicity_table")
     right.altair_chart(charts.probability_chart(tox_scores, tox_limits, flagged), width="stretch")
 
 
 st.title("Analyse a text")
-st.selectbox("Example texts", EXAMPLE_TEXTS, index=None, placeholder="Try an example…", key="analyse_example",
-             on_change=use_example)
+st.selectbox(
+    "Example texts",
+    EXAMPLE_TEXTS,
+    index=None,
+    placeholder="Try an example…",
+    key="analyse_example",
+    on_change=use_example,
+)
 text = st.text_area("Text", key=TEXT_KEY, height=120, placeholder="Paste or type a text to classify")
 threshold = threshold_control("analyse")
 if st.button("Analyse", type="primary", key="analyse_button"):

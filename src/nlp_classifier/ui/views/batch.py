@@ -1,4 +1,5 @@
 """Batch page: upload a CSV / TSV / JSONL / Parquet file, score one column through the API, download the result."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,7 @@ def score(frame, column: str, source: str, model: str | None) -> dict | None:
     results: list[dict] = []
     progress = st.progress(0.0, text=f"Scoring {len(texts):,} rows…")
     for start in range(0, len(texts), CHUNK_SIZE):
-        chunk = texts[start:start + CHUNK_SIZE]
+        chunk = texts[start : start + CHUNK_SIZE]
         try:
             results += client.predict(chunk, model=model)
         except ApiError as exc:
@@ -61,18 +62,29 @@ def show(outcome: dict, fmt: str, info: ModelInfo | None) -> None:
         default = 1 if len(score_columns) == 2 else 0
         column = st.selectbox("Score", score_columns, index=default, key="batch_hist_column")
         limits = thresholds_for([c.removeprefix("score_") for c in score_columns], info, None)
-        st.altair_chart(charts.score_histogram(scored[column], column, limits.get(column.removeprefix("score_"))),
-                        width="stretch")
-    st.download_button("Download the scored file", files.to_bytes(scored, fmt),
-                       file_name=files.download_name(outcome["source"]), mime=files.MIME.get(fmt),
-                       type="primary", key="batch_download", icon=":material/download:", on_click="ignore")
+        st.altair_chart(
+            charts.score_histogram(scored[column], column, limits.get(column.removeprefix("score_"))), width="stretch"
+        )
+    st.download_button(
+        "Download the scored file",
+        files.to_bytes(scored, fmt),
+        file_name=files.download_name(outcome["source"]),
+        mime=files.MIME.get(fmt),
+        type="primary",
+        key="batch_download",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 st.title("Score a file")
-st.caption("Each row's text goes to the API; the result adds `score_<label>` columns, `predicted_label` and "
-           "`confidence` and `flagged` (the harmful labels found; empty when nothing is flagged) to your file.")
-upload = st.file_uploader("CSV, TSV, JSON Lines or Parquet file (optionally .gz)", type=files.UPLOAD_TYPES,
-                          key="batch_file")
+st.caption(
+    "Each row's text goes to the API; the result adds `score_<label>` columns, `predicted_label` and "
+    "`confidence` and `flagged` (the harmful labels found; empty when nothing is flagged) to your file."
+)
+upload = st.file_uploader(
+    "CSV, TSV, JSON Lines or Parquet file (optionally .gz)", type=files.UPLOAD_TYPES, key="batch_file"
+)
 if upload is None:
     st.session_state[RESULT_KEY] = None
     st.stop()
@@ -88,10 +100,17 @@ st.dataframe(frame.head(5), hide_index=True, key="batch_preview")
 columns = list(frame.columns)
 guess = files.guess_text_column(columns)
 if guess is None:
-    st.warning(f"{upload.name} has no column named 'text' (columns are: {', '.join(columns)}). "
-               "Pick the column that holds the text.")
-column = st.selectbox("Text column", columns, index=columns.index(guess) if guess else None,
-                      placeholder="Pick the column that holds the text", key="batch_text_column")
+    st.warning(
+        f"{upload.name} has no column named 'text' (columns are: {', '.join(columns)}). "
+        "Pick the column that holds the text."
+    )
+column = st.selectbox(
+    "Text column",
+    columns,
+    index=columns.index(guess) if guess else None,
+    placeholder="Pick the column that holds the text",
+    key="batch_text_column",
+)
 view = session.models_view()
 model = session.selected_model()
 info = view.models.get(model) if view and model else None

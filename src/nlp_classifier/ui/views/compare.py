@@ -1,4 +1,5 @@
 """Compare page: the same text through several models side by side (each request names its model)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -43,11 +44,17 @@ def show(outcome: dict) -> None:
     rows, long_rows = [], []
     for name, result in outcome["answers"].items():
         info = view.models.get(name) if view else None
-        rows.append({"model": name, "family": info.family if info else "?", "task": info.task if info else "?",
-                     "predicted label": result.get("predicted_label") or "(nothing flagged)",
-                     "confidence": round(float(result.get("confidence", 0.0)), 4),
-                     "flagged": ", ".join(highlighted(result)),
-                     "inference ms": round(float(result.get("inference_time_ms", 0.0)), 2)})
+        rows.append(
+            {
+                "model": name,
+                "family": info.family if info else "?",
+                "task": info.task if info else "?",
+                "predicted label": result.get("predicted_label") or "(nothing flagged)",
+                "confidence": round(float(result.get("confidence", 0.0)), 4),
+                "flagged": ", ".join(highlighted(result)),
+                "inference ms": round(float(result.get("inference_time_ms", 0.0)), 2),
+            }
+        )
         long_rows += [{"model": name, "label": label, "probability": p} for label, p in scores_of(result).items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table")
     st.altair_chart(charts.compare_chart(pd.DataFrame(long_rows)), width="stretch")
