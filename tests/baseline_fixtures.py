@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-
 POLITE = [
     "thank you so much",
     "have a lovely day",

@@ -7,11 +7,10 @@ import logging
 import time
 
 import pytest
+from api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
-
-from api_server import API_KEY, copy_models, live_server
 
 TEXTS = [
     "Thanks for the help yesterday, the meeting went great!",

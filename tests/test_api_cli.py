@@ -14,11 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_server import copy_models
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
-
-from api_server import copy_models
 
 ROOT = Path(__file__).resolve().parent.parent
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import openai
 import pytest
+from api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
-
-from api_server import API_KEY, copy_models, live_server
 
 TOXICITY_MODEL = "logistic_regression_jigsaw"
 TEXTS = ["I will find you and hurt you, you disgusting idiot", "What a lovely afternoon in the park"]

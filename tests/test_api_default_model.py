@@ -4,14 +4,13 @@ ones only: a not_hateful / Regular Speech prediction flags nothing), in the libr
 from __future__ import annotations
 
 import pytest
+from api_server import API_KEY, copy_models, live_server
+from conftest import HATE_TINY_NAME
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard
 from nlp_classifier.defaults import PREFERRED_MODELS, default_model_name, pick_default
 from nlp_classifier.tasks import BINARY_LABELS, HATE_LABELS, TASKS, TOXICITY_LABELS, harmless_labels
-
-from api_server import API_KEY, copy_models, live_server
-from conftest import HATE_TINY_NAME
 
 BENIGN = "I am a gay man and proud of it"
 HATEFUL = "muslims are vermin and should be wiped out"
@@ -126,8 +125,9 @@ def test_the_environment_still_names_the_default(hate_models_dir, tmp_path):
 def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("torch")
-    from nlp_classifier.export import export_onnx
     from tiny_transformers import make_tiny_model
+
+    from nlp_classifier.export import export_onnx
 
     models = copy_models(hate_models_dir, tmp_path / "models")
     make_tiny_model(models, "minilm_hate", "hate")

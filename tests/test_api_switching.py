@@ -9,10 +9,9 @@ import time
 
 import httpx
 import pytest
+from api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
-
-from api_server import API_KEY, copy_models, live_server
 
 TEXTS = [
     "you are a disgusting idiot",
@@ -56,7 +55,7 @@ def test_switching_under_load_answers_every_request_from_one_model(models, expec
     assert max(abs(expected[MODELS[0]][t] - expected[MODELS[1]][t]) for t in TEXTS) > 0.05
     with live_server(models, max_wait_ms=2.0) as server:
         server.client.post("/predict", json={"text": "warm", "model": "linear_svm"})  # load both before the race
-        answers, failures, done = [], [], threading.Event()
+        answers, failures = [], []
 
         def client(worker: int) -> None:
             with httpx.Client(base_url=server.url, timeout=30) as c:

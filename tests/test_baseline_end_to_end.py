@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
+
 from nlp_classifier.tasks import BINARY_LABELS
 
 # The numbers on the fixed Davidson binary test split, reached by the "char" preset.

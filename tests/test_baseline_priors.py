@@ -6,14 +6,14 @@ import pickle
 
 import numpy as np
 import pytest
+from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 import nlp_classifier
-from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
 from nlp_classifier.metrics import tune_class_weights
-from nlp_classifier.training.baselines import train_baseline
 from nlp_classifier.training.baseline_presets import PriorShiftedClassifier
+from nlp_classifier.training.baselines import train_baseline
 
 LABELS = ["rare", "common", "middle"]
 

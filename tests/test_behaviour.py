@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from nlp_classifier.behaviour import (
     EXPECTED_VALUES,
     FPR_FUNCTIONALITIES,

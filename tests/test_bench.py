@@ -6,12 +6,11 @@ import json
 import shutil
 
 import pytest
+from conftest import run_cli
+from tiny_transformers import make_tiny_model
 
 from nlp_classifier.bench import BenchTarget, parse_targets
 from nlp_classifier.errors import ConfigError
-
-from conftest import run_cli
-from tiny_transformers import make_tiny_model
 
 pytest.importorskip("onnxruntime")
 

@@ -8,15 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from baseline_fixtures import tiny_csv  # noqa: F401  (fixture)
+from conftest import run_cli
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard, sha256_file
 from nlp_classifier.errors import IntegrityError, ModelNotFoundError
 from nlp_classifier.training.baselines import train_baseline
 from nlp_classifier.versioning import bump, read_versions
-
-from baseline_fixtures import tiny_csv  # noqa: F401  (fixture)
-from conftest import run_cli
 
 
 class _TouchOnUnpickle:

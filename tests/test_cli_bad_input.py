@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from baseline_fixtures import tiny_frame
 from conftest import run_cli
 

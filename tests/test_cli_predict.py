@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 import nlp_classifier
-from conftest import run_cli
 from nlp_classifier.data.readers import read_table, write_table
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
 

@@ -16,15 +16,15 @@ import pytest
 pytest.importorskip("onnxruntime")
 torch = pytest.importorskip("torch")
 
-import nlp_classifier  # noqa: E402
-from nlp_classifier.card import ModelCard  # noqa: E402
-from nlp_classifier.data import load_dataset, split_dataset  # noqa: E402
-from nlp_classifier.errors import ConfigError, IntegrityError  # noqa: E402
-from nlp_classifier.export import ExportRefused, export_onnx  # noqa: E402
-from nlp_classifier.registry import resolve  # noqa: E402
+from conftest import run_cli
+from tiny_transformers import make_tiny_model
 
-from conftest import run_cli  # noqa: E402
-from tiny_transformers import make_tiny_model  # noqa: E402
+import nlp_classifier
+from nlp_classifier.card import ModelCard
+from nlp_classifier.data import load_dataset, split_dataset
+from nlp_classifier.errors import ConfigError, IntegrityError
+from nlp_classifier.export import ExportRefused, export_onnx
+from nlp_classifier.registry import resolve
 
 torch.set_num_threads(1)
 CHECK = 100  # test-split texts the export checks on (keeps the tests quick)

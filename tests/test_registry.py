@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 import nlp_classifier
-from conftest import run_cli
 from nlp_classifier.card import ModelCard, sha256_file
 from nlp_classifier.errors import ConfigError, IntegrityError
 from nlp_classifier.paths import data_dir

@@ -8,11 +8,10 @@ import json
 import re
 import shlex
 import subprocess
-from pathlib import Path
 
 import yaml
-
 from conftest import ROOT
+
 from nlp_classifier.cli import build_parser
 
 DOCKERFILE = ROOT / "Dockerfile"

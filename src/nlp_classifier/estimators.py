@@ -15,17 +15,17 @@ class PriorShiftedClassifier(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.class_weights = class_weights
 
-    def fit(self, X, y) -> "PriorShiftedClassifier":
+    def fit(self, X, y) -> PriorShiftedClassifier:
         """Fit a clone of ``estimator``; ``class_weights`` maps class names to multipliers (default 1)."""
         return self._shift(clone(self.estimator).fit(X, y))
 
     @classmethod
-    def around(cls, fitted, weights: dict[str, float]) -> "PriorShiftedClassifier":
+    def around(cls, fitted, weights: dict[str, float]) -> PriorShiftedClassifier:
         """Wrap an already fitted classifier; ``weights`` maps class names (as in ``fitted.classes_``) to
         multipliers."""
         return cls(fitted, dict(weights))._shift(fitted)
 
-    def _shift(self, fitted) -> "PriorShiftedClassifier":
+    def _shift(self, fitted) -> PriorShiftedClassifier:
         self.estimator_ = fitted
         self.classes_ = fitted.classes_
         self.weights_ = np.array([(self.class_weights or {}).get(str(c), 1.0) for c in fitted.classes_], dtype=float)

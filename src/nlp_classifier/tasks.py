@@ -4,8 +4,8 @@ that tells harmless labels from harmful ones for every model (built-in task or a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 SINGLE_LABEL = "single_label"
 MULTI_LABEL = "multi_label"

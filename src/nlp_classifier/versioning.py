@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import ConfigError
 from .fileio import read_json, write_json

@@ -12,9 +12,9 @@ caller (``sklearn_backend.load``) keeps the plain pipeline.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,7 +76,7 @@ class _Vectorizer:
     size: int
 
     @classmethod
-    def from_fitted(cls, vec, offset: int) -> "_Vectorizer":
+    def from_fitted(cls, vec, offset: int) -> _Vectorizer:
         if type(vec) is not TfidfVectorizer:
             raise Unsupported(f"feature step {type(vec).__name__} (only TfidfVectorizer)")
         if vec.input != "content" or vec.dtype not in (np.float64, float) or vec.norm not in ("l1", "l2", None):

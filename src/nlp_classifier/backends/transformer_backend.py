@@ -2,7 +2,8 @@
 
 ONNX exports of the same folder are run by ``onnx_backend`` (which imports onnxruntime only when it loads a
 model); ``load`` hands over to it when asked to, or by default when the folder holds an export. A plain Hugging
-Face folder saved without our card (config.json with ``id2label``) loads too: ``card_for_uncarded`` describes it from its config.
+Face folder saved without our card (config.json with ``id2label``) loads too: ``card_for_uncarded`` describes it
+from its config.
 """
 
 from __future__ import annotations

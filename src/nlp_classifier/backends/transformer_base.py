@@ -4,8 +4,8 @@ windowing settings, and the texts -> probabilities path. A runtime supplies only
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -8,8 +8,8 @@ them: ``encode_windows`` cuts each text into overlapping windows of at most ``ma
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class TextSettings:
         return self.stride if self.stride is not None else self.max_length // 4
 
     @classmethod
-    def from_card(cls, card, model_max_length: int | None = None) -> "TextSettings":
+    def from_card(cls, card, model_max_length: int | None = None) -> TextSettings:
         """The settings a model was trained with (its card's ``training_config``); for a model without them,
         the model's own maximum length, capped at 512."""
         config = card.training_config or {}
@@ -52,7 +52,7 @@ class TextSettings:
             bool(config.get("emoji_to_text", False)),
         )
 
-    def with_window(self, max_length: int | None, stride: int | None) -> "TextSettings":
+    def with_window(self, max_length: int | None, stride: int | None) -> TextSettings:
         """The same settings with another window size and/or stride (None keeps the current one)."""
         return replace(
             self, max_length=int(max_length or self.max_length), stride=stride if stride is not None else self.stride

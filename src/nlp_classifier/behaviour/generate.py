@@ -169,7 +169,7 @@ def expand(spec: dict, groups: tuple[IdentityGroup, ...] = GROUPS) -> pd.DataFra
                     for slot_combo in slot_combos:
                         values = {**base, **dict(group_combo), **slot_combo}
                         values.update({_cap(k): _cap(v) for k, v in slot_combo.items()})
-                        filled = _FIELD.sub(lambda m: values[m.group(1)], template)
+                        filled = _FIELD.sub(lambda m, found=values: found[m.group(1)], template)
                         for transform in transforms:
                             n += 1
                             rows.append(

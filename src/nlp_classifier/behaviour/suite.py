@@ -3,9 +3,9 @@ overall, and the false-positive rate per identity group on neutral and positive 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 

@@ -7,7 +7,6 @@ import importlib
 
 from .common import add_data_arguments, split_list, stdout, test_summary
 
-
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
 TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, indices: Sequence[int] | np.ndarray, part: str) -> "Dataset":
+    def subset(self, indices: Sequence[int] | np.ndarray, part: str) -> Dataset:
         """The rows at ``indices`` as a new Dataset named ``<name>:<part>``."""
         idx = np.asarray(indices, dtype=int)
         return Dataset(
@@ -60,7 +60,7 @@ class Dataset:
         """The distinct sources in first-seen order ([] for a single-source dataset)."""
         return list(dict.fromkeys(self.sources)) if self.sources is not None else []
 
-    def by_source(self) -> dict[str, "Dataset"]:
+    def by_source(self) -> dict[str, Dataset]:
         """One Dataset per source (empty for a single-source dataset)."""
         if self.sources is None:
             return {}

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
-from ..errors import NlpcError
 from ..decision import decide
+from ..errors import NlpcError
 from ..metrics import compute_metrics, headline, headline_metric
 from ..tasks import MULTI_LABEL, TASKS
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 OPSET = 17
 OUTPUT_NAME = "logits"

@@ -4,7 +4,8 @@ endpoints, OpenAI's ``{"error": {message, type, param, code}}`` under ``/v1/`` a
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError

@@ -4,7 +4,7 @@ micro-batcher, time it, and note the request in the log line (texts only when ``
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 
 from fastapi import Request
 

@@ -8,9 +8,9 @@ import asyncio
 import gc
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from .. import load
 from ..card import ModelCard

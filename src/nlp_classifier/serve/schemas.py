@@ -64,7 +64,7 @@ class ClassifyRequest(Strict):
     )
 
     @model_validator(mode="after")
-    def _one_of_text_or_texts(self) -> "ClassifyRequest":
+    def _one_of_text_or_texts(self) -> ClassifyRequest:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give either 'text' (one string) or 'texts' (a list of strings)")
         return self

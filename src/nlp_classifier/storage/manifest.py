@@ -64,7 +64,7 @@ class Manifest:
     def to_bytes(self) -> bytes:
         return (json.dumps(self.to_dict(), indent=2) + "\n").encode("utf-8")
 
-    def same_content(self, other: "Manifest | None") -> bool:
+    def same_content(self, other: Manifest | None) -> bool:
         """True when ``other`` publishes the same models and bytes (creation time aside)."""
         return (
             other is not None
@@ -95,7 +95,7 @@ class Manifest:
         return list(dict.fromkeys(names))
 
     @classmethod
-    def from_bytes(cls, payload: bytes, where: str) -> "Manifest":
+    def from_bytes(cls, payload: bytes, where: str) -> Manifest:
         """Parse and validate a manifest; ``where`` (its URL) is named in every error."""
         try:
             data = json.loads(payload.decode("utf-8"))

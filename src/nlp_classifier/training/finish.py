@@ -3,8 +3,8 @@ validation and test splits, single-text latency, training_info.json and the fini
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..artifacts import finalise_card
 from ..card import ModelCard
@@ -45,11 +45,11 @@ def finish_training(
     save_model: Callable[[], None] | None = None,
     **info,
 ) -> ModelCard:
-    """Set the card's thresholds (tuned for F1 on validation when ``tune``, else the default threshold), record validation and
-    test metrics and the single-text latency, call ``save_model`` (writes the model's own files, so a run that
-    fails before this point leaves the previous model untouched), write training_info.json (with ``info``
-    beside the seed's fields) and finalise the card: version, file hashes, card written last. ``classifier``
-    must read the card's thresholds."""
+    """Set the card's thresholds (tuned for F1 on validation when ``tune``, else the default threshold), record
+    validation and test metrics and the single-text latency, call ``save_model`` (writes the model's own files, so
+    a run that fails before this point leaves the previous model untouched), write training_info.json (with
+    ``info`` beside the seed's fields) and finalise the card: version, file hashes, card written last.
+    ``classifier`` must read the card's thresholds."""
     validation, test = splits.validation, splits.test
     work = "Tuning thresholds on validation, evaluating" if tune else "Evaluating on validation and"
     with stage(f"{work} on {len(test):,} test texts"):

@@ -13,8 +13,8 @@ import inspect
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..artifacts import publish_folder
 from ..backends.transformer_backend import HF_PROBLEM_TYPES, TransformerClassifier, set_threads

@@ -4,9 +4,10 @@ output and staging folders, and (with ``--resume``) the interrupted run to conti
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -4,7 +4,8 @@ a person can act on (API not running, key missing, unknown model, text too long)
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 

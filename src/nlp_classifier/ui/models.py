@@ -27,7 +27,7 @@ class ModelInfo:
     latency_ms: float | None = None
 
     @classmethod
-    def from_api(cls, name: str, entry: dict) -> "ModelInfo":
+    def from_api(cls, name: str, entry: dict) -> ModelInfo:
         """Build from one model's entry in ``GET /models``."""
         metrics = {
             k: float(v)
@@ -84,7 +84,7 @@ class ModelsView:
     toxicity: str | None = None
 
     @classmethod
-    def from_api(cls, payload: dict) -> "ModelsView":
+    def from_api(cls, payload: dict) -> ModelsView:
         """Build from the ``GET /models`` answer."""
         models = {name: ModelInfo.from_api(name, entry) for name, entry in (payload.get("models") or {}).items()}
         for name in payload.get("available_models", []) or []:

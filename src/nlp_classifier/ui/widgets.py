@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .models import ModelsView
 from ..decision import DEFAULT_THRESHOLD
+from .models import ModelsView
 
 
 def threshold_control(prefix: str) -> float | None:
