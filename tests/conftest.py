@@ -1,40 +1,13 @@
-"""Shared fixtures: isolated models folders, the CLI in a subprocess, and baselines trained once per session."""
+"""Fixtures shared by every test folder: isolated models folders, small training files, and models trained once per
+session. Helpers that tests import live in the ``testkit`` package beside this file."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(
-    *args: str,
-    models_dir: Path | None = None,
-    check: bool = False,
-    timeout: float = 600,
-    cwd: Path | None = None,
-    env: dict | None = None,
-) -> subprocess.CompletedProcess:
-    """Run ``nlpc`` in a new process (``python -m nlp_classifier``) and capture its output."""
-    full_env = {**os.environ, **(env or {})}
-    if models_dir is not None:
-        full_env["NLPC_MODELS_DIR"] = str(models_dir)
-    proc = subprocess.run(
-        [sys.executable, "-m", "nlp_classifier", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd or ROOT,
-        env=full_env,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"nlpc {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+from testkit.frames import tiny_frame
+from testkit.models import train_tiny_hate_model
 
 
 @pytest.fixture
@@ -59,55 +32,25 @@ def baseline_models_dir(tmp_path_factory) -> Path:
     return path
 
 
-GROUPS = ["gay people", "muslims", "immigrants", "jews", "black people", "women", "trans people", "refugees"]
-HATEFUL = [
-    "{g} are vermin and should be wiped out",
-    "i hate {g}, they are subhuman filth",
-    "{g} are disgusting animals",
-    "get rid of all {g}, they ruin everything",
-]
-NOT_HATEFUL = [
-    "i am proud to stand with {g}",
-    "my neighbours are {g} and they are lovely",
-    "thanks for the help yesterday, {g} event went great",
-    "we had a nice dinner with {g} from work",
-    "shut up you idiot, nobody asked you",
-]
-HATE_TINY_NAME = "logistic_regression_hate_char"  # the name the default-model choice looks for
+@pytest.fixture
+def tiny_csv(tmp_path) -> Path:
+    """``tiny_frame()`` as a CSV file."""
+    path = tmp_path / "tiny.csv"
+    tiny_frame().to_csv(path, index=False)
+    return path
 
 
-def tiny_hate_frame():
-    """A small separable table (text, label) with the hate task's labels not_hateful / hateful."""
+@pytest.fixture(scope="module")
+def davidson_slice(tmp_path_factory) -> Path:
+    """1,200 Davidson tweets (400 per class) in the task's own format: big enough for settings to matter."""
     import pandas as pd
 
-    rows = [
-        {"text": template.format(g=group), "label": label}
-        for templates, label in ((HATEFUL, "hateful"), (NOT_HATEFUL, "not_hateful"))
-        for template in templates
-        for group in GROUPS
-    ]
-    rows += [
-        {"text": "I am a gay man and proud of it", "label": "not_hateful"},
-        {"text": "have a lovely day", "label": "not_hateful"},
-    ]
-    return pd.DataFrame(rows)
+    from nlp_classifier.paths import data_dir
 
-
-def train_tiny_hate_model(models_dir: Path, tmp_dir: Path, name: str = HATE_TINY_NAME):
-    """A TF-IDF model of the ``hate`` task (labels not_hateful / hateful) trained in a second on
-    ``tiny_hate_frame()`` and saved as ``name`` (the real one takes a minute on the full data); returns its card."""
-    import dataclasses
-
-    from nlp_classifier.data import load_dataset
-    from nlp_classifier.tasks import HATE_LABELS
-    from nlp_classifier.training.baselines import train_baseline
-
-    path = Path(tmp_dir) / "tiny_hate.csv"
-    tiny_hate_frame().to_csv(path, index=False)
-    dataset = dataclasses.replace(
-        load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
-    )
-    return train_baseline("hate", "logistic_regression", "seed", dataset=dataset, name=name, models_dir=models_dir)
+    path = tmp_path_factory.mktemp("davidson-slice") / "slice.csv"
+    frame = pd.read_csv(data_dir() / "davidson" / "labeled_data.csv.gz")
+    frame.groupby("class").head(400).to_csv(path, index=False)
+    return path
 
 
 @pytest.fixture(scope="session")

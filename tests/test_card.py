@@ -8,8 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from baseline_fixtures import tiny_csv  # noqa: F401  (fixture)
-from conftest import run_cli
+from testkit.cli import run_cli
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard, sha256_file

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from testkit.cli import run_cli
 
 import nlp_classifier
 from nlp_classifier.data.readers import read_table, write_table

@@ -7,7 +7,7 @@ import logging
 import time
 
 import pytest
-from api_server import API_KEY, copy_models, live_server
+from testkit.api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS

@@ -12,9 +12,9 @@ import httpx
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import run_cli
 from streamlit.testing.v1 import AppTest
-from ui_servers import API_KEY, api_server, free_port
+from testkit.cli import run_cli
+from testkit.ui_servers import API_KEY, api_server, free_port
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
 from nlp_classifier.registry import list_cards

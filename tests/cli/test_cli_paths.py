@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from testkit.cli import run_cli
 
 
 def test_relative_models_dir_trains_and_predicts(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from api_server import API_KEY, copy_models, live_server
+from testkit.api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
 

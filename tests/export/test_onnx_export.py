@@ -16,8 +16,8 @@ import pytest
 pytest.importorskip("onnxruntime")
 torch = pytest.importorskip("torch")
 
-from conftest import run_cli
-from tiny_transformers import make_tiny_model
+from testkit.cli import run_cli
+from testkit.tiny_transformers import make_tiny_model
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard

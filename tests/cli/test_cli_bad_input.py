@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from baseline_fixtures import tiny_frame
-from conftest import run_cli
+from testkit.cli import run_cli
+from testkit.frames import tiny_frame
 
 ROWS = tiny_frame(10)
 

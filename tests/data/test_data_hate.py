@@ -200,7 +200,7 @@ def test_identity_swaps_copy_only_non_hateful_texts_naming_a_group():
 def test_cross_source_benchmark_holds_the_source_out_of_training():
     import importlib.util
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "cross_source.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "cross_source.py"
     spec = importlib.util.spec_from_file_location("cross_source", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

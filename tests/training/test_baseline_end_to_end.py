@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from testkit.cli import run_cli
 
 from nlp_classifier.tasks import BINARY_LABELS
 

@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from api_server import API_KEY, copy_models, live_server
+from testkit.api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
 

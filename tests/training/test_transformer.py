@@ -24,7 +24,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from conftest import ROOT, run_cli
+from testkit.cli import ROOT, run_cli
 
 import nlp_classifier
 from nlp_classifier.backends import transformer_backend

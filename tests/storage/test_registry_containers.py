@@ -10,7 +10,7 @@ import shlex
 import subprocess
 
 import yaml
-from conftest import ROOT
+from testkit.cli import ROOT
 
 from nlp_classifier.cli import build_parser
 

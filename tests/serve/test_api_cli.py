@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_server import copy_models
+from testkit.api_server import copy_models
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
 
 

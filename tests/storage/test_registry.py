@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from testkit.cli import run_cli
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard, sha256_file

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
-from conftest import ROOT, run_cli
+from testkit.cli import ROOT, run_cli
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.tasks import SINGLE_LABEL

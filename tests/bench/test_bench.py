@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from conftest import run_cli
-from tiny_transformers import make_tiny_model
+from testkit.cli import run_cli
+from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.bench import BenchTarget, parse_targets
 from nlp_classifier.errors import ConfigError

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from conftest import ROOT
-from ui_servers import API_KEY, api_server, free_port, ui_server
+from testkit.cli import ROOT
+from testkit.ui_servers import API_KEY, api_server, free_port, ui_server
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
 

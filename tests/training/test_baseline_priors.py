@@ -6,7 +6,6 @@ import pickle
 
 import numpy as np
 import pytest
-from baseline_fixtures import davidson_slice  # noqa: F401  (fixture)
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
