@@ -125,7 +125,7 @@ def test_the_environment_still_names_the_default(hate_models_dir, tmp_path):
 def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("torch")
-    from tiny_transformers import make_tiny_model
+    from testkit.tiny_transformers import make_tiny_model
 
     from nlp_classifier.export import export_onnx
 
