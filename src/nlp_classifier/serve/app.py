@@ -78,5 +78,5 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
             app.openapi_schema = publish_schema(default_openapi(), settings)
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app

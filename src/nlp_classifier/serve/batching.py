@@ -96,7 +96,8 @@ class MicroBatcher:
     def _take(self) -> list[_Job]:
         """Jobs from the front of the queue up to ``max_batch_size`` texts (a bigger single job goes alone);
         jobs whose caller has gone away are dropped."""
-        batch, size = [], 0
+        batch: list[_Job] = []
+        size = 0
         while self._queue:
             job = self._queue[0]
             if batch and size + len(job.texts) > self.max_batch_size:

@@ -72,8 +72,9 @@ def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> S
 def error_body(path: str, status: int, message: str, errors: list[dict] | None = None) -> dict[str, Any]:
     """The body of an error answer for ``path``'s dialect; ``errors`` are field errors (422)."""
     if path.startswith(OPENAI_PREFIX):
-        located = errors and errors[0]["type"] != "json_invalid"
-        param = ".".join(str(p) for p in errors[0]["loc"] if p != "body") if located else None
+        param = None
+        if errors and errors[0]["type"] != "json_invalid":
+            param = ".".join(str(p) for p in errors[0]["loc"] if p != "body")
         return {
             "error": {
                 "message": message,
@@ -135,7 +136,8 @@ async def _nlpc_error(request: Request, exc: NlpcError) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error in the dialect of the endpoint that raised it."""
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(NlpcError, _nlpc_error)
+    # Starlette types every handler as taking Exception; each of these takes the class it is registered for.
+    app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(NlpcError, _nlpc_error)  # type: ignore[arg-type]

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Mapping, Sequence
+from typing import TypeVar
 
 from fastapi import Request
 
 from ..classifier import Prediction
 from ..errors import ConfigError, NlpcError
 from .errors import from_nlpc_error, invalid
-from .model_manager import ModelManager, ServedModel
+from .model_manager import ServedModel
+from .settings import ServeSettings
+
+Served = TypeVar("Served", ServedModel, ServedModel | None)
 
 
-def manager_of(request: Request) -> ModelManager:
-    return request.app.state.manager
-
-
-async def model_for(pending: Awaitable[ServedModel], loc: Sequence[str | int] = ("body", "model")) -> ServedModel:
+async def model_for(pending: Awaitable[Served], loc: Sequence[str | int] = ("body", "model")) -> Served:
     """The model a request asked for; unknown 404, unsuitable 422, none available 503."""
     try:
         return await pending
@@ -28,6 +28,7 @@ async def model_for(pending: Awaitable[ServedModel], loc: Sequence[str | int] = 
 
 async def classify(
     request: Request,
+    settings: ServeSettings,
     served: ServedModel,
     texts: Sequence[str],
     *,
@@ -38,7 +39,7 @@ async def classify(
     entry = request.scope.setdefault("state", {}).setdefault("log", {})
     entry.setdefault("models", []).append(served.name)
     entry["n_texts"] = entry.get("n_texts", 0) + len(texts)
-    if request.app.state.settings.log_texts:
+    if settings.log_texts:
         entry.setdefault("texts", []).extend(texts)
     start = time.perf_counter()
     try:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from .. import load
 from ..card import ModelCard
@@ -135,6 +136,7 @@ class ModelManager:
         env = f"NLPC_{setting.upper()}"
         try:
             card = resolve(name, self.settings.models_dir) if name is not None else fallback
+            assert card is not None  # a name or a fallback, checked above
             served = self._build(card)
         except NlpcError as exc:
             how = f"{setting} ({env}) '{name}'" if name is not None else f"{setting} (chosen automatically; set {env})"
@@ -166,7 +168,9 @@ class ModelManager:
         """Load (hash-checked) and wrap one model; any failure is an ``NlpcError`` naming the model's file."""
         start = time.perf_counter()
         try:
-            options = {"num_threads": self.settings.threads} if self.settings.threads else {}
+            options: dict[str, Any] = {"num_threads": self.settings.threads} if self.settings.threads else {}
+            if card.path is None:
+                raise ConfigError(f"model '{card.name}' has no card file to load it from")
             classifier = load(
                 card.path,
                 backend=self.settings.model_backends.get(card.name),

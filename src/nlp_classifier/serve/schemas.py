@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import JsonDict, SkipJsonSchema
 
 from ..decision import DEFAULT_THRESHOLD
 from ..defaults import EXAMPLE_TEXTS
@@ -16,8 +16,8 @@ from .settings import ServeSettings
 
 NON_BLANK = r"\S"
 ADMIN_PATHS = {"/models/switch"}  # always need a key
-TEXT_FIELD = {"x-nlpc-limit": "text"}
-TEXTS_FIELD = {"x-nlpc-limit": "texts"}
+TEXT_FIELD: JsonDict = {"x-nlpc-limit": "text"}
+TEXTS_FIELD: JsonDict = {"x-nlpc-limit": "texts"}
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -59,7 +59,7 @@ class ClassifyRequest(Strict):
                 {"required": ["text"], "not": {"required": ["texts"]}},
                 {"required": ["texts"], "not": {"required": ["text"]}},
             ],
-            "examples": [{"text": EXAMPLE_TEXTS[2]}, {"texts": EXAMPLE_TEXTS[:2], "threshold": 0.4}],
+            "examples": [{"text": EXAMPLE_TEXTS[2]}, {"texts": [*EXAMPLE_TEXTS[:2]], "threshold": 0.4}],
         }
     )
 
@@ -235,7 +235,7 @@ def _field_name(category: str) -> str:
 
 def _category_model(name: str, kind: Any, doc: str) -> type[BaseModel]:
     fields = {_field_name(c): (kind, Field(alias=c)) for c in OPENAI_CATEGORIES}
-    return create_model(name, __doc__=doc, __config__=ConfigDict(populate_by_name=True), **fields)
+    return create_model(name, __doc__=doc, __config__=ConfigDict(populate_by_name=True), **fields)  # type: ignore[call-overload]
 
 
 ModerationCategories = _category_model("ModerationCategories", bool, "Whether each category is flagged.")
@@ -273,16 +273,20 @@ class ModerationRequest(BaseModel):
     model_config = ConfigDict(
         protected_namespaces=(),
         json_schema_extra={
-            "examples": [{"input": EXAMPLE_TEXTS[2]}, {"input": EXAMPLE_TEXTS[:2], "model": "omni-moderation-latest"}]
+            "examples": [
+                {"input": EXAMPLE_TEXTS[2]},
+                {"input": [*EXAMPLE_TEXTS[:2]], "model": "omni-moderation-latest"},
+            ]
         },
     )
 
 
 class ModerationResult(BaseModel):
     flagged: bool
-    categories: ModerationCategories
-    category_scores: ModerationCategoryScores
-    category_applied_input_types: ModerationInputTypes
+    # models built by create_model (one field per OpenAI category), which mypy cannot see as types
+    categories: ModerationCategories  # type: ignore[valid-type]
+    category_scores: ModerationCategoryScores  # type: ignore[valid-type]
+    category_applied_input_types: ModerationInputTypes  # type: ignore[valid-type]
 
 
 class ModerationResponse(BaseModel):

@@ -5,10 +5,13 @@ predictions need one when ``require_api_key`` is set."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import Request, Security
+from fastapi import Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
+from .dependencies import SettingsDep
 from .errors import ServiceError
 
 API_KEY_HEADER = "X-API-Key"
@@ -19,9 +22,12 @@ _query = APIKeyQuery(name="key", auto_error=False, description="an API key from 
 
 CHALLENGE = {"WWW-Authenticate": f'Bearer realm="nlpc", {API_KEY_HEADER.lower()}'}
 
+HeaderKey = Annotated[str | None, Security(_header)]
+BearerKey = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+QueryKey = Annotated[str | None, Security(_query)]
 
-def _check(request: Request, presented: str | None, *, required: bool, purpose: str) -> None:
-    keys = request.app.state.settings.api_keys
+
+def _check(keys: Sequence[str], presented: str | None, *, required: bool, purpose: str) -> None:
     if not required:
         return
     if not keys:
@@ -40,36 +46,17 @@ def _presented(header: str | None, bearer: HTTPAuthorizationCredentials | None, 
     return header or (bearer.credentials if bearer else None) or query
 
 
-async def require_admin_key(
-    request: Request,
-    header: str | None = Security(_header),
-    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-) -> None:
+async def require_admin_key(settings: SettingsDep, header: HeaderKey, bearer: BearerKey) -> None:
     """Always needs a valid key (model switching)."""
-    _check(request, _presented(header, bearer), required=True, purpose="switching models")
+    _check(settings.api_keys, _presented(header, bearer), required=True, purpose="switching models")
 
 
-async def prediction_key(
-    request: Request,
-    header: str | None = Security(_header),
-    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-) -> None:
+async def prediction_key(settings: SettingsDep, header: HeaderKey, bearer: BearerKey) -> None:
     """Needs a valid key when ``require_api_key`` is set."""
-    _check(
-        request, _presented(header, bearer), required=request.app.state.settings.require_api_key, purpose="prediction"
-    )
+    _check(settings.api_keys, _presented(header, bearer), required=settings.require_api_key, purpose="prediction")
 
 
-async def prediction_key_or_query(
-    request: Request,
-    header: str | None = Security(_header),
-    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-    query: str | None = Security(_query),
-) -> None:
+async def prediction_key_or_query(settings: SettingsDep, header: HeaderKey, bearer: BearerKey, query: QueryKey) -> None:
     """As ``prediction_key``, also accepting ``?key=`` (Perspective clients)."""
-    _check(
-        request,
-        _presented(header, bearer, query),
-        required=request.app.state.settings.require_api_key,
-        purpose="prediction",
-    )
+    presented = _presented(header, bearer, query)
+    _check(settings.api_keys, presented, required=settings.require_api_key, purpose="prediction")

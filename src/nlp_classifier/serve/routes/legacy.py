@@ -6,6 +6,8 @@ document them)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -16,9 +18,11 @@ from ...classifier import Prediction
 from ...decision import thresholds_or_default
 from ...errors import NlpcError
 from ...fileio import read_json
+from ..dependencies import ManagerDep, SettingsDep
 from ..errors import from_nlpc_error
-from ..inference import classify, manager_of, model_for
+from ..inference import classify, model_for
 from ..limits import check_texts
+from ..model_manager import ServedModel
 from ..schemas import (
     ClassifyRequest,
     ErrorResponse,
@@ -33,12 +37,13 @@ from ..schemas import (
     ToxicityResponse,
 )
 from ..security import prediction_key, require_admin_key
+from ..settings import ServeSettings
 
 router = APIRouter(tags=["classification"])
 
 _ERR = {"model": ErrorResponse}
-PREDICT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
-SWITCH_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
+PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
+SWITCH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
 
 
 def measured_latency_ms(card) -> float | None:
@@ -88,9 +93,8 @@ async def root(request: Request) -> dict:
 
 
 @router.get("/health", response_model=HealthResponse, summary="Service status and the current model")
-async def health(request: Request) -> dict:
+async def health(manager: ManagerDep) -> dict:
     """Liveness plus the seed's fields: the current model, its file, its classes, and every available model."""
-    manager = manager_of(request)
     cards = await asyncio.to_thread(manager.cards)
     current = manager.loaded().get(manager.current_name) if manager.current_name else None
     classes = current.classifier.labels if current else []
@@ -108,13 +112,21 @@ async def health(request: Request) -> dict:
     }
 
 
-async def _answer(body: ClassifyRequest, request: Request, pick_model, shape) -> JSONResponse:
+async def _answer(
+    body: ClassifyRequest,
+    request: Request,
+    settings: ServeSettings,
+    pick_model: Callable[[str | None], Awaitable[ServedModel]],
+    shape: Callable[[Prediction, list[str]], dict],
+) -> JSONResponse:
     """Check the texts, classify them with the model ``pick_model(body.model)`` names, and answer one text in the
     seed's shape or several as ``{"results": [...]}``, each result built by ``shape(prediction, labels)``."""
     texts, loc, single = body.inputs
-    check_texts(texts, request.app.state.settings, loc, single)
+    check_texts(texts, settings, loc, single)
     served = await model_for(pick_model(body.model))
-    predictions, ms = await classify(request, served, texts, threshold=body.threshold, thresholds=body.thresholds)
+    predictions, ms = await classify(
+        request, settings, served, texts, threshold=body.threshold, thresholds=body.thresholds
+    )
     labels = served.classifier.labels
     if single:
         return JSONResponse({**shape(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
@@ -130,10 +142,10 @@ async def _answer(body: ClassifyRequest, request: Request, pick_model, shape) ->
     dependencies=[Depends(prediction_key)],
     summary="Classify one text or several",
 )
-async def predict(body: ClassifyRequest, request: Request) -> JSONResponse:
+async def predict(body: ClassifyRequest, request: Request, settings: SettingsDep, manager: ManagerDep) -> JSONResponse:
     """`{"text": ...}` answers in the seed's shape; `{"texts": [...]}` answers `{"results": [...]}`, one per text
     in order. `model` picks a model for this request only."""
-    return await _answer(body, request, manager_of(request).get, classification)
+    return await _answer(body, request, settings, manager.get, classification)
 
 
 @router.post(
@@ -143,15 +155,16 @@ async def predict(body: ClassifyRequest, request: Request) -> JSONResponse:
     dependencies=[Depends(prediction_key)],
     summary="Multi-label toxicity scores for one text or several",
 )
-async def predict_toxicity(body: ClassifyRequest, request: Request) -> JSONResponse:
+async def predict_toxicity(
+    body: ClassifyRequest, request: Request, settings: SettingsDep, manager: ManagerDep
+) -> JSONResponse:
     """Per-category scores and flags from the toxicity model (or the multi-label `model` given)."""
-    return await _answer(body, request, manager_of(request).get_toxicity, toxicity)
+    return await _answer(body, request, settings, manager.get_toxicity, toxicity)
 
 
 @router.get("/models", response_model=ModelsResponse, summary="Every model in the registry")
-async def models(request: Request) -> dict:
+async def models(manager: ManagerDep) -> dict:
     """Each model's family, description, file, version, task, base model and test metrics."""
-    manager = manager_of(request)
     cards = await asyncio.to_thread(manager.cards)
     loaded = manager.loaded()
     out: dict[str, dict] = {}
@@ -192,10 +205,10 @@ async def models(request: Request) -> dict:
     dependencies=[Depends(require_admin_key)],
     summary="Change the current model (needs an API key)",
 )
-async def switch(body: SwitchRequest, request: Request) -> dict:
+async def switch(body: SwitchRequest, manager: ManagerDep) -> dict:
     """Load `model_name`, then make it the model /predict uses. Requests already running finish on the old one."""
     try:
-        previous, served = await manager_of(request).switch(body.model_name)
+        previous, served = await manager.switch(body.model_name)
     except NlpcError as exc:
         raise from_nlpc_error(exc, ("body", "model_name")) from None
     return {

@@ -11,8 +11,9 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from ...classifier import Prediction
+from ..dependencies import ManagerDep, SettingsDep
 from ..errors import ServiceError
-from ..inference import classify, manager_of, model_for
+from ..inference import classify, model_for
 from ..limits import check_texts
 from ..model_manager import ServedModel
 from ..schemas import OPENAI_CATEGORIES, ModerationRequest, ModerationResponse, OpenAIErrorResponse
@@ -87,19 +88,18 @@ def moderation(p: Prediction, hate: tuple[float, bool] | None) -> dict:
     responses={400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
     summary="OpenAI-compatible moderation",
 )
-async def moderations(body: ModerationRequest, request: Request) -> dict:
+async def moderations(body: ModerationRequest, request: Request, settings: SettingsDep, manager: ManagerDep) -> dict:
     """OpenAI's moderation request and answer. `model` may be an OpenAI model name (answered by the toxicity
     model) or one of our multi-label models."""
     texts, single = _inputs(body)
-    check_texts(texts, request.app.state.settings, ("body", "input"), single)
-    manager = manager_of(request)
+    check_texts(texts, settings, ("body", "input"), single)
     wanted = None if not body.model or body.model.startswith(OPENAI_MODEL_PREFIXES) else body.model
     served = await model_for(manager.get_toxicity(wanted))
-    predictions, _ = await classify(request, served, texts)
+    predictions, _ = await classify(request, settings, served, texts)
     hates: list[tuple[float, bool] | None] = [None] * len(texts)
     hate_model = await model_for(manager.get_hate())
     if hate_model is not None:
-        hate_predictions, _ = await classify(request, hate_model, texts)
+        hate_predictions, _ = await classify(request, settings, hate_model, texts)
         hates = [hate_score(hate_model, p) for p in hate_predictions]
     return {
         "id": f"modr-{uuid.uuid4().hex}",

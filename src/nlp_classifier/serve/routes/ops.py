@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from ..inference import manager_of
+from ..dependencies import ManagerDep, MetricsDep
 from ..schemas import ReadyResponse
 
 router = APIRouter(tags=["operations"])
@@ -17,9 +17,8 @@ router = APIRouter(tags=["operations"])
     responses={503: {"model": ReadyResponse}},
     summary="Whether the service can answer /predict",
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(manager: ManagerDep) -> JSONResponse:
     """200 once the current model is loaded, 503 before (or when the models folder has none)."""
-    manager = manager_of(request)
     body = {"ready": False, "current_model": manager.current_name, "toxicity_model": manager.toxicity_name}
     if not manager.started:
         return JSONResponse({**body, "reason": "starting"}, status_code=503)
@@ -34,7 +33,6 @@ async def ready(request: Request) -> JSONResponse:
     summary="Prometheus metrics",
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
+async def metrics(registry: MetricsDep) -> Response:
     """Requests and latency per endpoint, micro-batch sizes and inference time per model, models loaded."""
-    registry = request.app.state.metrics
     return Response(registry.render(), media_type=registry.content_type)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from ..dependencies import ManagerDep, SettingsDep
 from ..errors import ServiceError
-from ..inference import classify, manager_of, model_for
+from ..inference import classify, model_for
 from ..limits import check_texts
 from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse
 from ..security import prediction_key_or_query
@@ -50,14 +51,14 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
     responses={400: _ERR, 401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
     summary="Perspective-compatible comment analysis",
 )
-async def analyze(body: AnalyzeRequest, request: Request) -> dict:
+async def analyze(body: AnalyzeRequest, request: Request, settings: SettingsDep, manager: ManagerDep) -> dict:
     """Perspective's request and answer; `attributeScores.X.summaryScore.value` is our label's probability."""
     if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
         raise ServiceError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
-    text = check_texts([body.comment.text], request.app.state.settings, ("body", "comment", "text"), True)[0]
-    served = await model_for(manager_of(request).get_toxicity())
+    text = check_texts([body.comment.text], settings, ("body", "comment", "text"), True)[0]
+    served = await model_for(manager.get_toxicity())
     wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)
-    predictions, _ = await classify(request, served, [text])
+    predictions, _ = await classify(request, settings, served, [text])
     scores = predictions[0].scores
     attribute_scores = {}
     for name, options in body.requestedAttributes.items():
