@@ -32,6 +32,26 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="comma-separated class names in id order (single-label files)")
 
 
+def add_bump_argument(parser: argparse.ArgumentParser) -> None:
+    """--bump: which part of the version a retrained model's new version bumps."""
+    parser.add_argument(
+        "--bump",
+        choices=["major", "minor", "patch"],
+        default="minor",
+        help="version part to bump when the model already exists (default: minor)",
+    )
+
+
+def data_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``add_data_arguments`` parsed, as the keyword arguments the trainers take."""
+    return {
+        "data": args.data,
+        "text_column": args.text_column,
+        "label_columns": split_list(args.label_columns),
+        "labels": split_list(args.labels),
+    }
+
+
 def split_list(value: str | None) -> list[str] | None:
     """'a,b' -> ['a', 'b']; None stays None."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from .common import add_data_arguments, split_list, stdout, test_summary
+from .common import add_bump_argument, add_data_arguments, data_options, stdout, test_summary
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
 TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
@@ -32,12 +32,7 @@ def register(sub) -> None:
         "--ray", action="store_true", help="run the grid points as tasks on a local Ray (needs the 'distributed' extra)"
     )
     base.add_argument("--name", help="registry name (default: from algorithm, task and preset)")
-    base.add_argument(
-        "--bump",
-        choices=["major", "minor", "patch"],
-        default="minor",
-        help="version part to bump when the model already exists (default: minor)",
-    )
+    add_bump_argument(base)
     add_data_arguments(base)
     base.set_defaults(func=run_baseline)
     for module in TRAIN_KIND_MODULES:
@@ -58,10 +53,7 @@ def run_baseline(args: argparse.Namespace) -> int:
             args.task,
             algorithm,
             args.preset,
-            data=args.data,
-            text_column=args.text_column,
-            label_columns=split_list(args.label_columns),
-            labels=split_list(args.labels),
+            **data_options(args),
             name=args.name,
             models_dir=args.models_dir,
             grid=args.grid,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_data_arguments, split_list, stdout, test_summary
+from .common import add_bump_argument, add_data_arguments, data_options, stdout, test_summary
 
 
 def register(kinds) -> None:
@@ -29,12 +29,7 @@ def register(kinds) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--restart", action="store_true", help="discard an interrupted run's checkpoints, start again")
     add_setting_flags(p)
-    p.add_argument(
-        "--bump",
-        choices=["major", "minor", "patch"],
-        default="minor",
-        help="version part to bump when the model already exists (default: minor)",
-    )
+    add_bump_argument(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
 
@@ -89,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
         preset,
         config_file=args.config,
         overrides=overrides_from(args),
-        data=args.data,
-        text_column=args.text_column,
-        label_columns=split_list(args.label_columns),
-        labels=split_list(args.labels),
+        **data_options(args),
         output=args.output,
         name=args.name,
         models_dir=args.models_dir,
