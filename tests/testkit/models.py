@@ -22,3 +22,37 @@ def train_tiny_hate_model(models_dir: Path, tmp_dir: Path, name: str = HATE_TINY
         load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
     )
     return train_baseline("hate", "logistic_regression", "seed", dataset=dataset, name=name, models_dir=models_dir)
+
+
+def task_slice(task: str, path: Path) -> Path:
+    """A few hundred rows of a built-in task's own data (``davidson``/``davidson3``: 150 tweets per class;
+    ``jigsaw``: 40 comments per toxicity label plus 200 clean ones, so every label has positives in each split),
+    written in the task's format to ``path``: enough to train a real baseline in a second or two."""
+    import pandas as pd
+
+    from nlp_classifier.data.datasets import DAVIDSON_FILE, JIGSAW_FILE
+    from nlp_classifier.paths import data_dir
+    from nlp_classifier.tasks import TASKS, TOXICITY_LABELS
+
+    if task.startswith("davidson"):
+        frame = pd.read_csv(data_dir() / DAVIDSON_FILE)
+        frame = frame.groupby("class").head(150)
+    elif task == "jigsaw":
+        frame = pd.read_csv(data_dir() / JIGSAW_FILE)
+        labels = frame[TOXICITY_LABELS]
+        rows = {i for lab in TOXICITY_LABELS for i in frame.index[labels[lab] == 1][:40]}
+        rows |= set(frame.index[labels.sum(axis=1) == 0][:200])
+        frame = frame.loc[sorted(rows)]
+    else:
+        raise ValueError(f"no slice for task '{task}'; known: {', '.join(t for t in TASKS if t != 'hate')}")
+    frame.to_csv(path, index=False)
+    return Path(path)
+
+
+def train_small_baseline(task: str, models_dir: Path, tmp_dir: Path, algorithm: str = "logistic_regression"):
+    """A TF-IDF baseline of a built-in task (``davidson`` binary, ``davidson3`` three classes, ``jigsaw`` six
+    labels) trained on ``task_slice`` and saved under its default name; returns its card."""
+    from nlp_classifier.training.baselines import train_baseline
+
+    data = task_slice(task, Path(tmp_dir) / f"{task}-slice.csv")
+    return train_baseline(task, algorithm, "seed", data=data, models_dir=models_dir)

@@ -26,9 +26,11 @@ VOCAB = (
 )
 
 
-def make_tiny_model(models_dir: Path, name: str, task: str, kind: str = "bert", max_length: int = 48):
+def make_tiny_model(
+    models_dir: Path, name: str, task: str, kind: str = "bert", max_length: int = 48, emoji_to_text: bool = False
+):
     """Save a tiny ``kind`` ("bert" or "distilbert") classifier for ``task`` at models/transformer/<name>/ with
-    its card, and return the card."""
+    its card, and return the card. ``emoji_to_text``: the card says emoji become their names before tokenising."""
     import torch
     import transformers
 
@@ -87,7 +89,12 @@ def make_tiny_model(models_dir: Path, name: str, task: str, kind: str = "bert", 
         artifact=".",
         base_model=f"tiny-{kind}",
         thresholds={lab: 0.5 for lab in labels},
-        training_config={"max_length": max_length, "stride": None, "normalise_text": True},
+        training_config={
+            "max_length": max_length,
+            "stride": None,
+            "normalise_text": True,
+            "emoji_to_text": emoji_to_text,
+        },
     )
     card.path = folder / "model_card.json"
     card.hash_files()
