@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .classifier import Classifier
-from .data.readers import read_table, write_table
-from .decision import decide
-from .errors import DataError
-from .evaluation import predict_proba_batched
+from ..classifier import Classifier
+from ..data.readers import read_table, write_table
+from ..decision import decide
+from ..errors import DataError
+from ..evaluation import predict_proba_batched
 
 
 def score_frame(
