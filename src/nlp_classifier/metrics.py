@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
@@ -44,7 +45,7 @@ def _safe_auc(y_true: np.ndarray, scores: np.ndarray, **kwargs) -> float | None:
 
 def _single_label(y_true, proba, y_pred, labels) -> dict:
     ids = list(range(len(labels)))
-    out = {"n": int(len(y_true)), "accuracy": float(skm.accuracy_score(y_true, y_pred))}
+    out: dict[str, Any] = {"n": int(len(y_true)), "accuracy": float(skm.accuracy_score(y_true, y_pred))}
     for avg in ("macro", "weighted"):
         p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, labels=ids, average=avg, zero_division=0)
         out.update({f"f1_{avg}": float(f), f"precision_{avg}": float(p), f"recall_{avg}": float(r)})
@@ -62,7 +63,7 @@ def _single_label(y_true, proba, y_pred, labels) -> dict:
 
 
 def _multi_label(y_true, proba, y_pred, labels) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "n": int(len(y_true)),
         "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),

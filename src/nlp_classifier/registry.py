@@ -60,12 +60,12 @@ def _card_for_path(path: Path) -> ModelCard:
                 return card
     from .backends import card_for_uncarded
 
-    card = card_for_uncarded(path)
-    if card is None:
+    uncarded = card_for_uncarded(path)
+    if uncarded is None:
         raise ModelNotFoundError(
             f"{path}: no model card beside it ({card_path.name}); refusing to load an unverified model file"
         )
-    return card
+    return uncarded
 
 
 def bump_model(name_or_path: str | Path, part: str, models_dir: str | Path | None = None) -> ModelCard:

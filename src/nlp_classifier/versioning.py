@@ -21,7 +21,8 @@ def version_key(version: str) -> tuple[int, int, int]:
     match = SEMVER_RE.match(version)
     if not match:
         raise ConfigError(f"'{version}' is not a semantic version (MAJOR.MINOR.PATCH)")
-    return tuple(map(int, match.groups()))
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch)
 
 
 def bump(version: str, part: str) -> str:

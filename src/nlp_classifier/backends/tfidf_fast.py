@@ -123,13 +123,15 @@ class _Vectorizer:
         """The tf-idf rows of many texts, equal to TfidfVectorizer.transform's: every feature's column (-1 when
         out of vocabulary) is collected in C-level loops, and the sparse constructor sums repeats into counts."""
         get, analyze = self.vocabulary.get, self.analyze
-        columns = array("q")
+        found = array("q")
         ends = array("q", [0])
         for text in texts:
-            columns.extend(map(get, analyze(text), repeat(-1)))
-            ends.append(len(columns))
-        columns = np.frombuffer(columns, dtype=np.int64)
-        rows = np.repeat(np.arange(len(texts)), np.diff(np.frombuffer(ends, dtype=np.int64)))
+            found.extend(map(get, analyze(text), repeat(-1)))
+            ends.append(len(found))
+        columns = np.frombuffer(found, dtype=np.int64)
+        # bound first: nested in the call, numpy's stubs pick np.diff's datetime64 overload for the buffer
+        bounds = np.frombuffer(ends, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts)), np.diff(bounds))
         known = columns >= 0
         X = sp.csr_array((np.ones(int(known.sum())), (rows[known], columns[known])), shape=(len(texts), self.size))
         X.sum_duplicates()
@@ -150,7 +152,7 @@ class _Heads:
     """Collects the weights of every linear model in the classifier into one (n_features, k) matrix, so one
     gather (one text) or one sparse product (a batch) gives every model's scores; each model reads its columns."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.coefs: list[np.ndarray] = []
         self.intercepts: list[np.ndarray] = []
         self.width = 0

@@ -66,6 +66,10 @@ def _slot_name(field: str, slots: dict) -> str:
     return lower if field not in _GROUP_FIELDS and lower in slots else field
 
 
+def _fill(template: str, values: dict[str, str]) -> str:
+    return _FIELD.sub(lambda m: values[m.group(1)], template)
+
+
 def _person(group: IdentityGroup, overrides: dict[str, str]) -> str:
     if group.key in overrides:
         return overrides[group.key]
@@ -141,9 +145,11 @@ def apply_transform(text: str, name: str | None) -> str:
 
 def expand(spec: dict, groups: tuple[IdentityGroup, ...] = GROUPS) -> pd.DataFrame:
     """Every case the templates spec describes, in a fixed order, as a DataFrame with ``COLUMNS``."""
-    group_values: dict[str, dict[str, list[str] | str]] = spec.get("group_values", {})
-    person = group_values.get("person", {})
-    listed = {name: values for name, values in group_values.items() if name != "person"}
+    group_values: dict[str, dict] = spec.get("group_values", {})  # name -> {group key: value(s)}, from the YAML
+    person: dict[str, str] = group_values.get("person", {})  # one value per group
+    listed: dict[str, dict[str, list[str] | str]] = {
+        name: values for name, values in group_values.items() if name != "person"
+    }
     rows: list[dict] = []
     for func in spec["functionalities"]:
         name, expected = func["name"], func["expected"]
@@ -163,13 +169,14 @@ def expand(spec: dict, groups: tuple[IdentityGroup, ...] = GROUPS) -> pd.DataFra
                 base = _group_fields(group, person) if group else {}
                 value_lists = []
                 for f in per_group:
-                    values = listed[f].get(group.key, [])
-                    value_lists.append([(f, v) for v in ([values] if isinstance(values, str) else values)])
+                    assert group is not None  # a per-group placeholder makes the template use groups
+                    own = listed[f].get(group.key, [])
+                    value_lists.append([(f, v) for v in ([own] if isinstance(own, str) else own)])
                 for group_combo in itertools.product(*value_lists):  # empty when the group lacks a value
                     for slot_combo in slot_combos:
-                        values = {**base, **dict(group_combo), **slot_combo}
+                        values: dict[str, str] = {**base, **dict(group_combo), **slot_combo}
                         values.update({_cap(k): _cap(v) for k, v in slot_combo.items()})
-                        filled = _FIELD.sub(lambda m, found=values: found[m.group(1)], template)
+                        filled = _fill(template, values)
                         for transform in transforms:
                             n += 1
                             rows.append(

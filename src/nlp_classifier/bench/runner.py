@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class BenchTarget:
 
 def parse_targets(specs: Sequence[str]) -> list[BenchTarget]:
     """``NAME`` or ``NAME:BACKEND[,BACKEND...]`` -> one target per backend."""
-    out = []
+    out: list[BenchTarget] = []
     for spec in specs:
         name, _, backends = spec.partition(":")
         if not name:
@@ -79,12 +80,14 @@ class _Process:
             text=True,
             env=env,
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both opened as pipes above
+        self.requests, self.replies = self.proc.stdin, self.proc.stdout
 
     def ask(self, cmd: str, **payload) -> dict:
         try:
-            self.proc.stdin.write(json.dumps({"cmd": cmd, **payload}) + "\n")
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
+            self.requests.write(json.dumps({"cmd": cmd, **payload}) + "\n")
+            self.requests.flush()
+            line = self.replies.readline()
         except BrokenPipeError:
             line = ""
         if not line:
@@ -99,8 +102,8 @@ class _Process:
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-                self.proc.stdin.flush()
+                self.requests.write(json.dumps({"cmd": "quit"}) + "\n")
+                self.requests.flush()
                 self.proc.wait(timeout=30)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.proc.kill()
@@ -180,7 +183,9 @@ def run_bench(
     started, load_start = now_iso(), os.getloadavg()
     workers: list[_Process] = []
     try:
-        results, texts_info, samples = [], {}, {}
+        results: list[dict[str, Any]] = []
+        texts_info: dict[str, dict[str, Any]] = {}
+        samples: dict[str, tuple[list[str], str]] = {}
         for target in track(targets, "Loading models", total=len(targets)):
             worker = _Process(target, env)
             workers.append(worker)

@@ -12,8 +12,13 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..sizes import MIB
+
+if TYPE_CHECKING:  # the worker imports the package only when asked to load, to time that import
+    from ..classifier import Classifier
 
 
 def rss_mb() -> float:
@@ -24,15 +29,15 @@ def rss_mb() -> float:
 
 
 class Worker:
-    def __init__(self):
-        self.classifier = None
+    def __init__(self) -> None:
+        self.classifier: Classifier | None = None
         self.texts: list[str] = []
 
     def load(self, model: str, backend: str | None, models_dir: str | None, threads: int | None) -> dict:
         import nlp_classifier
 
         before = rss_mb()
-        options = {"num_threads": threads} if threads else {}
+        options: dict[str, Any] = {"num_threads": threads} if threads else {}
         start = time.perf_counter()
         self.classifier = nlp_classifier.load(model, backend=backend, models_dir=models_dir, **options)
         load_s = time.perf_counter() - start
@@ -68,6 +73,7 @@ class Worker:
 
     def single(self, start: int, n: int) -> dict:
         """Wall and process-CPU milliseconds of ``n`` one-text ``predict`` calls."""
+        assert self.classifier is not None  # the runner sends "load" first
         predict, texts = self.classifier.predict, self.texts
         wall, cpu = [], []
         for i in range(start, start + n):
@@ -81,6 +87,7 @@ class Worker:
 
     def batch(self, start: int, n: int, size: int) -> dict:
         """Wall seconds of ``n`` ``predict`` calls on ``size`` consecutive texts each."""
+        assert self.classifier is not None  # the runner sends "load" first
         predict, texts = self.classifier.predict, self.texts
         seconds = []
         for b in range(start, start + n):
@@ -100,7 +107,7 @@ def serve(requests, replies) -> None:
     from ..errors import NlpcError
 
     worker = Worker()
-    handlers = {
+    handlers: dict[str, Callable[..., dict]] = {
         "load": worker.load,
         "texts": worker.set_texts,
         "warmup": worker.warmup,

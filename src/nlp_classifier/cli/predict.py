@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if args.input:
         from ..batch import score_file
 
-        rows = score_file(classifier, args.input, args.output, args.text_column, args.threshold, args.batch_size)
-        stdout.print(f"scored {rows:,} rows with {classifier.name} -> {args.output}")
+        scored = score_file(classifier, args.input, args.output, args.text_column, args.threshold, args.batch_size)
+        stdout.print(f"scored {scored:,} rows with {classifier.name} -> {args.output}")
         return 0
     predictions = classifier.predict(args.texts, threshold=args.threshold)
     if args.json:

@@ -124,8 +124,8 @@ def read_hatemoji(paths: list[Path]) -> pd.DataFrame:
     ids, matched = frame["entry_id"].astype(str), frame["matched_id"].astype(str)
     pair = [f"hatemoji:{min(int(a), int(b))}" for a, b in zip(ids, matched)]
     original_part = {p: part for p, part, s in zip(pair, frame["part"], frame["set"]) if s == "original"}
-    part = [original_part.get(p, own) for p, own in zip(pair, frame["part"])]
-    return _frame(frame["text"], frame["hateful"], part, pair)
+    split = [original_part.get(p, own) for p, own in zip(pair, frame["part"])]
+    return _frame(frame["text"], frame["hateful"], split, pair)
 
 
 def read_toxigen(paths: list[Path]) -> pd.DataFrame:

@@ -36,6 +36,7 @@ class Mixture:
     def sample_weight(self, dataset: Dataset) -> np.ndarray:
         """One weight per row of ``dataset`` (a training split)."""
         weights = self.row_weights
+        assert dataset.sources is not None  # the mixture was made from this split's sources
         return np.array([weights[s] for s in dataset.sources], dtype=float)
 
     def resample(self, dataset: Dataset, size: int, seed: int) -> Dataset:

@@ -4,6 +4,7 @@ agreement, probability differences and metric deltas."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
     if same.ndim == 2:
         same = same.all(axis=1)
     diff = np.abs(reference - candidate)
-    out = {
+    out: dict[str, Any] = {
         "n": int(len(reference)),
         "label_agreement": float(same.mean()) if len(same) else None,
         "disagreements": int((~same).sum()),
@@ -89,11 +90,11 @@ def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np
     return out
 
 
-def _finite(value):
+def _finite(value: float | None) -> float | None:
     """A float, or None for a missing or undefined (NaN) value, so the card stays plain JSON."""
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def _delta(new, old):
+def _delta(new: float | None, old: float | None) -> float | None:
     new, old = _finite(new), _finite(old)
     return None if new is None or old is None else new - old

@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def _check(card: ModelCard, reference, paths: dict[str, Path], limit: int | None
     start = time.perf_counter()
     ref_proba = predict_proba_batched(reference, texts, description="PyTorch")
     timings = {"torch": time.perf_counter() - start}
-    out = {
+    out: dict[str, Any] = {
         "data": note if data is not None else f"{len(texts)} example texts only: {note}",
         "has_targets": y is not None,
     }

@@ -8,14 +8,27 @@ import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 OPSET = 17
 OUTPUT_NAME = "logits"
 # Models whose attention/layer-norm patterns ONNX Runtime's BERT optimizer knows how to fuse.
 FUSABLE_MODEL_TYPES = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "mpnet"}
+
+
+class Int8Settings(TypedDict):
+    """How the int8 graph is quantized; recorded in the card."""
+
+    method: str
+    weight_type: str  # the name of an onnxruntime.quantization.QuantType member
+    activation_type: str
+    per_channel: bool
+    reduce_range: bool
+
+
 # Dynamic quantization: int8 weights with one scale per output channel (the most accurate of the settings tried on
 # MiniLM, no slower), activations quantized to uint8 at run time.
-INT8_SETTINGS = {
+INT8_SETTINGS: Int8Settings = {
     "method": "dynamic",
     "weight_type": "QInt8",
     "activation_type": "QUInt8 (computed at run time)",
@@ -79,8 +92,8 @@ def fuse_graph(path: Path, config) -> dict[str, int] | None:
         return None
     from onnxruntime.transformers.optimizer import optimize_model
 
-    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_heads", 0)
-    hidden = getattr(config, "hidden_size", None) or getattr(config, "dim", 0)
+    heads = getattr(config, "num_attention_heads", 0) or getattr(config, "n_heads", 0)
+    hidden = getattr(config, "hidden_size", 0) or getattr(config, "dim", 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optimized = optimize_model(str(path), model_type="bert", num_heads=int(heads), hidden_size=int(hidden))

@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 # gcsfs >= 2025.x probes Google's gRPC "hierarchical namespace" API for every bucket unless this is off, which
@@ -17,6 +18,9 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 from ..errors import ConfigError  # noqa: E402
 from ..versioning import SEMVER_RE, read_versions, version_key  # noqa: E402
 from .errors import StorageError  # noqa: E402
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 DEFAULT_URL = "gs://nlp-classifier-models"
 URL_ENV = "NLPC_MODELS_URL"
@@ -32,7 +36,7 @@ class Location:
     """A folder in some fsspec filesystem: ``fs`` and ``root`` (the filesystem's own path, no trailing slash)."""
 
     url: str
-    fs: object
+    fs: AbstractFileSystem
     root: str
 
     def path(self, relpath: str) -> str:

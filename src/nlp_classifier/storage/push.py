@@ -62,6 +62,7 @@ def select_cards(models_dir: Path, names: list[str] | None) -> list[ModelCard]:
 def model_files(card: ModelCard, models_dir: Path, with_checkpoints: bool) -> dict[str, Path]:
     """{path relative to the models folder: local path} for a model: the files its card pins, the card itself,
     and (when asked) every file in its ``checkpoint-*`` folders."""
+    assert card.path is not None  # a registry card, read from its file
     paths = [card.root / rel for rel in card.files] + [card.path]
     if with_checkpoints and card.artifact_path.is_dir():
         paths += [
@@ -101,6 +102,7 @@ def build_manifest(
             sha = pinned.get(path.resolve()) or sha256_file(path)
             files[rel] = {"sha256": sha, "size": path.stat().st_size, "model": card.name}
             sources[rel] = path
+        assert card.path is not None  # a registry card, read from its file
         card_rel = card.path.resolve().relative_to(models_dir).as_posix()
         models[card.name] = {
             "version": card.version,

@@ -181,10 +181,10 @@ def train_baseline(
     if dataset.problem_type != MULTI_LABEL and config.get("class_priors") and len(dataset.labels) > 2:
         # multi-class: shift the class priors inside the pipeline to maximise the preset's metric on validation
         val_proba = predict_proba_batched(classifier, splits.validation.texts)
-        weights = tune_class_weights(splits.validation.y, val_proba, dataset.labels, config["class_priors"])
-        pipeline.steps[-1] = ("clf", PriorShiftedClassifier.around(pipeline.steps[-1][1], weights))
+        class_weights = tune_class_weights(splits.validation.y, val_proba, dataset.labels, config["class_priors"])
+        pipeline.steps[-1] = ("clf", PriorShiftedClassifier.around(pipeline.steps[-1][1], class_weights))
         classifier = SklearnClassifier(card, pipeline)
-        card.training_config["class_weights"] = weights
+        card.training_config["class_weights"] = class_weights
 
     target = card.root / card.artifact
 

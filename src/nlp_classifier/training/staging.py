@@ -67,10 +67,10 @@ def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
         return None, []
     folders = sorted(
         (p for p in staging.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-        key=checkpoint_step,
+        key=lambda p: int(p.name.split("-")[-1]),
         reverse=True,
     )
-    unfinished = []
+    unfinished: list[Path] = []
     for folder in folders:
         try:
             json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))

@@ -45,7 +45,7 @@ def train_transformer(
 def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     """Train a checked plan (see ``plan_run``) and publish the result."""
     import torch
-    from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
+    from transformers import DataCollatorWithPadding, PreTrainedModel, PrinterCallback, Trainer
 
     settings, problem_type = plan.settings, plan.dataset.problem_type
     set_threads(settings.num_threads or os.cpu_count() or 1)
@@ -87,7 +87,10 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     training_seconds = seconds_before + time.perf_counter() - started
     state = trainer.state
 
-    model = trainer.model.to("cpu") if gpu else trainer.model
+    trained = trainer.model
+    assert isinstance(trained, PreTrainedModel)  # the Trainer keeps the Hugging Face model it was given
+    # PreTrainedModel.to is decorated with functools.wraps, whose typeshed stub leaves ``self`` unbound
+    model = trained.to("cpu") if gpu else trained  # type: ignore[arg-type]
     clear_run_files(plan.staging)
     with stage("Saving the best model"):
         model.save_pretrained(plan.staging)
@@ -114,6 +117,7 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     )
     _usual_permissions(plan.staging)
     publish_folder(plan.staging, plan.final)
+    assert card.path is not None  # _card placed it in the staging folder
     card.path = plan.final / card.path.name
     console.print(f"saved {plan.final} (version {card.version})")
     return card

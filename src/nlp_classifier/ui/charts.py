@@ -12,9 +12,17 @@ NORMAL = "#4c78a8"
 LEGEND = ("flagged", "not flagged")  # the highlighted (flagged) bars and the others
 
 
+def _layer(*charts: alt.Chart) -> alt.LayerChart:
+    """``alt.layer`` of charts without row/column/facet encodings, which it returns as a plain LayerChart (it
+    turns the layer into a FacetChart only to hoist such encodings)."""
+    layered = alt.layer(*charts)
+    assert isinstance(layered, alt.LayerChart)
+    return layered
+
+
 def probability_chart(
     scores: Mapping[str, float], thresholds: Mapping[str, float], highlighted: Sequence[str] = ()
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Horizontal bars of every label's probability (the flagged ``highlighted`` labels in red), with a black tick
     at each label's decision threshold."""
     order = list(scores)
@@ -53,7 +61,7 @@ def probability_chart(
             .encode(x="threshold:Q", y=y, tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
         )
         layers.append(ticks)
-    return alt.layer(*layers).properties(height=alt.Step(32))
+    return _layer(*layers).properties(height=alt.Step(32))
 
 
 def compare_chart(rows: pd.DataFrame) -> alt.Chart:
@@ -87,7 +95,7 @@ def distribution_chart(labels: pd.Series) -> alt.Chart:
     )
 
 
-def score_histogram(scores: pd.Series, title: str, threshold: float | None = None) -> alt.Chart:
+def score_histogram(scores: pd.Series, title: str, threshold: float | None = None) -> alt.Chart | alt.LayerChart:
     """Histogram of one score column in 20 bins over [0, 1], with the threshold as a vertical rule."""
     data = pd.DataFrame({"score": scores.astype(float)})
     hist = (
@@ -105,4 +113,4 @@ def score_histogram(scores: pd.Series, title: str, threshold: float | None = Non
         .mark_rule(color=HIGHLIGHT, strokeDash=[4, 3])
         .encode(x="threshold:Q")
     )
-    return alt.layer(hist, rule).properties(height=220)
+    return _layer(hist, rule).properties(height=220)
