@@ -9,7 +9,7 @@ EXTRAS ?= all,dev
 # Installed before the extras so nothing pulls another torch; empty (TORCH=) where no extra needs it (the UI image).
 TORCH ?= torch==2.13.0
 
-.PHONY: install run test models bench clean
+.PHONY: install run test lint models bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,17 @@ models: install
 run: models
 	$(NLPC) run
 
-test: install
+# ruff (lint rules and formatting) and mypy on src/, all configured in pyproject.toml; `make test` runs it first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: install lint
 	bash scripts/test.sh
 
 bench: install
 	$(NLPC) bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
