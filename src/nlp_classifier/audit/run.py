@@ -179,8 +179,8 @@ def audit_scored(
     templates_file: str = "",
     p: float = metrics.POWER,
 ) -> AuditResult:
-    """The audit of already scored cases (columns ``identity``, ``category``, ``kind``, ``label``, ``score``,
-    ``flagged``): every identity against all the others as background."""
+    """The audit of already scored cases (columns ``identity``, ``category``, ``kind``, ``template_id``, ``label``,
+    ``score``, ``flagged``): every identity against all the others as background."""
     y = scored["label"].to_numpy(dtype=int)
     s = scored["score"].to_numpy(dtype=float)
     flagged = scored["flagged"].to_numpy(dtype=bool)

@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     templates_file = str(args.templates or default_templates_path())
     terms = load_terms(terms_file)  # bad files fail before the model loads
     templates = load_templates(templates_file)
+    if len(terms) < 2:
+        raise ConfigError(
+            f"{terms_file}: the audit needs at least two identity terms (each is compared with the others)"
+        )
     classifier = load_chosen_model(args)
     result = run_audit(
         classifier,
