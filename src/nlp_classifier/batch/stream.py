@@ -96,11 +96,16 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
     sink = PartSink(output, staging)
     errors = ErrorsSink(output, staging) if options.on_error == "skip" else None
     if staging.exists() and not options.resume:
-        console.print(f"discarding the partial run at {staging.url} (pass --resume to continue it)", highlight=False)
+        console.print(
+            f"discarding the partial run at {staging.url} (pass --resume to continue it)",
+            highlight=False,
+            soft_wrap=True,
+        )
         staging.remove()
     elif options.resume and not staging.exists():
-        console.print(f"no partial run at {staging.url}: starting from the first row", highlight=False)
+        console.print(f"no partial run at {staging.url}: starting from the first row", highlight=False, soft_wrap=True)
     manifest = Manifest.start(staging, run_settings(classifier, output, options), files, options.resume)
+    manifest.save()  # the staging folder says from the start which run it belongs to
     result = StreamResult(output=output, files=[f.url for f in files])
     if manifest.chunks:
         finished = manifest.ordered()
@@ -108,6 +113,7 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
             f"resuming {staging.url}: {len(finished)} chunks ({sum(c.n_rows for c in finished):,} input rows) "
             "already done",
             highlight=False,
+            soft_wrap=True,
         )
     total_bytes = sum(max(f.size, 1) for f in files)
     bytes_before = 0
