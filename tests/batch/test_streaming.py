@@ -144,6 +144,8 @@ def test_a_directory_and_a_glob_are_read_in_name_order(tmp_path, tweets, classif
     write_table(parts[1], folder / "b.jsonl.gz")
     write_table(parts[2], folder / "sub" / "c.csv")
     (folder / "notes.txt").write_text("not a table")
+    write_table(parts[0], folder / "old.csv.partial" / "part-000000.csv")  # a staging folder is never an input
+    write_table(parts[0], folder / ".hidden.csv")
     out = tmp_path / "dir.csv"
     result = stream(classifier, folder, out, chunk_rows=5)
     assert len(result.files) == 3 and result.chunks == 2 + 1 + 3

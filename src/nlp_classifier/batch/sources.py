@@ -80,16 +80,23 @@ def _is_table(path: str) -> bool:
     return name.endswith(SUPPORTED_SUFFIXES)
 
 
+def _is_staging(relpath: str) -> bool:
+    """A hidden file, or a part of a streaming run's staging folder (``<output>.partial/``): never an input."""
+    parts = [p for p in relpath.split("/") if p]
+    return any(p.startswith(".") for p in parts) or any(p.endswith(".partial") for p in parts[:-1])
+
+
 def expand_inputs(spec: str) -> list[InputFile]:
-    """The files named by ``spec``: one file, every table file in a directory (recursively), or a glob's matches;
-    sorted by name so the output order is stable. Raises DataError when nothing matches."""
+    """The files named by ``spec``: one file, every table file in a directory (recursively, leaving out hidden
+    files and staging folders), or a glob's matches; sorted by name so the output order is stable. Raises
+    DataError when nothing matches."""
     fs, path = filesystem(spec)
     if globlib.has_magic(path):
         found = sorted(p for p in fs.glob(path) if fs.isfile(p))
         if not found:
             raise DataError("no file matches this pattern", path=spec)
     elif fs.isdir(path):
-        found = sorted(p for p in fs.find(path) if _is_table(p) and not p.rsplit("/", 1)[-1].startswith("."))
+        found = sorted(p for p in fs.find(path) if _is_table(p) and not _is_staging(p[len(path) :]))
         if not found:
             raise DataError(
                 f"no CSV/TSV/JSONL/Parquet file in this directory (suffixes {', '.join(SUPPORTED_SUFFIXES)})",
