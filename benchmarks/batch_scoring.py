@@ -258,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             },
             "runs": [],
         }
+        if not args.no_bench:
+            print("nlpc bench ...", file=sys.stderr, flush=True)
+            results["bench"] = run_bench(args, workdir)
+            save(args, results)
         for rows in sorted(args.rows):
             source = workdir / f"input-{rows}.csv"
             if not source.exists():
@@ -269,15 +273,17 @@ def main(argv: list[str] | None = None) -> int:
                     measured = run_predict(args, run, source, output)
                     results["runs"].append({"engine": run.label, "workers": run.workers, "rows": rows, **measured})
                     output.unlink(missing_ok=True)
-        if not args.no_bench:
-            print("nlpc bench ...", file=sys.stderr, flush=True)
-            results["bench"] = run_bench(args, workdir)
+                    save(args, results)  # what is measured so far survives an interrupted benchmark
         results["machine"]["load_average_end"] = os.getloadavg()
         results["targets"] = targets(results)
     print_table(results)
+    save(args, results)
+    return 0
+
+
+def save(args: argparse.Namespace, results: dict) -> None:
     if args.output:
         Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
