@@ -22,7 +22,7 @@ from testkit.cli import ROOT, run_cli
 from testkit.gcs import gcs_emulator, gcs_fs, new_bucket  # first: it turns off gcsfs's slow bucket probe
 
 import nlp_classifier
-from nlp_classifier.batch import score_file, score_frame
+from nlp_classifier.batch import prepare_chunk, score_file, score_frame
 from nlp_classifier.batch.options import StreamOptions
 from nlp_classifier.batch.stream import stream_predict
 from nlp_classifier.data.readers import read_table, write_table
@@ -224,6 +224,19 @@ def test_id_column_is_carried_first_and_into_the_errors_file(tmp_path, tweets, c
     with pytest.raises(DataError, match="missing column 'nope'") as missing:
         stream(classifier, source, tmp_path / "x.csv", columns=["nope"])
     assert missing.value.path == str(source) and missing.value.column == "nope"
+
+
+def test_prepare_chunk_selects_columns_and_sets_bad_rows_aside_with_their_row_numbers():
+    frame = pd.DataFrame({"id": [7, 8, 9, 10], "text": ["fine", None, ["a", "list"], "also fine"], "x": [1, 2, 3, 4]})
+    prepared = prepare_chunk(frame, "text", "id", ["x"], "skip", source="f.jsonl", rows=[11, 12, 14, 15])
+    assert prepared.rows.to_dict("list") == {"id": [7, 10], "x": [1, 4], "text": ["fine", "also fine"]}
+    assert prepared.skipped.values.tolist() == [
+        ["f.jsonl", 12, 8, "text", "empty text"],
+        ["f.jsonl", 14, 9, "text", "text is a list, not a string"],
+    ]
+    with pytest.raises(DataError) as failed:
+        prepare_chunk(frame, "text", rows=[11, 12, 14, 15], source="f.jsonl")
+    assert (failed.value.path, failed.value.row, failed.value.column) == ("f.jsonl", 12, "text")
 
 
 # --- failure, resume -------------------------------------------------------------------------------------------
