@@ -88,11 +88,11 @@ def _is_staging(relpath: str) -> bool:
 
 def expand_inputs(spec: str) -> list[InputFile]:
     """The files named by ``spec``: one file, every table file in a directory (recursively, leaving out hidden
-    files and staging folders), or a glob's matches; sorted by name so the output order is stable. Raises
-    DataError when nothing matches."""
+    files and staging folders), or a glob's matches (but hidden files, as in a shell); sorted by name so the output
+    order is stable. Raises DataError when nothing matches."""
     fs, path = filesystem(spec)
     if globlib.has_magic(path):
-        found = sorted(p for p in fs.glob(path) if fs.isfile(p))
+        found = sorted(p for p in fs.glob(path) if fs.isfile(p) and not _is_staging(p.rsplit("/", 1)[-1]))
         if not found:
             raise DataError("no file matches this pattern", path=spec)
     elif fs.isdir(path):
