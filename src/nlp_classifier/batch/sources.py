@@ -1,0 +1,245 @@
+"""Chunked readers: the input files named by a path, a directory or a glob (local or any fsspec URL such as
+``gs://``), read ``chunk_rows`` rows at a time so memory stays flat whatever the file size.
+
+CSV and TSV go through pandas' chunked C parser (quoted newlines stay inside their row), JSONL line by line,
+Parquet by record batches; a ``.gz`` suffix means gzip. Row numbers are 1-based data rows within each file, as in
+every other error message."""
+
+from __future__ import annotations
+
+import glob as globlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..data.readers import SUPPORTED_SUFFIXES, table_format
+from ..errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file: its URL (as given, or as found in a directory or glob), format and size in bytes."""
+
+    url: str
+    format: str
+    size: int
+    compressed: bool
+
+
+@dataclass
+class Chunk:
+    """Up to ``chunk_rows`` consecutive rows of one file. ``frame`` holds the rows that parsed; ``rows`` their
+    1-based row numbers in the file; ``bad`` the rows that did not parse (row number, reason), collected only
+    when the run skips bad rows. ``fraction`` is how far through the file the reader is after this chunk."""
+
+    file: InputFile
+    index: int
+    first_row: int
+    n_rows: int
+    frame: pd.DataFrame
+    rows: list[int]
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    fraction: float = 1.0
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem and the path inside it for ``url`` (a plain path is local)."""
+    import fsspec
+
+    from ..storage.location import storage_options
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **storage_options(url))
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"cannot open '{url}': {exc}") from None
+    return fs, path
+
+
+def is_local(fs: Any) -> bool:
+    from fsspec.implementations.local import LocalFileSystem
+
+    return isinstance(fs, LocalFileSystem)
+
+
+def _url_of(fs: Any, path: str, original: str) -> str:
+    """A found path as a URL of the same filesystem as ``original``."""
+    if is_local(fs):
+        return path
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    scheme = original.split("://", 1)[0] if "://" in original else protocol
+    return f"{scheme}://{path}"
+
+
+def _is_table(path: str) -> bool:
+    name = path.lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return name.endswith(SUPPORTED_SUFFIXES)
+
+
+def _is_staging(relpath: str) -> bool:
+    """A hidden file, or a part of a streaming run's staging folder (``<output>.partial/``): never an input."""
+    parts = [p for p in relpath.split("/") if p]
+    return any(p.startswith(".") for p in parts) or any(p.endswith(".partial") for p in parts[:-1])
+
+
+def expand_inputs(spec: str) -> list[InputFile]:
+    """The files named by ``spec``: one file, every table file in a directory (recursively, leaving out hidden
+    files and staging folders), or a glob's matches (but hidden files, as in a shell); sorted by name so the output
+    order is stable. Raises DataError when nothing matches."""
+    fs, path = filesystem(spec)
+    if globlib.has_magic(path):
+        found = sorted(p for p in fs.glob(path) if fs.isfile(p) and not _is_staging(p.rsplit("/", 1)[-1]))
+        if not found:
+            raise DataError("no file matches this pattern", path=spec)
+    elif fs.isdir(path):
+        found = sorted(p for p in fs.find(path) if _is_table(p) and not _is_staging(p[len(path) :]))
+        if not found:
+            raise DataError(
+                f"no CSV/TSV/JSONL/Parquet file in this directory (suffixes {', '.join(SUPPORTED_SUFFIXES)})",
+                path=spec,
+            )
+    elif fs.isfile(path):
+        found = [path]
+    else:
+        raise DataError("file not found", path=spec)
+    files = []
+    for p in found:
+        url = _url_of(fs, p, spec)
+        files.append(InputFile(url, table_format(url), int(fs.size(p) or 0), p.lower().endswith(".gz")))
+    return files
+
+
+def read_chunks(file: InputFile, chunk_rows: int, *, skip_bad: bool = False) -> Iterator[Chunk]:
+    """The file's rows, ``chunk_rows`` at a time (the last chunk may be shorter; a file with no data rows yields
+    one empty chunk holding its columns). With ``skip_bad``, JSONL lines that are not JSON objects are reported
+    in ``Chunk.bad`` instead of failing the run."""
+    if chunk_rows < 1:
+        raise ConfigError("--chunk-rows must be at least 1")
+    fs, path = filesystem(file.url)
+    with fs.open(path, "rb") as raw:
+        if file.format == "parquet":
+            yield from _parquet_chunks(file, raw, chunk_rows)
+            return
+        stream = raw
+        if file.compressed:
+            import gzip
+
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="" if file.format != "jsonl" else None)
+
+        def fraction() -> float:
+            return min(1.0, raw.tell() / file.size) if file.size else 1.0
+
+        if file.format == "jsonl":
+            yield from _jsonl_chunks(file, text, chunk_rows, skip_bad, fraction)
+        else:
+            yield from _csv_chunks(file, text, chunk_rows, fraction)
+
+
+def _csv_chunks(file: InputFile, text: io.TextIOWrapper, chunk_rows: int, fraction) -> Iterator[Chunk]:
+    sep = "\t" if file.format == "tsv" else ","
+    first = 1
+    index = 0
+    try:
+        reader = pd.read_csv(text, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        with reader:
+            for frame in reader:
+                n = len(frame)
+                if n == 0 and index > 0:
+                    continue
+                frame = frame.reset_index(drop=True)
+                yield Chunk(file, index, first, n, frame, list(range(first, first + n)), fraction=fraction())
+                first += n
+                index += 1
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", path=file.url) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"malformed {file.format.upper()} after row {first - 1}: {exc}", path=file.url) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"undecodable bytes {exc.object[exc.start : exc.end]!r} in rows {first} to {first + chunk_rows - 1}: "
+            "the file is not UTF-8; re-save it as UTF-8",
+            path=file.url,
+        ) from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read: {exc}", path=file.url) from None
+    if index == 0:
+        raise DataError("the file is empty", path=file.url)
+
+
+def _jsonl_chunks(
+    file: InputFile, text: io.TextIOWrapper, chunk_rows: int, skip_bad: bool, fraction
+) -> Iterator[Chunk]:
+    records: list[dict] = []
+    rows: list[int] = []
+    bad: list[tuple[int, str]] = []
+    index = 0
+    first = 1
+    line_no = 0
+
+    def chunk() -> Chunk:
+        frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+        return Chunk(file, index, first, line_no - first + 1, frame, list(rows), list(bad), fraction())
+
+    try:
+        for line_no, line in enumerate(text, start=1):  # noqa: B007 (line_no is read by chunk())
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                    problem = None if isinstance(record, dict) else "each line must be a JSON object"
+                except json.JSONDecodeError as exc:
+                    problem = f"invalid JSON ({exc.msg})"
+                if problem is None:
+                    records.append(record)
+                    rows.append(line_no)
+                elif skip_bad:
+                    bad.append((line_no, problem))
+                else:
+                    raise DataError(problem, path=file.url, row=line_no)
+            if line_no - first + 1 == chunk_rows:
+                yield chunk()
+                records, rows, bad = [], [], []
+                first = line_no + 1
+                index += 1
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"undecodable bytes {exc.object[exc.start : exc.end]!r} after line {line_no}: the file is not UTF-8; "
+            "re-save it as UTF-8",
+            path=file.url,
+            row=line_no + 1,
+        ) from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read: {exc}", path=file.url) from None
+    if line_no >= first:
+        yield chunk()
+    elif index == 0:
+        raise DataError("the file is empty", path=file.url)
+
+
+def _parquet_chunks(file: InputFile, raw: Any, chunk_rows: int) -> Iterator[Chunk]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(raw)
+        total = parquet.metadata.num_rows
+        first = 1
+        index = 0
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            n = batch.num_rows
+            if n == 0:
+                continue
+            frame = batch.to_pandas()
+            yield Chunk(file, index, first, n, frame, list(range(first, first + n)), fraction=(first + n - 1) / total)
+            first += n
+            index += 1
+        if index == 0:
+            frame = parquet.schema_arrow.empty_table().to_pandas()
+            yield Chunk(file, 0, 1, 0, frame, [])
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow raises many types
+        raise DataError(f"cannot read Parquet: {exc}", path=file.url) from None
