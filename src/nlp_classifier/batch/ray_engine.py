@@ -58,13 +58,15 @@ class ModelSource:
 
 @dataclass
 class RayRunResult:
-    """What a Ray run did: the published output folder, its row and part counts, the workers and the seconds."""
+    """What a Ray run did: the published output folder, its row and part counts, the workers, the seconds in all
+    and the seconds spent starting or connecting to Ray."""
 
     output: str
     rows: int
     parts: int
     workers: int
     seconds: float
+    startup_seconds: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -289,7 +291,7 @@ def read_input(ray: Any, path: str) -> Any:
         if fmt == "parquet":
             return ray.data.read_parquet(files, **common)
         if fmt == "jsonl":
-            return ray.data.read_json(files, lines=True, **common)
+            return ray.data.read_json(files, **common)  # Arrow's reader: newline-delimited, strings kept as strings
         header = _csv_header(filesystem, files[0], fmt)
         return ray.data.read_csv(
             files,
@@ -370,9 +372,24 @@ def _publish(fs: Any, staged: str, final: str, summary: dict[str, Any]) -> None:
 
 
 @contextmanager
-def ray_session(address: str | None, workers: int) -> Iterator[Any]:
-    """Ray, connected: to ``address`` (``auto`` or ``ray://host:10001``), or else a local Ray with ``workers`` CPUs
-    started here and shut down at the end. A Ray already initialised in this process is used as it is."""
+def _environment(**values: str) -> Iterator[None]:
+    """Environment variables set for the block (a local Ray's processes inherit them when it starts)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
+    """Ray, connected: to ``address`` (``auto`` or ``ray://host:10001``), or else a local Ray with ``cpus`` logical
+    CPUs started here and shut down at the end. A Ray already initialised in this process is used as it is."""
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
@@ -381,7 +398,10 @@ def ray_session(address: str | None, workers: int) -> Iterator[Any]:
             if address:
                 ray.init(address=address, **{k: v for k, v in options.items() if k != "include_dashboard"})
             else:
-                ray.init(num_cpus=workers, **options)
+                # Ray runs its workers at niceness 15; here they are the work itself, so they run at the driver's
+                # priority unless RAY_worker_niceness says otherwise.
+                with _environment(RAY_worker_niceness=os.environ.get("RAY_worker_niceness", "0")):
+                    ray.init(num_cpus=cpus, **options)
         except ConnectionError as exc:
             raise ConfigError(f"cannot connect to Ray at {address}: {exc}") from None
     try:
@@ -426,15 +446,20 @@ def score_with_ray(
     columns: list[str] | None = None,
 ) -> RayRunResult:
     """Score every row of ``input_path`` on Ray with ``workers`` actors and publish a folder of Parquet parts at
-    ``output`` (see the module's docstring). Without ``address`` a local Ray with ``workers`` CPUs (default: all of
-    this machine's) is started and shut down; with one, the actors default to one per CPU of the cluster."""
+    ``output`` (see the module's docstring). Without ``address`` a local Ray is started for ``workers`` actors
+    (default: one per CPU of this machine) and shut down; with one, the actors default to one per CPU of the
+    cluster but one."""
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be at least 1")
     check_output(output)
     _check_output_free(output)
     started_at = time.perf_counter()
-    with ray_session(address, workers or os.cpu_count() or 1) as ray:
-        size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    # Each actor holds one logical CPU; one more stays free for Ray Data's own short tasks (Parquet metadata,
+    # listing files), which would otherwise wait forever behind actors holding every CPU. Reading and writing
+    # tasks ask for no CPU, so they never wait for the actors either.
+    with ray_session(address, (workers or os.cpu_count() or 1) + 1) as ray:
+        startup = time.perf_counter() - started_at
+        size = workers or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
@@ -489,5 +514,10 @@ def score_with_ray(
             if fs.exists(staged):
                 fs.rm(staged, recursive=True)
     return RayRunResult(
-        output=output, rows=rows, parts=parts, workers=size, seconds=round(time.perf_counter() - started_at, 3)
+        output=output,
+        rows=rows,
+        parts=parts,
+        workers=size,
+        seconds=round(time.perf_counter() - started_at, 3),
+        startup_seconds=round(startup, 3),
     )

@@ -62,7 +62,8 @@ def register(sub) -> None:
     ray.add_argument(
         "--workers",
         type=int,
-        help="with --engine ray: scoring actors, one CPU each (default: this machine's CPUs, or the cluster's)",
+        help="with --engine ray: scoring actors, one CPU each (default: one per CPU here; on a cluster, one per "
+        "CPU but one)",
     )
     ray.add_argument(
         "--models-url",
@@ -159,7 +160,8 @@ def run_ray(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0
     stdout.print(
-        f"scored {result.rows:,} rows with {source.name} on Ray ({result.workers} workers, {result.seconds:.1f} s) "
+        f"scored {result.rows:,} rows with {source.name} on Ray ({result.workers} worker"
+        f"{'s' if result.workers != 1 else ''}, {result.seconds:.1f} s) "
         f"-> {result.output} ({result.parts} Parquet parts)",
         highlight=False,
     )
