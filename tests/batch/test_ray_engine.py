@@ -341,6 +341,19 @@ def test_empty_text_names_the_row_and_writes_nothing(local_ray, baseline_models_
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+def test_malformed_csv_is_a_data_error(local_ray, baseline_models_dir, tmp_path):
+    source = tmp_path / "broken.csv"
+    source.write_text("id,text\n1,hello\n2,world,one field too many\n3,ok\n")
+    with pytest.raises(DataError, match=r"broken\.csv: cannot read: .*Expected 2 columns, got 3"):
+        score_with_ray(
+            model_source("logistic_regression", models_dir=str(baseline_models_dir)),
+            str(source),
+            str(tmp_path / "out"),
+            workers=1,
+        )
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_input_and_model_errors_before_ray(baseline_models_dir, tmp_path):
     models = tmp_path / "models"
     shutil.copytree(baseline_models_dir, models)

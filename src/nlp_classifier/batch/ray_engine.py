@@ -435,6 +435,18 @@ def _user_error(exc: BaseException) -> NlpcError | None:
     return error
 
 
+_ARROW_ERROR = re.compile(r"^pyarrow\.lib\.Arrow\w*Error: (.*)$|^pyarrow\.lib\.ArrowInvalid: (.*)$", re.MULTILINE)
+
+
+def _read_error(exc: BaseException, input_path: str) -> DataError | None:
+    """A file Arrow could not parse (malformed CSV, invalid JSON), found in the reading task's traceback."""
+    found = _ARROW_ERROR.findall(str(exc))
+    if not found:
+        return None
+    message = next(m for m in found[-1] if m)
+    return DataError(f"cannot read: {message}", path=input_path)
+
+
 def score_with_ray(
     source: ModelSource,
     input_path: str,
@@ -497,7 +509,7 @@ def score_with_ray(
             except NlpcError:
                 raise
             except Exception as exc:
-                error = _user_error(exc)
+                error = _user_error(exc) or _read_error(exc, input_path)
                 if error is None:
                     raise
                 raise error from None
