@@ -7,6 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from ..errors import NlpcError
 from ..progress import console
 
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except NlpcError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # the message is text, not markup: "pip install 'nlp-classifier[distributed]'" must keep its brackets
+        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,7 @@ from ..batch.options import DEFAULT_CHUNK_ROWS, ON_ERROR
 from ..errors import ConfigError
 from .common import print_json, stdout, table
 
+ENGINES = ("local", "ray")
 DEFAULT_MODEL_HELP = (
     "$NLPC_DEFAULT_MODEL, else the model `nlpc serve` answers with: minilm_hate, else "
     "logistic_regression_hate_char, else the best binary Davidson model"
@@ -86,6 +87,30 @@ def register(sub) -> None:
         help="comma-separated input columns to keep in the output (default: all; the text column only if listed)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ray = p.add_argument_group("distributed scoring (docs/batch.md)")
+    ray.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: score in this process (default); ray: score --input on Ray with a pool of workers, "
+        "writing --output as a folder of Parquet parts",
+    )
+    ray.add_argument(
+        "--ray-address",
+        help="with --engine ray: the cluster to use (auto, or ray://HOST:10001); default: start a local Ray "
+        "with --workers CPUs and stop it at the end",
+    )
+    ray.add_argument(
+        "--workers",
+        type=int,
+        help="with --engine ray: scoring actors, one CPU each (default: one per CPU here; on a cluster, one per "
+        "CPU but one)",
+    )
+    ray.add_argument(
+        "--models-url",
+        help="with --engine ray: a model set published with `nlpc models push` (gs://bucket/prefix/version); each "
+        "Ray node pulls --model from it, verified, instead of reading the model from the registry path",
+    )
     p.set_defaults(func=run)
 
 
@@ -98,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either texts or --input, not both")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
+    check_engine_arguments(args)
+    if args.engine == "ray":
+        return run_ray(args)
     if args.input:
         return _predict_input(args)
     classifier = load_chosen_model(args)
@@ -139,4 +167,75 @@ def _predict_input(args: argparse.Namespace) -> int:
     )
     if result.errors_file is not None:
         stdout.print(f"skipped {result.rows_skipped:,} rows, listed with the reason in {result.errors_file}")
+    return 0
+
+
+def check_engine_arguments(args: argparse.Namespace) -> None:
+    """--ray-address, --workers and --models-url belong to --engine ray, which scores a file (not texts)."""
+    ray_only = [
+        flag
+        for flag, value in (
+            ("--ray-address", args.ray_address),
+            ("--workers", args.workers),
+            ("--models-url", args.models_url),
+        )
+        if value is not None
+    ]
+    if args.engine != "ray":
+        if ray_only:
+            raise ConfigError(f"{', '.join(ray_only)}: only with --engine ray")
+        return
+    if not args.input:
+        raise ConfigError("--engine ray scores a file: give --input FILE --output FOLDER")
+    local_only = [
+        flag for flag, used in (("--resume", args.resume), ("--on-error skip", args.on_error != "fail")) if used
+    ]
+    if local_only:
+        raise ConfigError(
+            f"{', '.join(local_only)}: only with the local engine (--engine ray fails the run on a bad row)"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.ray_address is not None and not (
+        args.ray_address == "auto" or args.ray_address.startswith("ray://") or ":" in args.ray_address
+    ):
+        raise ConfigError(f"--ray-address is auto, ray://HOST:10001 or HOST:PORT (got '{args.ray_address}')")
+    if args.models_url and not args.model:
+        raise ConfigError("--models-url needs --model NAME (the model to pull from the published set)")
+    from ..batch.ray_engine import check_output, import_ray
+
+    check_output(args.output)
+    import_ray()
+
+
+def run_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the model is resolved (and its hashes checked) here, then scored on Ray."""
+    from ..batch.ray_engine import model_source, score_with_ray
+    from ..defaults import default_model_name
+
+    model = args.model or default_model_name(args.models_dir)
+    if model is None:
+        raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
+    source = model_source(model, models_dir=args.models_dir, models_url=args.models_url, backend=args.backend)
+    result = score_with_ray(
+        source,
+        args.input,
+        args.output,
+        text_column=args.text_column,
+        threshold=args.threshold,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        address=args.ray_address,
+        id_column=args.id_column,
+        columns=args.columns,
+    )
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    stdout.print(
+        f"scored {result.rows:,} rows with {source.name} on Ray ({result.workers} worker"
+        f"{'s' if result.workers != 1 else ''}, {result.seconds:.1f} s) "
+        f"-> {result.output} ({result.parts} Parquet parts)",
+        highlight=False,
+    )
     return 0
