@@ -3,17 +3,16 @@ agreement, probability differences and metric deltas."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..card import ModelCard
-from ..data import Dataset, load_dataset, split_dataset
+from ..data import Dataset
+from ..data.model_data import model_splits
 from ..decision import decide
-from ..errors import NlpcError
 from ..metrics import compute_metrics, headline, headline_metric
-from ..tasks import MULTI_LABEL, TASKS
+from ..tasks import MULTI_LABEL
 
 SINGLE_LABEL_KEYS = ("accuracy", "f1_macro", "f1_weighted", "roc_auc")
 MULTI_LABEL_KEYS = ("mean_roc_auc", "f1_macro", "f1_micro", "subset_accuracy")
@@ -22,29 +21,11 @@ MULTI_LABEL_KEYS = ("mean_roc_auc", "f1_macro", "f1_micro", "subset_accuracy")
 def test_split(card: ModelCard, limit: int | None = None) -> tuple[Dataset | None, str]:
     """The test split of the data the model was trained on (its card's task, or its data file), with a note
     saying where it came from; (None, reason) when it cannot be rebuilt here."""
-    source = Path(card.data_source) if card.data_source and Path(card.data_source).is_file() else None
-    config = card.training_config or {}
-    try:
-        if card.task in TASKS:
-            dataset = load_dataset(card.task, source, text_column=config.get("text_column"))
-        elif source is not None:
-            multi = card.problem_type == MULTI_LABEL
-            dataset = load_dataset(
-                str(source),
-                text_column=config.get("text_column"),
-                label_columns=card.labels if multi else config.get("label_columns"),
-                labels=None if multi else card.labels,
-            )
-        else:
-            return None, f"the training data of task '{card.task}' is not available here ({card.data_source})"
-    except NlpcError as exc:
-        return None, f"could not load the training data: {exc}"
-    if list(dataset.labels) != list(card.labels) or dataset.problem_type != card.problem_type:
-        return None, f"the data's labels {dataset.labels} differ from the model's {card.labels}"
-    test = split_dataset(dataset).test
-    note = f"test split of {dataset.source} (seed 42, 80/10/10)"
-    if card.data_fingerprint and dataset.fingerprint != card.data_fingerprint:
-        note += "; NOTE: this data differs from the data the model was trained on"
+    splits, note = model_splits(card)
+    if splits is None:
+        return None, note
+    test = splits.test
+    note = f"test split of {note}"
     if limit is not None and limit < len(test):
         test = test.subset(np.sort(np.random.default_rng(0).choice(len(test), limit, replace=False)), "test")
         note += f", a seeded sample of {limit} texts"
