@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "train",
     "predict",
     "evaluate",
+    "calibrate",
     "models",
     "prepare",
     "run",
