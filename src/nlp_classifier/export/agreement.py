@@ -3,6 +3,7 @@ agreement, probability differences and metric deltas."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,16 +38,27 @@ def metric_keys(problem_type: str) -> tuple[str, ...]:
     return MULTI_LABEL_KEYS if problem_type == MULTI_LABEL else SINGLE_LABEL_KEYS
 
 
-def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np.ndarray | None = None) -> dict:
+def compare(
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    card: ModelCard,
+    y: np.ndarray | None = None,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """Label agreement and probability differences of ``candidate`` against ``reference`` (same texts, label
-    columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas."""
+    columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas. For a
+    calibrated model pass its raw scores and ``calibrate``: the probability differences are then those of the
+    models themselves, and the decisions and metrics those of the calibrated scores the card's thresholds are
+    for (both sides through the same calibrator)."""
     thresholds = card.thresholds or {}
+    diff = np.abs(reference - candidate)
+    if calibrate is not None:
+        reference, candidate = calibrate(reference), calibrate(candidate)
     ref_decisions = decide(reference, card.labels, card.problem_type, thresholds).chosen
     cand_decisions = decide(candidate, card.labels, card.problem_type, thresholds).chosen
     same = ref_decisions == cand_decisions
     if same.ndim == 2:
         same = same.all(axis=1)
-    diff = np.abs(reference - candidate)
     out: dict[str, Any] = {
         "n": int(len(reference)),
         "label_agreement": float(same.mean()) if len(same) else None,
