@@ -54,6 +54,10 @@ class ModelCard:
     data_source: str | None = None
     splits: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Set by ``nlpc calibrate``: the calibrator file (pinned in ``files``) with how it was fitted and what it
+    # changed (``calibrators``), and the operating point the thresholds were picked for (``operating_points``).
+    calibration: dict[str, Any] | None = None
+    operating_point: dict[str, Any] | None = None
     version: str = "1.0.0"
     previous_version: str | None = None
     created_at: str = field(default_factory=now_iso)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .calibrators import Calibrator, load_calibrator
 from .card import ModelCard
 from .decision import decide, thresholds_or_default
 from .errors import ConfigError
@@ -33,12 +34,15 @@ class Prediction:
 
 class Classifier(ABC):
     """Texts in, probabilities out. ``predict_proba`` returns an (n_texts, n_labels) array whose columns follow
-    ``labels``: softmax rows for single-label models, independent sigmoids for multi-label ones."""
+    ``labels``: softmax rows for single-label models, independent sigmoids for multi-label ones. A model
+    calibrated with ``nlpc calibrate`` has its calibrator applied here, after the backend's scores, so every
+    backend returns calibrated probabilities."""
 
     backend: str = "unknown"
 
     def __init__(self, card: ModelCard):
         self.card = card
+        self.calibrator: Calibrator | None = load_calibrator(card) if card.path is not None else None
 
     @property
     def name(self) -> str:
@@ -66,12 +70,18 @@ class Classifier(ABC):
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         """The family-specific scoring of a non-empty list of texts."""
 
-    def predict_proba(self, texts: Sequence[str] | str) -> np.ndarray:
-        """Probabilities, one row per text, one column per label."""
+    def predict_proba(self, texts: Sequence[str] | str, *, calibrated: bool = True) -> np.ndarray:
+        """Probabilities, one row per text, one column per label; ``calibrated=False`` gives the backend's own
+        scores, before the model's calibrator (if it has one)."""
         texts = self._check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)))
-        return np.asarray(self._predict_proba(texts), dtype=float)
+        raw = np.asarray(self._predict_proba(texts), dtype=float)
+        return self.calibrate(raw) if calibrated else raw
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """The model's calibrator applied to raw probabilities (unchanged when it has none)."""
+        return raw if self.calibrator is None else self.calibrator.apply(raw)
 
     def predict(
         self,

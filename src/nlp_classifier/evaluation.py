@@ -17,12 +17,19 @@ BATCH_SIZE = 256
 
 
 def predict_proba_batched(
-    classifier: Classifier, texts: Sequence[str], batch_size: int = BATCH_SIZE, description: str = "Scoring"
+    classifier: Classifier,
+    texts: Sequence[str],
+    batch_size: int = BATCH_SIZE,
+    description: str = "Scoring",
+    *,
+    calibrated: bool = True,
 ) -> np.ndarray:
-    """``predict_proba`` over ``texts`` in batches, with a progress bar."""
+    """``predict_proba`` over ``texts`` in batches, with a progress bar (``calibrated`` as for
+    ``predict_proba``)."""
     starts = range(0, len(texts), batch_size)
     parts = [
-        classifier.predict_proba(list(texts[i : i + batch_size])) for i in track(starts, description, total=len(starts))
+        classifier.predict_proba(list(texts[i : i + batch_size]), calibrated=calibrated)
+        for i in track(starts, description, total=len(starts))
     ]
     return np.vstack(parts) if parts else np.zeros((0, len(classifier.labels)))
 

@@ -72,8 +72,6 @@ def bump_model(name_or_path: str | Path, part: str, models_dir: str | Path | Non
     """Move a model to its next version (``major``, ``minor`` or ``patch``) in its card and in MODEL_VERSION.json,
     recording the previous version in the card; the set's version moves by the same part. The card is re-saved
     (and the version inside training_info.json re-stamped and re-pinned), so only an intact model is bumped."""
-    from .versioning import bump, update_versions
-
     root = Path(models_dir) if models_dir else default_models_dir()
     card = resolve(name_or_path, root)
     problems = card.verify()
@@ -81,6 +79,15 @@ def bump_model(name_or_path: str | Path, part: str, models_dir: str | Path | Non
         raise IntegrityError(
             f"model '{card.name}' failed its integrity check, refusing to bump it:\n  " + "\n  ".join(problems)
         )
+    return bump_card(card, part, root)
+
+
+def bump_card(card: ModelCard, part: str, models_dir: str | Path | None = None) -> ModelCard:
+    """Give a changed model (its files re-pinned in ``card``) its next version, as ``bump_model`` does, and save
+    its card: the card is written last, under the version file's lock."""
+    from .versioning import bump, update_versions
+
+    root = Path(models_dir) if models_dir else default_models_dir()
 
     def change(data: dict) -> None:
         current = data["models"].get(card.name) or card.version

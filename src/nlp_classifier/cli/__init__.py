@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "train",
     "predict",
     "evaluate",
+    "calibrate",
     "models",
     "prepare",
     "run",

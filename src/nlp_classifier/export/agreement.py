@@ -3,17 +3,17 @@ agreement, probability differences and metric deltas."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..card import ModelCard
-from ..data import Dataset, load_dataset, split_dataset
+from ..data import Dataset
+from ..data.model_data import model_splits
 from ..decision import decide
-from ..errors import NlpcError
 from ..metrics import compute_metrics, headline, headline_metric
-from ..tasks import MULTI_LABEL, TASKS
+from ..tasks import MULTI_LABEL
 
 SINGLE_LABEL_KEYS = ("accuracy", "f1_macro", "f1_weighted", "roc_auc")
 MULTI_LABEL_KEYS = ("mean_roc_auc", "f1_macro", "f1_micro", "subset_accuracy")
@@ -22,29 +22,11 @@ MULTI_LABEL_KEYS = ("mean_roc_auc", "f1_macro", "f1_micro", "subset_accuracy")
 def test_split(card: ModelCard, limit: int | None = None) -> tuple[Dataset | None, str]:
     """The test split of the data the model was trained on (its card's task, or its data file), with a note
     saying where it came from; (None, reason) when it cannot be rebuilt here."""
-    source = Path(card.data_source) if card.data_source and Path(card.data_source).is_file() else None
-    config = card.training_config or {}
-    try:
-        if card.task in TASKS:
-            dataset = load_dataset(card.task, source, text_column=config.get("text_column"))
-        elif source is not None:
-            multi = card.problem_type == MULTI_LABEL
-            dataset = load_dataset(
-                str(source),
-                text_column=config.get("text_column"),
-                label_columns=card.labels if multi else config.get("label_columns"),
-                labels=None if multi else card.labels,
-            )
-        else:
-            return None, f"the training data of task '{card.task}' is not available here ({card.data_source})"
-    except NlpcError as exc:
-        return None, f"could not load the training data: {exc}"
-    if list(dataset.labels) != list(card.labels) or dataset.problem_type != card.problem_type:
-        return None, f"the data's labels {dataset.labels} differ from the model's {card.labels}"
-    test = split_dataset(dataset).test
-    note = f"test split of {dataset.source} (seed 42, 80/10/10)"
-    if card.data_fingerprint and dataset.fingerprint != card.data_fingerprint:
-        note += "; NOTE: this data differs from the data the model was trained on"
+    splits, note = model_splits(card)
+    if splits is None:
+        return None, note
+    test = splits.test
+    note = f"test split of {note}"
     if limit is not None and limit < len(test):
         test = test.subset(np.sort(np.random.default_rng(0).choice(len(test), limit, replace=False)), "test")
         note += f", a seeded sample of {limit} texts"
@@ -56,16 +38,27 @@ def metric_keys(problem_type: str) -> tuple[str, ...]:
     return MULTI_LABEL_KEYS if problem_type == MULTI_LABEL else SINGLE_LABEL_KEYS
 
 
-def compare(reference: np.ndarray, candidate: np.ndarray, card: ModelCard, y: np.ndarray | None = None) -> dict:
+def compare(
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    card: ModelCard,
+    y: np.ndarray | None = None,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """Label agreement and probability differences of ``candidate`` against ``reference`` (same texts, label
-    columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas."""
+    columns), at the card's thresholds; with targets ``y`` also both models' metrics and their deltas. For a
+    calibrated model pass its raw scores and ``calibrate``: the probability differences are then those of the
+    models themselves, and the decisions and metrics those of the calibrated scores the card's thresholds are
+    for (both sides through the same calibrator)."""
     thresholds = card.thresholds or {}
+    diff = np.abs(reference - candidate)
+    if calibrate is not None:
+        reference, candidate = calibrate(reference), calibrate(candidate)
     ref_decisions = decide(reference, card.labels, card.problem_type, thresholds).chosen
     cand_decisions = decide(candidate, card.labels, card.problem_type, thresholds).chosen
     same = ref_decisions == cand_decisions
     if same.ndim == 2:
         same = same.all(axis=1)
-    diff = np.abs(reference - candidate)
     out: dict[str, Any] = {
         "n": int(len(reference)),
         "label_agreement": float(same.mean()) if len(same) else None,

@@ -130,27 +130,33 @@ def _sample_inputs(reference) -> tuple[dict, np.ndarray]:
 
 def _check(card: ModelCard, reference, paths: dict[str, Path], limit: int | None, num_threads: int | None) -> dict:
     """Probabilities of PyTorch and of each candidate file on the test split (or, without one, on a few example
-    texts), compared."""
+    texts), compared: before a calibrated model's calibrator (the graphs themselves), with decisions and metrics
+    after it (what the card's thresholds apply to)."""
     from ..backends import onnx_backend
 
     data, note = test_split(card, limit)
     texts = data.texts if data is not None else list(EXAMPLE_TEXTS)
     y = data.y if data is not None else None
     start = time.perf_counter()
-    ref_proba = predict_proba_batched(reference, texts, description="PyTorch")
+    ref_proba = predict_proba_batched(reference, texts, description="PyTorch", calibrated=False)
     timings = {"torch": time.perf_counter() - start}
     out: dict[str, Any] = {
         "data": note if data is not None else f"{len(texts)} example texts only: {note}",
         "has_targets": y is not None,
     }
+    if reference.calibrator is not None:
+        out["data"] += (
+            f"; probabilities compared before the model's {reference.calibrator.method} calibrator, decisions "
+            "and metrics after it"
+        )
     for backend, path in paths.items():
         candidate = onnx_backend.load(
             card, backend=backend, model_file=path, num_threads=num_threads, batch_size=reference.batch_size
         )
         start = time.perf_counter()
-        proba = predict_proba_batched(candidate, texts, description=backend)
+        proba = predict_proba_batched(candidate, texts, description=backend, calibrated=False)
         timings[backend] = time.perf_counter() - start
-        out[backend] = compare(ref_proba, proba, card, y)
+        out[backend] = compare(ref_proba, proba, card, y, reference.calibrate)
     out["seconds"] = {k: round(v, 2) for k, v in timings.items()}
     fp32 = out[FP32]
     if fp32["max_abs_diff"] > FP32_TOLERANCE:

@@ -1,0 +1,82 @@
+"""``nlpc calibrate``: calibrate a model's probabilities and/or pick its thresholds for a target precision or
+recall, on its validation split; prints ECE and Brier score before and after on the test split."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..calibration import ece_name
+from ..calibrators import METHODS
+from ..tasks import MULTI_LABEL
+from .common import add_bump_argument, print_json, stdout, table
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="calibrate a model's scores and pick its thresholds for a target precision or recall",
+        description="Fit a calibrator (temperature scaling or isotonic regression) on the validation split of "
+        "the model's own data and store it in the model (pinned in its card; every backend applies it), and/or "
+        "set the thresholds that reach --target-precision or --target-recall on validation. The model is saved as "
+        "its next version. Prints the expected calibration error (ECE, 15 equal-width bins: of the positive "
+        "class for binary models, top-label for multi-class ones, mean per label for multi-label ones) and the "
+        "Brier score before and after on the test split, and what the thresholds give there.",
+    )
+    p.add_argument("--model", required=True, help="registry name or path")
+    p.add_argument("--method", choices=METHODS, default="temperature", help="calibration method (default: temperature)")
+    p.add_argument(
+        "--thresholds-only",
+        action="store_true",
+        help="fit no calibrator: pick the thresholds for the target on the model's scores as they are",
+    )
+    p.add_argument("--target-precision", type=float, metavar="P", help="smallest threshold reaching precision P")
+    p.add_argument("--target-recall", type=float, metavar="R", help="largest threshold reaching recall R")
+    add_bump_argument(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..model_calibration import calibrate_model
+
+    result = calibrate_model(
+        args.model,
+        models_dir=args.models_dir,
+        method=None if args.thresholds_only else args.method,
+        target_precision=args.target_precision,
+        target_recall=args.target_recall,
+        bump=args.bump,
+    )
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    card = result.card
+    if result.calibrator is not None and card.calibration:
+        stdout.print(f"{card.name}: {result.calibrator.summary()}, fitted on {result.calibrator.fitted_on['data']}")
+    before, after = result.test["before"], result.test["after"]
+    rows = [
+        [ece_name(card.problem_type, len(card.labels)), before["ece"], after["ece"]],
+        *([["top-label ECE", before["ece_top_label"], after["ece_top_label"]]] if "ece_top_label" in before else []),
+        ["Brier score", before["brier"], after["brier"]],
+        ["ROC-AUC" if card.problem_type != MULTI_LABEL else "mean ROC-AUC", before["roc_auc"], after["roc_auc"]],
+        ["macro-F1", before["f1_macro"], after["f1_macro"]],
+    ]
+    stdout.print(table(f"test split (n={before['n']:,})", ["metric", "before", "after"], rows))
+    moved = [[lab, result.thresholds_before[lab], t] for lab, t in (card.thresholds or {}).items()]
+    if result.operating_point is None:
+        stdout.print(table("thresholds (decisions kept)", ["label", "before", "after"], moved))
+    else:
+        point = result.operating_point
+        stdout.print(
+            table(
+                f"operating point: target {point['metric']} {point['target']:g} on validation, result on test",
+                ["label", "threshold", f"validation {point['metric']}", "precision", "recall", "F1", "flag rate"],
+                [
+                    [lab, v["threshold"], point["validation"][lab][point["metric"]]]
+                    + [v[k] for k in ("precision", "recall", "f1", "flag_rate")]
+                    for lab, v in point["test"].items()
+                ],
+            )
+        )
+    stdout.print(f"saved {card.name} version {card.version} (was {card.previous_version}): {card.path}")
+    return 0
