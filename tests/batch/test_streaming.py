@@ -352,3 +352,14 @@ def test_gs_input_and_output_through_the_emulator(tmp_path, tweets, baseline_mod
         gcs_fs().get_file(f"{bucket}/out/scored.parquet", str(local))
     clf = nlp_classifier.load(MODEL, models_dir=baseline_models_dir)
     assert_same_rows(read_table(local), score_frame(clf, pd.concat(parts, ignore_index=True), "text"))
+
+
+def test_bytes_that_are_not_utf8_name_their_row_and_column_in_a_later_chunk(tmp_path, classifier):
+    rows = [f"r{i},have a nice day number {i},davidson".encode() for i in range(12)]
+    rows[8] = b"r8,caf\xe9 for everyone,davidson"  # data row 9: in the second chunk of 4 rows, in its text column
+    source = tmp_path / "latin1.csv"
+    source.write_bytes(b"\n".join([b"id,text,source", *rows]) + b"\n")
+    output = tmp_path / "scored.csv"
+    with pytest.raises(DataError, match=r"row 9, column 'text': undecodable bytes b'\\xe9'.*not UTF-8"):
+        stream(classifier, source, output, chunk_rows=4)
+    assert not output.exists()

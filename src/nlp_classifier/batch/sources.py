@@ -129,29 +129,42 @@ def read_chunks(file: InputFile, chunk_rows: int, *, skip_bad: bool = False) -> 
             import gzip
 
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="" if file.format != "jsonl" else None)
 
         def fraction() -> float:
             return min(1.0, raw.tell() / file.size) if file.size else 1.0
 
         if file.format == "jsonl":
-            yield from _jsonl_chunks(file, text, chunk_rows, skip_bad, fraction)
+            yield from _jsonl_chunks(
+                file, io.TextIOWrapper(stream, encoding="utf-8-sig"), chunk_rows, skip_bad, fraction
+            )
         else:
-            yield from _csv_chunks(file, text, chunk_rows, fraction)
+            yield from _csv_chunks(file, stream, chunk_rows, fraction)
 
 
-def _csv_chunks(file: InputFile, text: io.TextIOWrapper, chunk_rows: int, fraction) -> Iterator[Chunk]:
+def _csv_chunks(file: InputFile, stream: Any, chunk_rows: int, fraction) -> Iterator[Chunk]:
     sep = "\t" if file.format == "tsv" else ","
     first = 1
     index = 0
     try:
-        reader = pd.read_csv(text, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        # Bytes that are not UTF-8 are kept as lone surrogates (in plain Python strings, which Arrow-backed ones
+        # cannot hold) so that check_utf8 can name their row and column; checked chunks become strings as usual.
+        reader = pd.read_csv(
+            stream,
+            sep=sep,
+            dtype=object,
+            keep_default_na=False,
+            chunksize=chunk_rows,
+            encoding="utf-8-sig",
+            encoding_errors="surrogateescape",
+        )
         with reader:
             for frame in reader:
                 n = len(frame)
                 if n == 0 and index > 0:
                     continue
                 frame = frame.reset_index(drop=True)
+                check_utf8(frame, file.url, first)
+                frame = frame.astype(str)
                 yield Chunk(file, index, first, n, frame, list(range(first, first + n)), fraction=fraction())
                 first += n
                 index += 1
@@ -159,16 +172,35 @@ def _csv_chunks(file: InputFile, text: io.TextIOWrapper, chunk_rows: int, fracti
         raise DataError("the file is empty", path=file.url) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"malformed {file.format.upper()} after row {first - 1}: {exc}", path=file.url) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"undecodable bytes {exc.object[exc.start : exc.end]!r} in rows {first} to {first + chunk_rows - 1}: "
-            "the file is not UTF-8; re-save it as UTF-8",
-            path=file.url,
-        ) from None
     except (OSError, EOFError) as exc:
         raise DataError(f"cannot read: {exc}", path=file.url) from None
     if index == 0:
         raise DataError("the file is empty", path=file.url)
+
+
+def check_utf8(frame: pd.DataFrame, source: str, first_row: int) -> None:
+    """Refuse a chunk read with ``surrogateescape`` that holds bytes which are not UTF-8, naming the first one's row
+    and column (encoding a whole column at once finds whether there is one at all cheaply)."""
+    for column in frame.columns:
+        values = frame[column].tolist()
+        try:
+            "\n".join([str(column), *map(str, values)]).encode("utf-8")
+        except UnicodeEncodeError:
+            if _escaped(str(column)):
+                raise _undecodable(str(column), source, None, str(column)) from None
+            row = next(i for i, value in enumerate(values) if _escaped(str(value)))
+            raise _undecodable(str(values[row]), source, first_row + row, str(column)) from None
+
+
+def _escaped(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _undecodable(value: str, source: str, row: int | None, column: str) -> DataError:
+    bad = bytes(ord(ch) - 0xDC00 for ch in value if "\udc80" <= ch <= "\udcff")
+    return DataError(
+        f"undecodable bytes {bad!r}: the file is not UTF-8; re-save it as UTF-8", path=source, row=row, column=column
+    )
 
 
 def _jsonl_chunks(
