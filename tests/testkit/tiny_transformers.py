@@ -18,12 +18,50 @@ WORDS = (
     "they them love hate people stupid idiot kill die shit ass trash good great nice thanks thank day life "
     "man woman girl boy white black gay"
 ).split()
-VOCAB = (
-    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
-    + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    + WORDS
-)
+
+
+def wordpiece_vocab(words: list[str]) -> dict[str, int]:
+    """A small WordPiece vocabulary: special tokens, single characters, their ``##`` continuations, ``words``."""
+    tokens = (
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
+        + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+        + words
+    )
+    return {w: i for i, w in enumerate(tokens)}
+
+
+def tiny_config_and_tokenizer(kind: str, words: list[str], **config_options):
+    """The config (hidden size 32, 2 layers, 128 positions, plus ``config_options``) and tokenizer of a tiny
+    ``kind`` ("bert" or "distilbert") encoder over ``wordpiece_vocab(words)``."""
+    import transformers
+
+    vocab = wordpiece_vocab(words)
+    size = max(vocab.values()) + 1  # a word that is also a character ("a", "i") keeps its later id
+    if kind == "bert":
+        config = transformers.BertConfig(
+            vocab_size=size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=128,
+            **config_options,
+        )
+        tokenizer = transformers.BertTokenizer(vocab=vocab)
+    else:
+        config = transformers.DistilBertConfig(
+            vocab_size=size,
+            dim=32,
+            n_layers=2,
+            n_heads=2,
+            hidden_dim=37,
+            max_position_embeddings=128,
+            **config_options,
+        )
+        tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
+    tokenizer.model_max_length = 128
+    return config, tokenizer
 
 
 def make_tiny_model(
@@ -50,34 +88,9 @@ def make_tiny_model(
             "multi_label_classification" if spec.problem_type == MULTI_LABEL else "single_label_classification"
         ),
     }
-    vocab = {w: i for i, w in enumerate(VOCAB)}
-    if kind == "bert":
-        config = transformers.BertConfig(
-            vocab_size=len(VOCAB),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=37,
-            max_position_embeddings=128,
-            initializer_range=0.2,
-            **head,
-        )
-        tokenizer = transformers.BertTokenizer(vocab=vocab)
-    else:
-        config = transformers.DistilBertConfig(
-            vocab_size=len(VOCAB),
-            dim=32,
-            n_layers=2,
-            n_heads=2,
-            hidden_dim=37,
-            max_position_embeddings=128,
-            initializer_range=0.2,
-            **head,
-        )
-        tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
     # A wider initialisation than usual, so the untrained model's scores vary from text to text.
+    config, tokenizer = tiny_config_and_tokenizer(kind, WORDS, initializer_range=0.2, **head)
     model = transformers.AutoModelForSequenceClassification.from_config(config)
-    tokenizer.model_max_length = 128
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     card = ModelCard(

@@ -24,7 +24,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from testkit.cli import ROOT, run_cli
+from testkit.cli import run_cli, start_cli
+from testkit.tiny_transformers import tiny_config_and_tokenizer
 
 import nlp_classifier
 from nlp_classifier.backends import transformer_backend
@@ -50,12 +51,6 @@ WORDS = (
     "they them love hate people stupid idiot kill die fuck shit bitch ass trash nigga hoe fag retard "
     "good great nice thanks thank day life man woman girl boy white black gay jew muslim"
 ).split()
-VOCAB = (
-    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'@#:/-")
-    + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    + WORDS
-)
 # Small, fast settings shared by the training tests (a few optimiser steps on a sample of the task).
 FAST = {
     "max_length": 24,
@@ -72,26 +67,9 @@ FAST = {
 
 def _tiny_model(folder: Path, kind: str) -> Path:
     """A random-init encoder (no classification head) with a tokenizer, saved as a Hugging Face folder."""
-    vocab = {w: i for i, w in enumerate(VOCAB)}
     torch.manual_seed(0)
-    if kind == "bert":
-        config = transformers.BertConfig(
-            vocab_size=len(VOCAB),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=37,
-            max_position_embeddings=128,
-        )
-        model = transformers.BertModel(config)
-        tokenizer = transformers.BertTokenizer(vocab=vocab)
-    else:
-        config = transformers.DistilBertConfig(
-            vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37, max_position_embeddings=128
-        )
-        model = transformers.DistilBertModel(config)
-        tokenizer = transformers.DistilBertTokenizer(vocab=vocab)
-    tokenizer.model_max_length = 128
+    config, tokenizer = tiny_config_and_tokenizer(kind, WORDS)
+    model = transformers.BertModel(config) if kind == "bert" else transformers.DistilBertModel(config)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -366,12 +344,11 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
         "--set",
         "logging_steps=5",
     ]
-    env = {**os.environ, "NLPC_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
     staging = models / "transformer" / ".quick_small.training"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nlp_classifier", *args],
-        cwd=ROOT,
-        env=env,
+    proc = start_cli(
+        *args,
+        models_dir=models,
+        env={"HF_HUB_OFFLINE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
