@@ -21,15 +21,21 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", help="implementation where a family has several (e.g. torch, onnx, onnx-int8)")
 
 
-def load_chosen_model(args: argparse.Namespace):
-    """The Classifier named by --model/--backend, or the default model (``defaults.default_model_name``)."""
-    from .. import load
+def chosen_model_name(args: argparse.Namespace) -> str:
+    """--model, or the default model (``defaults.default_model_name``); a clear error when there is none."""
     from ..defaults import default_model_name
 
     model = args.model or default_model_name(args.models_dir)
     if model is None:
         raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
-    return load(model, backend=args.backend, models_dir=args.models_dir)
+    return model
+
+
+def load_chosen_model(args: argparse.Namespace):
+    """The Classifier named by --model/--backend, or the default model."""
+    from .. import load
+
+    return load(chosen_model_name(args), backend=args.backend, models_dir=args.models_dir)
 
 
 def _column_list(value: str) -> list[str]:
@@ -211,12 +217,10 @@ def check_engine_arguments(args: argparse.Namespace) -> None:
 def run_ray(args: argparse.Namespace) -> int:
     """``--engine ray``: the model is resolved (and its hashes checked) here, then scored on Ray."""
     from ..batch.ray_engine import model_source, score_with_ray
-    from ..defaults import default_model_name
 
-    model = args.model or default_model_name(args.models_dir)
-    if model is None:
-        raise ConfigError("no model in the registry: train the default ones with `nlpc prepare`, or pass --model")
-    source = model_source(model, models_dir=args.models_dir, models_url=args.models_url, backend=args.backend)
+    source = model_source(
+        chosen_model_name(args), models_dir=args.models_dir, models_url=args.models_url, backend=args.backend
+    )
     result = score_with_ray(
         source,
         args.input,
