@@ -4,13 +4,14 @@ de-duplication across sources, contrast pairs, mixing and counterfactual identit
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nlp_classifier.data import load_dataset, split_dataset
-from nlp_classifier.data.augment import identity_swaps, swap_identity_terms
+from nlp_classifier.data.augment import identity_swaps, misspell, spelling_noise, swap_identity_terms
 from nlp_classifier.data.datasets import Dataset
 from nlp_classifier.data.hate import PART_IDS, build_hate_frame, dedup_key, load_hate
 from nlp_classifier.data.hate_sources import SOURCES, read_source
@@ -195,6 +196,37 @@ def test_identity_swaps_copy_only_non_hateful_texts_naming_a_group():
     assert identity_swaps(data, 0.0, seed=0) is data
     unchanged, mix = training_set(data, identity_swaps=0.0)
     assert unchanged is data and set(mix.rows) == {"a", "b"}
+
+
+def test_misspell_obfuscates_words_but_keeps_the_rest():
+    rng = np.random.default_rng(3)
+    text = "they should all go back where they came from"
+    variants = {misspell(text, rng) for _ in range(50)}
+    assert text not in variants and len(variants) > 30  # always changed, many different ways
+    for variant in variants:
+        # at most two words edited and one space removed: most of the text survives as it was
+        kept = sum(word in variant.split() for word in text.split())
+        assert kept >= len(text.split()) - 4
+    assert misspell("?? !! 42", rng) is None  # no word of three letters or more
+
+
+def test_spelling_noise_copies_a_share_of_every_class_with_labels_and_sources():
+    texts = [f"sentence #{i} about nothing much" for i in range(400)]
+    y = np.array([i % 2 for i in range(400)])
+    data = Dataset("d", texts, y, ["not_hateful", "hateful"], "single_label", "test", sources=["a", "b"] * 200)
+    out = spelling_noise(data, 0.25, seed=1)
+    extra = len(out) - len(data)
+    assert 70 <= extra <= 130  # about a quarter
+    assert out.texts[:400] == texts and out.y[:400].tolist() == y.tolist()
+    copies = out.texts[400:]
+    assert all(t not in texts for t in copies)
+    assert set(out.y[400:].tolist()) == {0, 1}  # noise is drawn from both classes
+    for text, label, source in zip(copies, out.y[400:], out.sources[400:], strict=True):
+        number = int(re.search(r"#(\d+)", text).group(1))  # the row number is never edited
+        assert label == number % 2 and source == ("a", "b")[number % 2]
+    assert spelling_noise(data, 0.0, seed=1) is data
+    noisy, _ = training_set(data, spelling_noise=0.25, seed=1)
+    assert len(noisy) == len(out)
 
 
 def test_cross_source_benchmark_holds_the_source_out_of_training():

@@ -1,10 +1,19 @@
-"""Counterfactual identity-term substitution: extra non-hateful training texts in which the group a text names
+"""Training-split augmentation.
+
+Counterfactual identity-term substitution: extra non-hateful training texts in which the group a text names
 is replaced by another group.
 
 Hate speech data names groups mostly in hateful texts, so a model learns a group's name as a signal of hate
 ("gay" -> hateful) and flags neutral and positive statements about the group. Copies of the *non-hateful* texts
 that name a group, with other groups swapped in, add non-hateful mentions of every group, so the name alone
-predicts the label less. Only training splits are augmented; validation and test stay as collected.
+predicts the label less.
+
+Spelling noise: extra copies of training texts (of every class, so noise itself predicts nothing) with a few
+words obfuscated the way people dodge word filters: digits for letters ("h4te"), letters dropped or repeated,
+a space inserted inside a word or removed between two, a vowel starred out. A model trained only on clean
+spellings misses "k1ll all ..." and learns nothing from the cue words of the copies it never saw.
+
+Only training splits are augmented; validation and test stay as collected.
 """
 
 from __future__ import annotations
@@ -64,17 +73,98 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
             if swapped is not None and swapped != text:
                 extra_texts.append(swapped)
                 extra_rows.append(i)
-    if not extra_rows:
+    return _with_copies(train, extra_rows, extra_texts, "swaps")
+
+
+def _with_copies(train: Dataset, rows: list[int], texts: list[str], suffix: str) -> Dataset:
+    """``train`` plus ``texts``, each a changed copy of the row in ``rows`` at the same position (its label and
+    source); ``train`` itself when there are none."""
+    if not rows:
         return train
-    idx = np.asarray(extra_rows, dtype=int)
+    idx = np.asarray(rows, dtype=int)
     y = np.concatenate([train.y, train.y[idx]])
     sources = None if train.sources is None else train.sources + [train.sources[i] for i in idx]
     return Dataset(
-        f"{train.name}+swaps",
-        train.texts + extra_texts,
+        f"{train.name}+{suffix}",
+        train.texts + texts,
         y,
         list(train.labels),
         train.problem_type,
         train.source,
         sources=sources,
     )
+
+
+_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7", "l": "1", "g": "9"}
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _leet(word: str, rng: np.random.Generator) -> str:
+    spots = [i for i, c in enumerate(word) if c.lower() in _LEET]
+    if not spots:
+        return word
+    chosen = set(rng.choice(spots, size=int(rng.integers(1, len(spots) + 1)), replace=False).tolist())
+    return "".join(_LEET[c.lower()] if i in chosen else c for i, c in enumerate(word))
+
+
+def _drop_letter(word: str, rng: np.random.Generator) -> str:
+    i = int(rng.integers(1, len(word)))
+    return word[:i] + word[i + 1 :]
+
+
+def _repeat_letter(word: str, rng: np.random.Generator) -> str:
+    i = int(rng.integers(len(word)))
+    return word[: i + 1] + word[i] * int(rng.integers(1, 4)) + word[i + 1 :]
+
+
+def _split_word(word: str, rng: np.random.Generator) -> str:
+    if rng.random() < 0.5:
+        return " ".join(word)
+    i = int(rng.integers(1, len(word)))
+    return word[:i] + " " + word[i:]
+
+
+def _star_vowel(word: str, rng: np.random.Generator) -> str:
+    vowels = [i for i, c in enumerate(word) if c.lower() in "aeiou" and i > 0]
+    if not vowels:
+        return word
+    i = vowels[int(rng.integers(len(vowels)))]
+    return word[:i] + "*" + word[i + 1 :]
+
+
+_EDITS = (_leet, _drop_letter, _repeat_letter, _split_word, _star_vowel)
+
+
+def misspell(text: str, rng: np.random.Generator, words: int = 2) -> str | None:
+    """``text`` with up to ``words`` of its words (three letters or more) obfuscated, one seeded edit each, and
+    with probability 0.2 one space between two words removed; None when it has no such word."""
+    found = list(_WORD.finditer(text))
+    if not found:
+        return None
+    picks = sorted(rng.choice(len(found), size=min(words, len(found)), replace=False).tolist(), reverse=True)
+    for k in picks:
+        m = found[k]
+        edit = _EDITS[int(rng.integers(len(_EDITS)))]
+        text = text[: m.start()] + edit(m.group(0), rng) + text[m.end() :]
+    if rng.random() < 0.2:
+        spaces = [i for i, c in enumerate(text) if c == " " and 0 < i < len(text) - 1]
+        if spaces:
+            i = spaces[int(rng.integers(len(spaces)))]
+            text = text[:i] + text[i + 1 :]
+    return text
+
+
+def spelling_noise(train: Dataset, share: float, seed: int) -> Dataset:
+    """``train`` plus one misspelled copy (``misspell``) of a seeded ``share`` of its texts, drawn from every
+    class alike; same labels, same sources. ``share`` 0 returns ``train`` unchanged."""
+    if share <= 0:
+        return train
+    rng = np.random.default_rng(seed)
+    chosen = np.flatnonzero(rng.random(len(train.texts)) < share)
+    extra_texts, extra_rows = [], []
+    for i in chosen:
+        noisy = misspell(train.texts[i], rng)
+        if noisy is not None and noisy != train.texts[i]:
+            extra_texts.append(noisy)
+            extra_rows.append(int(i))
+    return _with_copies(train, extra_rows, extra_texts, "noise")

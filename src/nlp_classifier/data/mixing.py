@@ -88,12 +88,18 @@ def mixture(train: Dataset, temperature: float = DEFAULT_TEMPERATURE) -> Mixture
 
 
 def training_set(
-    train: Dataset, *, identity_swaps: float = 0.0, temperature: float = DEFAULT_TEMPERATURE, seed: int = 42
+    train: Dataset,
+    *,
+    identity_swaps: float = 0.0,
+    spelling_noise: float = 0.0,
+    temperature: float = DEFAULT_TEMPERATURE,
+    seed: int = 42,
 ) -> tuple[Dataset, Mixture | None]:
     """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
-    of each non-hateful text that names a group), and for multi-source data the mixture its sources are weighted
-    by."""
+    of each non-hateful text that names a group), then misspelled copies of a ``spelling_noise`` share of the
+    texts, and for multi-source data the mixture its sources are weighted by."""
     from .augment import identity_swaps as add_swaps
+    from .augment import spelling_noise as add_noise
 
-    train = add_swaps(train, identity_swaps, seed)
+    train = add_noise(add_swaps(train, identity_swaps, seed), spelling_noise, seed)
     return train, (mixture(train, temperature) if train.sources is not None else None)

@@ -143,6 +143,7 @@ def train_baseline(
     train, mix = training_set(
         splits.train,
         identity_swaps=float(base.get("identity_swaps", 0.0)),
+        spelling_noise=float(base.get("spelling_noise", 0.0)),
         temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)),
         seed=SEED,
     )

@@ -77,10 +77,11 @@ def default_output(settings: TransformerSettings, preset: str, task_name: str) -
 
 def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Dataset, Mixture | None]:
     """The texts the run trains on: a seeded sample of the train split (``max_train_samples``) with identity
-    swaps added, and for several sources the mixture, resampled to ``mixed_train_size`` texts."""
+    swaps and spelling noise added, and for several sources the mixture, resampled to ``mixed_train_size`` texts."""
     rows, mix = training_set(
         sample_train(train, settings.max_train_samples, settings.seed),
         identity_swaps=settings.identity_swaps,
+        spelling_noise=settings.spelling_noise,
         temperature=settings.mixing_temperature,
         seed=settings.seed,
     )

@@ -91,6 +91,11 @@ class TransformerSettings:
         "swapped-group copies of each non-hateful text naming a group (data.augment)",
         checks=(between(0, 10, "copies"),),
     )
+    spelling_noise: float = setting(
+        0.0,
+        "share of the training texts that get one misspelled copy (data.augment)",
+        checks=(fraction,),
+    )
     mixing_temperature: float = setting(
         2.0, "multi-source tasks: source shares ~ rows ** (1 / T) (data.mixing)", checks=(positive,)
     )
