@@ -88,9 +88,9 @@ def run_report(args: argparse.Namespace) -> int:
     if not (args.report or args.figures):
         raise ConfigError("--compare builds a report: add --report FILE.html and/or --figures DIR")
     if args.report:
+        check_writable_file(args.report, "--report")
         if not str(args.report).lower().endswith((".html", ".htm")):
             raise ConfigError(f"--report writes HTML: give a file name ending in .html, got '{args.report}'")
-        check_writable_file(args.report, "--report")
     if args.figures:
         check_writable_folder(args.figures, "--figures")
     if args.output:

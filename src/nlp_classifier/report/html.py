@@ -144,12 +144,10 @@ def metrics_section(model: ModelReport, anchor: str) -> str:
         [lab] + [v.get(c) for c in columns[1:5]] + ([v.get("roc_auc"), model.thresholds[lab]] if multi else [])
         for lab, v in m["per_label"].items()
     ]
-    parts.append(f"<h3>Per label</h3>{table(columns, per_label)}")
+    parts.append(section(f"{anchor}-per-label", "Per label", table(columns, per_label), level=3))
     if m.get("per_source"):
         source_columns, source_rows = per_source_rows(m, model.labels)
-        parts.append(
-            f'<section id="{esc(anchor)}-per-source"><h3>Per source</h3>{table(source_columns, source_rows)}</section>'
-        )
+        parts.append(section(f"{anchor}-per-source", "Per source", table(source_columns, source_rows), level=3))
     if not multi and len(model.labels) == 2:
         parts.append(
             f'<p class="note">Decision: {esc(model.labels[1])} at or over '
