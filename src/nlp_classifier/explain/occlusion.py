@@ -10,9 +10,20 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def without_words(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the words at ``spans`` (non-overlapping) each replaced by one space."""
+    out, position = [], 0
+    for start, end in sorted(spans):
+        out.append(text[position:start])
+        out.append(" ")
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
 def occluded_texts(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
     """``text`` with each word in turn replaced by one space."""
-    return [text[:start] + " " + text[end:] for start, end in spans]
+    return [without_words(text, [span]) for span in spans]
 
 
 def occlusion_word_scores(classifier, texts: list[str], spans: list[list[tuple[int, int]]], columns: list[int]):
