@@ -18,6 +18,7 @@ from ..data import Dataset
 from ..decision import decide, thresholded_labels
 from ..errors import ConfigError
 from ..evaluation import check_compatible, dataset_metrics, predict_proba_batched
+from ..explain import Explanation
 from ..operating_points import at_thresholds, curve
 from ..tasks import MULTI_LABEL
 
@@ -74,7 +75,7 @@ class ErrorCase:
     row: int
     text: str
     score: float
-    explanation: Any | None = None
+    explanation: Explanation | None = None
 
 
 @dataclass
@@ -215,27 +216,16 @@ def label_errors(view: LabelView, texts: Sequence[str], n: int = N_ERRORS) -> La
     return LabelErrors(view.label, cases(fp_top), cases(fn_top), len(fp), len(fn))
 
 
-def explain_texts(classifier: Classifier, texts: list[str], label: str) -> list | None:
-    """Each text's explanation of ``label``'s score (``Classifier.explain``), or None where the model has no
-    explanation method."""
-    explain = getattr(classifier, "explain", None)
-    if explain is None or not texts:
-        return None
-    try:
-        return list(explain(texts, label=label))
-    except (ConfigError, NotImplementedError):
-        return None
-
-
 def attach_explanations(classifier: Classifier, errors: LabelErrors) -> str | None:
-    """Fill in the explanation of every error case of one label; the explanation method's name, or None."""
+    """Explain the score of the label in every error case of one label (``Classifier.explain``, the model's
+    default method: exact linear contributions for TF-IDF models, occlusion otherwise); returns the method."""
     cases = errors.false_positives + errors.false_negatives
-    explanations = explain_texts(classifier, [c.text for c in cases], errors.label)
-    if explanations is None:
+    if not cases:
         return None
+    explanations = classifier.explain([c.text for c in cases], label=errors.label)
     for case, explanation in zip(cases, explanations):
         case.explanation = explanation
-    return getattr(explanations[0], "method", None) if explanations else None
+    return explanations[0].method
 
 
 def behaviour_suite(classifier: Classifier) -> tuple[dict | None, str | None]:
