@@ -378,3 +378,30 @@ def test_per_source_table_and_curves_in_process(hate_models, tmp_path):
     rows = table_after(raw, "model-tiny_lr-metrics-per-source")
     assert [r[0] for r in rows[1:]] == ["news", "forum", "overall"]
     assert [int(r[1]) for r in rows[1:]] == [sources.count("news"), sources.count("forum"), len(texts)]
+
+
+def test_multi_class_report_shows_each_harmful_class_one_vs_rest(tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    from nlp_classifier import load
+    from nlp_classifier.data import load_dataset
+    from nlp_classifier.report import build_report, write_html
+
+    models = tmp_path / "models"
+    card = train_small_baseline("davidson3", models, tmp_path)
+    classifier = load(card.name, models_dir=models)
+    dataset = load_dataset("davidson3", str(task_slice("davidson3", tmp_path / "d3.csv")))
+    report = build_report([classifier], dataset, data="slice", split="all", suite=False, audit=False)
+    model = report.models[0]
+    assert [v.label for v in model.views] == ["hate", "offensive"]  # "neither" is harmless
+    proba = classifier.predict_proba(dataset.texts)
+    for i, view in enumerate(model.views):  # hate is class 0, offensive class 1
+        assert model.curves[view.label].roc_auc == pytest.approx(roc_auc_score(dataset.y == i, proba[:, i]), abs=1e-12)
+    assert model.threshold_tables == {} and list(model.reliability) == ["top label"]
+
+    raw, page = read_page(write_html(report, tmp_path / "d3.html"))
+    assert "decides by arg-max" in page.text
+    confusion = table_after(raw, f"model-{card.name}-confusion")
+    assert confusion[0] == ["", "predicted hate", "predicted offensive", "predicted neither"]
+    assert sum(int(c.replace(",", "")) for r in confusion[1:] for c in r[1:]) == len(dataset)
+    assert f"model-{card.name}-errors-hate-fp" in page.ids and f"model-{card.name}-errors-offensive-fn" in page.ids
