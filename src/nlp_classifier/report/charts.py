@@ -136,7 +136,7 @@ def reliability_png(panels: Sequence[ReliabilityPanel], title: str) -> bytes:
             (drawn,) = ax.plot(b.confidence[filled], b.accuracy[filled], linewidth=1.2, label=label)
             ax.scatter(b.confidence[filled], b.accuracy[filled], s=10 + 300 * share, color=drawn.get_color(), alpha=0.7)
         ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":")
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="mean predicted probability", ylabel="observed frequency")
+        ax.set(xlim=(0, 1), ylim=(-0.02, 1.02), xlabel="mean predicted probability", ylabel="observed frequency")
         ax.set_title(panel.label, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
