@@ -35,6 +35,7 @@ div.text { max-height: 12rem; overflow: auto; white-space: pre-wrap; word-break:
 span.w { border-radius: 2px; }
 figure { margin: 1rem 0; }
 div.row { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+div.row > figure { flex: 1 1 480px; max-width: 560px; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: .85rem; color: #555; }
 p.note { color: #555; font-size: .9rem; }
