@@ -405,3 +405,32 @@ def test_multi_class_report_shows_each_harmful_class_one_vs_rest(tmp_path):
     assert confusion[0] == ["", "predicted hate", "predicted offensive", "predicted neither"]
     assert sum(int(c.replace(",", "")) for r in confusion[1:] for c in r[1:]) == len(dataset)
     assert f"model-{card.name}-errors-hate-fp" in page.ids and f"model-{card.name}-errors-offensive-fn" in page.ids
+
+
+def test_compare_a_transformer_with_a_tfidf_model_explains_each_its_own_way(hate_models, labelled_file, tmp_path):
+    from testkit.tiny_transformers import make_tiny_model
+
+    from nlp_classifier import load
+    from nlp_classifier.data import load_dataset
+    from nlp_classifier.report import build_report, write_html
+
+    models = tmp_path / "models"
+    shutil.copytree(hate_models, models)
+    make_tiny_model(models, "tiny_bert", "hate")
+    classifiers = [load(name, models_dir=models) for name in ("tiny_lr", "tiny_bert")]
+    dataset = load_dataset(str(labelled_file), text_column="text", label_columns=["label"], labels=HATE_LABELS)
+    report = build_report(classifiers, dataset, data="labelled", split="all", suite=False, audit=False)
+    tfidf, bert = report.models
+    assert (tfidf.explain_method, bert.explain_method) == ("linear", "occlusion")
+    errors = bert.errors["hateful"]
+    cases = errors.false_positives + errors.false_negatives
+    assert cases and all(c.explanation is not None and c.explanation.text == c.text for c in cases)
+    (again,) = classifiers[1].explain([cases[0].text], label="hateful")
+    # the report shows the model's own explanation (scored in another batch: equal to float precision)
+    assert [w.word for w in cases[0].explanation.words] == [w.word for w in again.words]
+    assert [w.score for w in cases[0].explanation.words] == pytest.approx([w.score for w in again.words], abs=1e-5)
+
+    raw, page = read_page(write_html(report, tmp_path / "mixed.html"))
+    assert_self_contained(raw, page)
+    assert [r[:2] for r in table_after(raw, "comparison")[1:]] == [["tiny_lr", "fast"], ["tiny_bert", bert.backend]]
+    assert "contribution to the score (occlusion)" in page.text and "contribution to the score (linear)" in page.text
