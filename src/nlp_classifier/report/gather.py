@@ -7,8 +7,8 @@ no HTML here: ``charts`` draws and ``html`` renders what this module returns."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..evaluation import check_compatible, dataset_metrics, predict_proba_batche
 from ..explain import Explanation
 from ..operating_points import at_thresholds, curve
 from ..tasks import MULTI_LABEL
+
+if TYPE_CHECKING:
+    from ..audit import AuditResult
 
 GRID_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05, 0.10, ..., 0.95
 N_ERRORS = 20
@@ -111,9 +114,8 @@ class ModelReport:
     explain_method: str | None = None
     suite: dict[str, Any] | None = None
     suite_skipped: str | None = None
-    audit: Any | None = None
+    audit: AuditResult | None = None
     audit_skipped: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def label_views(dataset: Dataset, proba: np.ndarray, classifier: Classifier) -> list[LabelView]:
@@ -239,7 +241,7 @@ def behaviour_suite(classifier: Classifier) -> tuple[dict | None, str | None]:
     return run_check(classifier, load_cases()), None
 
 
-def bias_audit(classifier: Classifier) -> tuple[Any | None, str | None]:
+def bias_audit(classifier: Classifier) -> tuple[AuditResult | None, str | None]:
     """The identity-bias audit on the shipped terms and templates (``audit.run_audit``), or None and why not."""
     from ..audit import load_templates, load_terms, run_audit, scored_label
     from ..audit.terms import default_templates_path, default_terms_path
