@@ -219,9 +219,9 @@ def errors_section(model: ModelReport, anchor: str) -> str:
             f' <span style="background: rgba{(*POSITIVE_RGB, 0.5)}">raises it</span>'
             f'<span style="background: rgba{(*NEGATIVE_RGB, 0.5)}">lowers it</span>(hover for the value).</p>'
         )
-    else:
-        legend = '<p class="note">This model has no explanation method; texts are shown as they are.</p>'
-    parts = [legend]
+    else:  # no error to explain
+        legend = ""
+    parts = [legend, '<p class="note">"row": the text\'s position in the evaluated data, counting from 0.</p>']
     for label, errs in model.errors.items():
         parts.append(section(f"{anchor}-{slug(label)}", label, label_errors_body(errs, f"{anchor}-{slug(label)}"), 3))
     return section(anchor, "Most confident errors", "".join(parts))
