@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL, TASKS
@@ -87,6 +88,8 @@ def run_report(args: argparse.Namespace) -> int:
 
     if not (args.report or args.figures):
         raise ConfigError("--compare builds a report: add --report FILE.html and/or --figures DIR")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError("the report's charts need matplotlib: pip install 'nlp-classifier[report]'")
     if args.report:
         check_writable_file(args.report, "--report")
         if not str(args.report).lower().endswith((".html", ".htm")):
