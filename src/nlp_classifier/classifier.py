@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from .card import ModelCard
 from .decision import decide, thresholds_or_default
 from .errors import ConfigError
 from .tasks import harmless_labels
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Classifier(ABC):
     backend returns calibrated probabilities."""
 
     backend: str = "unknown"
+    # The explanation methods this classifier supports, its default first (``explain.METHODS``).
+    explain_methods: tuple[str, ...] = ("occlusion",)
 
     def __init__(self, card: ModelCard):
         self.card = card
@@ -104,6 +110,17 @@ class Classifier(ABC):
                 made.predicted_labels(labels), made.confidence.tolist(), proba.tolist(), made.flagged_labels(labels)
             )
         ]
+
+    def explain(
+        self, texts: Sequence[str] | str, label: str | None = None, *, method: str | None = None
+    ) -> list[Explanation]:
+        """Why each text got its score for ``label`` (default: the predicted label, or for a multi-label model
+        with nothing flagged the highest-scoring one): one ``Explanation`` per text with a signed score for
+        every word. ``method``: ``linear``, ``occlusion`` or ``integrated_gradients`` (default: the first of
+        ``explain_methods``: linear for linear TF-IDF models, occlusion otherwise)."""
+        from .explain import explain
+
+        return explain(self, texts, label, method=method)
 
     def resolve_thresholds(
         self, threshold: float | None = None, thresholds: Mapping[str, float] | None = None

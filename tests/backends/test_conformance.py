@@ -335,6 +335,32 @@ def native_labels(clf) -> list[str] | None:
     return [config["id2label"][k] for k in sorted(config["id2label"], key=int)]
 
 
+EXPLAINED_TEXTS = [TEXTS[1], TEXTS[2], TEXTS[9], *(t for k, t in EDGE_TEXTS.items() if not k.startswith("long"))]
+
+
+def test_explanations_slice_the_original_text(loaded):
+    """Every method of every backend explains each word of the original text (emoji, scripts without spaces,
+    combining marks, HTML entities, mentions and URLs that the model's normalisation rewrites), with offsets
+    that slice it exactly; word scores move with the text."""
+    clf = loaded.clf
+    methods = clf.explain_methods
+    assert methods[0] == ("linear" if loaded.case.family == "tfidf" else "occlusion")
+    assert ("integrated_gradients" in methods) == (loaded.case.backend == "torch")
+    for method in methods:
+        explanations = clf.explain(EXPLAINED_TEXTS, method=method)
+        proba = clf.predict_proba(EXPLAINED_TEXTS)
+        for explanation, text, row in zip(explanations, EXPLAINED_TEXTS, proba):
+            assert explanation.text == text and explanation.method == method
+            assert explanation.score == pytest.approx(row[clf.labels.index(explanation.label)])
+            assert [text[w.start : w.end] for w in explanation.words] == [w.word for w in explanation.words]
+            assert all(w.word.strip() == w.word and w.word for w in explanation.words)
+            assert all(np.isfinite(w.score) for w in explanation.words)
+        words = [w.word for w in explanations[EXPLAINED_TEXTS.index(EDGE_TEXTS["emoji"])].words]
+        assert words == ["🙂", "🔥", "💯", "you", "🤬", "🤬", "👨🏿‍💻"]
+        assert explanations[EXPLAINED_TEXTS.index("")].words == []
+        assert max(abs(w.score) for w in explanations[0].words) > 0.0
+
+
 def test_card_labels_match_classifier(loaded):
     clf = loaded.clf
     on_disk = ModelCard.read(clf.card.path)

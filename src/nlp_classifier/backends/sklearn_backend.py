@@ -7,6 +7,9 @@ A pipeline the fast path does not recognise is served by the plain pipeline what
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 import joblib
 import numpy as np
 
@@ -14,6 +17,9 @@ from ..card import ModelCard
 from ..classifier import Classifier
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL
+
+if TYPE_CHECKING:
+    from .tfidf_fast import FastTfidf
 
 BACKENDS = ("fast", "sklearn")
 
@@ -42,6 +48,32 @@ class SklearnClassifier(Classifier):
         proba = self.pipeline.predict_proba(texts)
         return proba if self._columns is None else proba[:, self._columns]
 
+    @cached_property
+    def _compiled(self) -> FastTfidf | None:
+        from .tfidf_fast import Unsupported, compile_pipeline
+
+        try:
+            return compile_pipeline(self.pipeline)
+        except Unsupported:
+            return None
+
+    @property
+    def explain_methods(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Linear contributions when the pipeline is one the fast path reads (every pipeline nlpc trains),
+        occlusion always."""
+        return ("linear", "occlusion") if self._compiled is not None else ("occlusion",)
+
+    def linear_model(self) -> FastTfidf:
+        """The pipeline's compiled arithmetic, whose decision weights the linear explanation reads."""
+        if self._compiled is None:
+            raise ConfigError(f"model '{self.name}' is not a TF-IDF linear pipeline; it cannot be explained linearly")
+        return self._compiled
+
+    def output_column(self, label: str) -> int:
+        """The column of the pipeline's ``predict_proba`` that holds ``label``."""
+        index = self.labels.index(label)
+        return index if self._columns is None else self._columns[index]
+
 
 class FastSklearnClassifier(SklearnClassifier):
     """The same pipeline scored by its compiled fast path (``tfidf_fast``): identical probabilities."""
@@ -51,6 +83,7 @@ class FastSklearnClassifier(SklearnClassifier):
     def __init__(self, card: ModelCard, pipeline, fast):
         super().__init__(card, pipeline)
         self.fast = fast
+        self.__dict__["_compiled"] = fast  # the linear explanation reads the same compiled pipeline
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         proba = self.fast.predict_proba(texts)

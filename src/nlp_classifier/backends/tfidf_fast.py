@@ -67,6 +67,7 @@ class _Vectorizer:
     columns start in a FeatureUnion's output."""
 
     analyze: Callable[[str], list]
+    source: TfidfVectorizer
     vocabulary: dict
     idf: np.ndarray | None
     sublinear: bool
@@ -85,7 +86,15 @@ class _Vectorizer:
         # Plain ints: scikit-learn's pruned vocabularies hold NumPy scalars, which are slow to sort and convert.
         vocabulary = {term: int(column) for term, column in vec.vocabulary_.items()}
         return cls(
-            _analyzer(vec), vocabulary, idf, bool(vec.sublinear_tf), bool(vec.binary), vec.norm, offset, len(vocabulary)
+            _analyzer(vec),
+            vec,
+            vocabulary,
+            idf,
+            bool(vec.sublinear_tf),
+            bool(vec.binary),
+            vec.norm,
+            offset,
+            len(vocabulary),
         )
 
     def counts(self, text: str) -> dict[int, int]:
@@ -174,47 +183,69 @@ def _decision(scores: np.ndarray, columns: slice) -> np.ndarray:
     return out[:, 0] if out.shape[1] == 1 else out
 
 
-def _compile_estimator(est, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]:
-    """A function from the score matrix to ``est.predict_proba``, reproducing its arithmetic."""
+# The decision function behind one output column of ``predict_proba``: a weighted sum of score columns (one term
+# for a plain linear model, -1 x the single column for a binary model's negative class, an average over the
+# members of an ensembled calibration). Explanations read it to split the decision into per-feature products.
+DecisionTerms = list[tuple[int, float]]
+
+
+def _linear_terms(columns: slice, n_classes: int, factor: float = 1.0) -> list[DecisionTerms]:
+    """Each class's decision terms for one linear model whose scores are ``columns``."""
+    if n_classes <= 2:
+        return [[(columns.start, -factor)], [(columns.start, factor)]]
+    return [[(c, factor)] for c in range(columns.start, columns.stop)]
+
+
+def _compile_estimator(est, heads: _Heads) -> tuple[Callable[[np.ndarray], np.ndarray], list[DecisionTerms]]:
+    """A function from the score matrix to ``est.predict_proba``, reproducing its arithmetic, and the decision
+    terms of each of its output columns (before any sigmoid, softmax, calibration or prior shift)."""
     if type(est) is LogisticRegression:
         columns = heads.add(est)
+        terms = _linear_terms(columns, len(est.classes_))
         if len(est.classes_) <= 2:
 
             def proba(scores):
                 p = expit(_decision(scores, columns))
                 return np.stack([1 - p, p], axis=1)
 
-            return proba
-        return lambda scores: softmax(scores[:, columns], copy=True)
+            return proba, terms
+        return lambda scores: softmax(scores[:, columns], copy=True), terms
     if type(est) is CalibratedClassifierCV:
         return _compile_calibrated(est, heads)
     if type(est) is PriorShiftedClassifier:
-        inner, weights = _compile_estimator(est.estimator_, heads), est.weights_
+        (inner, terms), weights = _compile_estimator(est.estimator_, heads), est.weights_
 
         def shifted(scores):
             proba = inner(scores) * weights
             return proba / proba.sum(axis=1, keepdims=True)
 
-        return shifted
+        return shifted, terms
     if type(est) is OneVsRestClassifier:
         if not est.multilabel_ or len(est.estimators_) < 2:
             raise Unsupported("one-vs-rest that is not multi-label")
-        parts = [_compile_estimator(e, heads) for e in est.estimators_]
-        return lambda scores: np.array([f(scores)[:, 1] for f in parts]).T
+        compiled = [_compile_estimator(e, heads) for e in est.estimators_]
+        parts = [f for f, _ in compiled]
+        return lambda scores: np.array([f(scores)[:, 1] for f in parts]).T, [terms[1] for _, terms in compiled]
     raise Unsupported(f"classifier {type(est).__name__}")
 
 
-def _compile_calibrated(est: CalibratedClassifierCV, heads: _Heads) -> Callable[[np.ndarray], np.ndarray]:
+def _compile_calibrated(
+    est: CalibratedClassifierCV, heads: _Heads
+) -> tuple[Callable[[np.ndarray], np.ndarray], list[DecisionTerms]]:
     """CalibratedClassifierCV with the sigmoid method: per class expit(-(a*score + b)), 1 - p for binary,
     normalised rows for multi-class, averaged over the calibrated classifiers."""
     n_classes = len(est.classes_)
     members = []
+    terms: list[DecisionTerms] = [[] for _ in range(n_classes)]
     for calibrated in est.calibrated_classifiers_:
         if calibrated.method != "sigmoid" or list(calibrated.classes) != list(est.classes_):
             raise Unsupported("calibration other than sigmoid")
         if list(calibrated.estimator.classes_) != list(est.classes_):
             raise Unsupported("calibrated estimator with a subset of the classes")
         columns = heads.add(calibrated.estimator)
+        share = 1.0 / len(est.calibrated_classifiers_)
+        for class_terms, member_terms in zip(terms, _linear_terms(columns, n_classes, share)):
+            class_terms.extend(member_terms)
         members.append((columns, [(float(c.a_), float(c.b_)) for c in calibrated.calibrators]))
 
     def proba(scores):
@@ -234,7 +265,7 @@ def _compile_calibrated(est: CalibratedClassifierCV, heads: _Heads) -> Callable[
         mean /= len(members)
         return mean
 
-    return proba
+    return proba, terms
 
 
 class FastTfidf:
@@ -247,14 +278,29 @@ class FastTfidf:
         vectorizers: list[_Vectorizer],
         heads: _Heads,
         finish: Callable[[np.ndarray], np.ndarray],
+        decision_terms: list[DecisionTerms],
     ):
         self.preprocess = preprocess
         self.vectorizers = vectorizers
         self.finish = finish
+        self.decision_terms = decision_terms
         self.weights = np.ascontiguousarray(np.concatenate(heads.coefs, axis=0).T)  # (n_features, k)
         self.intercept = np.concatenate(heads.intercepts)
 
-    def _prepared(self, texts: list[str]) -> list[str]:
+    def decision_weights(self, output: int, features: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """The feature weights and intercept of the decision function behind output column ``output`` of
+        ``predict_proba``: its decision is ``x @ weights + intercept`` for a tf-idf row ``x``. ``features``: only
+        those features' weights (default: all)."""
+        rows = self.weights if features is None else self.weights[features]
+        weights = np.zeros(rows.shape[0])
+        intercept = 0.0
+        for column, factor in self.decision_terms[output]:
+            weights += factor * rows[:, column]
+            intercept += factor * float(self.intercept[column])
+        return weights, intercept
+
+    def prepared(self, texts: list[str]) -> list[str]:
+        """The texts after the pipeline's preprocessing steps (what the vectorizers read)."""
         for func in self.preprocess:
             texts = func(texts)
         return list(texts)
@@ -278,7 +324,7 @@ class FastTfidf:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, identical to ``pipeline.predict_proba(texts)``."""
-        texts = self._prepared(texts)
+        texts = self.prepared(texts)
         scores = self.scores_one(texts[0]) if len(texts) == 1 else self.scores_batch(texts)
         return self.finish(scores)
 
@@ -317,7 +363,7 @@ def compile_pipeline(pipeline) -> FastTfidf:
     preprocess = [_preprocess_step(s) for s in pre]
     vectorizers = _features(features)
     heads = _Heads()
-    finish = _compile_estimator(clf, heads)
+    finish, decision_terms = _compile_estimator(clf, heads)
     if sum(v.size for v in vectorizers) != heads.coefs[0].shape[1]:
         raise Unsupported("feature count does not match the classifier's")
-    return FastTfidf(preprocess, vectorizers, heads, finish)
+    return FastTfidf(preprocess, vectorizers, heads, finish, decision_terms)

@@ -43,6 +43,7 @@ class TransformerClassifier(WindowedTransformer):
     """A Hugging Face sequence-classification model run with PyTorch."""
 
     backend = "torch"
+    explain_methods = ("occlusion", "integrated_gradients")
 
     def __init__(self, card: ModelCard, model, tokenizer, settings: TextSettings, batch_size: int = DEFAULT_BATCH_SIZE):
         self.model = model.eval()
