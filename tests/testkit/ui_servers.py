@@ -15,6 +15,20 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 API_KEY = "ui-test-key"
+# The browser tests' headless Debian chromium, where their screenshots go, and how long a step may take.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "artifacts" / "ui"
+TIMEOUT_MS = 60_000
 
 
 def free_port() -> int:

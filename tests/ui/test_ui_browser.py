@@ -4,29 +4,22 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
-from testkit.cli import ROOT
-from testkit.ui_servers import API_KEY, api_server, free_port, ui_server
+from testkit.ui_servers import (
+    API_KEY,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    api_server,
+    free_port,
+    ui_server,
+)
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "artifacts" / "ui"
-TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")

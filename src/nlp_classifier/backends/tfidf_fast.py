@@ -287,13 +287,15 @@ class FastTfidf:
         self.weights = np.ascontiguousarray(np.concatenate(heads.coefs, axis=0).T)  # (n_features, k)
         self.intercept = np.concatenate(heads.intercepts)
 
-    def decision_weights(self, output: int) -> tuple[np.ndarray, float]:
-        """The feature weights (n_features,) and intercept of the decision function behind output column
-        ``output`` of ``predict_proba``: its decision is ``x @ weights + intercept`` for a tf-idf row ``x``."""
-        weights = np.zeros(self.weights.shape[0])
+    def decision_weights(self, output: int, features: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """The feature weights and intercept of the decision function behind output column ``output`` of
+        ``predict_proba``: its decision is ``x @ weights + intercept`` for a tf-idf row ``x``. ``features``: only
+        those features' weights (default: all)."""
+        rows = self.weights if features is None else self.weights[features]
+        weights = np.zeros(rows.shape[0])
         intercept = 0.0
         for column, factor in self.decision_terms[output]:
-            weights += factor * self.weights[:, column]
+            weights += factor * rows[:, column]
             intercept += factor * float(self.intercept[column])
         return weights, intercept
 

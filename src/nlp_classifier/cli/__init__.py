@@ -16,6 +16,7 @@ from ..progress import console
 COMMAND_MODULES = [
     "train",
     "predict",
+    "explain",
     "evaluate",
     "calibrate",
     "models",

@@ -49,10 +49,13 @@ def integrated_gradients_word_scores(classifier, text: str, spans: list[tuple[in
     token_scores = attributions.sum(dim=-1)[0].detach().cpu().numpy().astype(float)
     to_original = align(text, prepared)
     spreader = WordSpreader(text, spans)
+    pieces: list[np.ndarray] = []
+    amounts: list[float] = []
     for (start, end), is_special, score in zip(
         encoding["offset_mapping"][0].tolist(), encoding["special_tokens_mask"][0].tolist(), token_scores
     ):
-        if is_special or end <= start:
-            continue
-        spreader.add(to_original[start:end], float(score))
+        if not is_special and end > start:
+            pieces.append(to_original[start:end])
+            amounts.append(float(score))
+    spreader.add(pieces, amounts)
     return spreader.scores

@@ -75,7 +75,6 @@ def _squeeze(text: str) -> tuple[str, np.ndarray]:
 def linear_word_scores(fast: FastTfidf, output: int, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
     """The contribution of each word (``spans`` of ``text``) to the decision function of ``predict_proba``'s
     column ``output``."""
-    weights, _ = fast.decision_weights(output)
     prepared = fast.prepared([text])[0]
     to_original = align(text, prepared)
     spreader = WordSpreader(text, spans)
@@ -85,7 +84,8 @@ def linear_word_scores(fast: FastTfidf, output: int, text: str, spans: list[tupl
         columns, values = vec.row(prepared)
         if len(columns) == 0:
             continue
-        contribution = dict(zip(columns.tolist(), (values * weights[columns]).tolist()))
+        weights, _ = fast.decision_weights(output, columns)
+        contribution = dict(zip(columns.tolist(), (values * weights).tolist()))
         found: dict[int, list[np.ndarray]] = {}
         for feature, positions in _occurrences(vec, prepared):
             column = vec.vocabulary.get(feature)
@@ -93,8 +93,11 @@ def linear_word_scores(fast: FastTfidf, output: int, text: str, spans: list[tupl
                 found.setdefault(column + vec.offset, []).append(positions)
         if found.keys() != contribution.keys():
             raise RuntimeError("the explanation's n-grams differ from the vectorizer's; cannot explain this model")
+        pieces: list[np.ndarray] = []
+        amounts: list[float] = []
         for column, occurrences in found.items():
             share = contribution[column] / len(occurrences)
-            for positions in occurrences:
-                spreader.add(to_original[positions], share)
+            pieces.extend(to_original[positions] for positions in occurrences)
+            amounts.extend([share] * len(occurrences))
+        spreader.add(pieces, amounts)
     return spreader.scores

@@ -62,13 +62,23 @@ class WordSpreader:
         self.covering, self.nearest = word_index(len(text), spans)
         self.scores = np.zeros(len(spans))
 
-    def add(self, characters: np.ndarray, amount: float) -> None:
-        """Spread ``amount`` over the words holding ``characters`` (indices into the original text)."""
-        if not len(self.scores) or not len(characters):
+    def add(self, pieces: list[np.ndarray], amounts: np.ndarray | list[float]) -> None:
+        """Spread each ``amounts[i]`` over the words holding the characters ``pieces[i]`` (indices into the
+        original text, at least one each), all at once."""
+        if not len(self.scores) or not len(pieces):
             return
+        amounts = np.asarray(amounts, dtype=float)
+        characters = np.concatenate(pieces)
+        piece = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
         owners = self.covering[characters]
-        owners = owners[owners >= 0] if (owners >= 0).any() else self.nearest[characters[:1]]
-        np.add.at(self.scores, owners, amount / len(owners))
+        owned = owners >= 0
+        per_piece = np.bincount(piece, weights=owned, minlength=len(pieces))
+        shares = np.divide(amounts, per_piece, out=np.zeros_like(amounts), where=per_piece > 0)
+        np.add.at(self.scores, owners[owned], shares[piece[owned]])
+        orphans = np.flatnonzero(per_piece == 0)  # no character inside a word: all to the nearest word
+        if len(orphans):
+            firsts = np.array([pieces[i][0] for i in orphans])
+            np.add.at(self.scores, self.nearest[firsts], amounts[orphans])
 
 
 def word_index(length: int, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

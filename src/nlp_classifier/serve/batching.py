@@ -55,6 +55,11 @@ class MicroBatcher:
         self._runner: asyncio.Task | None = None
         self._last_batch_jobs = 0
 
+    @property
+    def executor(self) -> Executor:
+        """The executor model calls run on (explanations run there too, so they share its threads)."""
+        return self._executor
+
     async def submit(self, texts: Sequence[str], thresholds: Mapping[str, float]) -> list[Prediction]:
         """Queue ``texts`` and wait for their predictions (in order)."""
         loop = asyncio.get_running_loop()

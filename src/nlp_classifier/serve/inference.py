@@ -11,6 +11,7 @@ from fastapi import Request
 
 from ..classifier import Prediction
 from ..errors import ConfigError, NlpcError
+from ..explain import Explanation
 from .errors import from_nlpc_error, invalid
 from .model_manager import ServedModel
 from .settings import ServeSettings
@@ -47,3 +48,12 @@ async def classify(
     except ConfigError as exc:  # unknown label or out-of-range value in the thresholds
         raise invalid(("body", "thresholds"), str(exc)) from None
     return predictions, round((time.perf_counter() - start) * 1000, 3)
+
+
+async def explain(served: ServedModel, texts: Sequence[str], label: str | None = None) -> list[Explanation]:
+    """``served``'s explanations of ``texts`` for ``label`` (default: each text's predicted label); the texts
+    were checked against the explanation limits (``limits.check_explain``)."""
+    try:
+        return await served.explain(texts, label)
+    except NlpcError as exc:
+        raise from_nlpc_error(exc, ("body", "explain")) from None

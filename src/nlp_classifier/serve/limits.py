@@ -35,3 +35,25 @@ def check_texts(
                 "text_too_long",
             )
     return texts
+
+
+def check_explain(
+    texts: Sequence[str], settings: ServeSettings, loc: Sequence[str | int], single: bool = False
+) -> None:
+    """The explanation caps, on top of ``check_texts``: explaining costs a model call per word (occlusion), so
+    fewer and shorter texts may be explained than classified. A 422 names the limit and its variable."""
+    if len(texts) > settings.explain_max_texts:
+        raise invalid(
+            loc,
+            f"{len(texts)} texts to explain in one request; the limit is {settings.explain_max_texts} "
+            "(NLPC_EXPLAIN_MAX_TEXTS)",
+            "too_long",
+        )
+    for i, text in enumerate(texts):
+        if len(text) > settings.explain_max_chars:
+            raise invalid(
+                tuple(loc) if single else (*loc, i),
+                f"text is {len(text)} characters; the limit for explanations is {settings.explain_max_chars} "
+                "(NLPC_EXPLAIN_MAX_CHARS)",
+                "text_too_long",
+            )

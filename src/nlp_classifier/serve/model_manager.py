@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .. import load
@@ -18,6 +19,7 @@ from ..card import ModelCard
 from ..classifier import Classifier, Prediction
 from ..defaults import pick_default, ranking_score
 from ..errors import ConfigError, ModelNotFoundError, NlpcError
+from ..explain import Explanation
 from ..registry import list_cards, resolve
 from ..tasks import MULTI_LABEL, TOXICITY_LABELS
 from .batching import MicroBatcher
@@ -57,6 +59,12 @@ class ServedModel:
         """Predictions for ``texts`` through the batcher; bad thresholds raise ``ConfigError`` first."""
         limits = self.classifier.resolve_thresholds(threshold, thresholds)
         return await self.batcher.submit(texts, limits)
+
+    async def explain(self, texts: Sequence[str], label: str | None = None) -> list[Explanation]:
+        """``Classifier.explain`` for ``texts`` on the model-call threads (not micro-batched: an explanation is
+        already a batch of its own)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.batcher.executor, partial(self.classifier.explain, list(texts), label))
 
 
 def freeze_long_lived() -> None:

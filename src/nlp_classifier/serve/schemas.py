@@ -52,6 +52,12 @@ class ClassifyRequest(Strict):
     thresholds: dict[str, Probability] | None = Field(
         None, description='decision threshold per label, e.g. {"insult": 0.3}; overrides `threshold` for those labels'
     )
+    explain: bool = Field(
+        False,
+        description="add each text's `explanation`: a signed score per word for its predicted label (multi-label: "
+        "its top label), by the model's default method; counts against NLPC_EXPLAIN_MAX_TEXTS and "
+        "NLPC_EXPLAIN_MAX_CHARS",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -77,6 +83,26 @@ class ClassifyRequest(Strict):
         return list(self.texts or []), ("body", "texts"), False
 
 
+class WordAttributionModel(BaseModel):
+    """One word of the text: ``text[start:end]`` (Python string offsets, i.e. Unicode code points) and its signed
+    contribution to the explained label's score."""
+
+    word: str
+    start: int
+    end: int
+    score: float
+
+
+class ExplanationModel(BaseModel):
+    """Why the model scored ``label`` as it did: every word of the text with its attribution (docs/explanations.md)."""
+
+    text: str
+    label: str
+    score: float
+    method: Literal["linear", "occlusion", "integrated_gradients"]
+    words: list[WordAttributionModel]
+
+
 class LabelScore(BaseModel):
     label: str
     score: float
@@ -95,6 +121,7 @@ class Classification(BaseModel):
         "harmful was found (a harmless prediction such as not_hateful, Regular "
         "Speech or neither is never flagged)"
     )
+    explanation: ExplanationModel | None = Field(None, description='only with "explain": true')
 
 
 class PredictResponse(Classification):
@@ -122,6 +149,7 @@ class Toxicity(BaseModel):
     is_toxic: bool
     toxicity_scores: list[CategoryScore]
     flagged_categories: list[str]
+    explanation: ExplanationModel | None = Field(None, description='only with "explain": true')
 
 
 class ToxicityResponse(Toxicity):

@@ -79,6 +79,12 @@ class ServeSettings(BaseSettings):
     max_text_chars: int = Field(10_000, ge=1, description="longest text accepted, in characters")
     max_texts_per_request: int = Field(100, ge=1, description="most texts in one request")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body (413 above it)")
+    explain_max_texts: int = Field(
+        10, ge=1, description='most texts one request may ask to explain ("explain": true, spanAnnotations)'
+    )
+    explain_max_chars: int = Field(
+        2_000, ge=1, description="longest text that may be explained, in characters (occlusion scores once per word)"
+    )
 
     # --- inference ------------------------------------------------------------------------------------------
     max_batch_size: int = Field(32, ge=1, description="most texts coalesced into one model call")

@@ -118,9 +118,12 @@ class ApiClient:
         """POST /models/switch: make ``model_name`` the API's current model (needs the API key)."""
         return self._request("POST", "/models/switch", {"model_name": model_name})
 
-    def predict(self, texts: Sequence[str], model: str | None = None, threshold: float | None = None) -> list[dict]:
-        """POST /predict for a list of texts: one result (predicted_label, confidence, scores, ...) per text."""
-        return self._predict("/predict", texts, model, threshold)
+    def predict(
+        self, texts: Sequence[str], model: str | None = None, threshold: float | None = None, explain: bool = False
+    ) -> list[dict]:
+        """POST /predict for a list of texts: one result (predicted_label, confidence, scores, ...) per text;
+        ``explain`` adds each text's ``explanation`` (a score per word)."""
+        return self._predict("/predict", texts, model, threshold, explain)
 
     def predict_toxicity(
         self, texts: Sequence[str], model: str | None = None, threshold: float | None = None
@@ -128,7 +131,9 @@ class ApiClient:
         """POST /predict/toxicity: one result (is_toxic, toxicity_scores, flagged_categories, ...) per text."""
         return self._predict("/predict/toxicity", texts, model, threshold)
 
-    def _predict(self, path: str, texts: Sequence[str], model: str | None, threshold: float | None) -> list[dict]:
+    def _predict(
+        self, path: str, texts: Sequence[str], model: str | None, threshold: float | None, explain: bool = False
+    ) -> list[dict]:
         texts = list(texts)
         if not texts:
             return []
@@ -137,6 +142,8 @@ class ApiClient:
             body["model"] = model
         if threshold is not None:
             body["threshold"] = float(threshold)
+        if explain:
+            body["explain"] = True
         answer = self._request("POST", path, body)
         if not isinstance(answer, dict):
             raise ApiError(f"{path} answered something that is not a JSON object: is {self.base_url} the nlpc API?")

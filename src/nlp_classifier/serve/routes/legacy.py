@@ -20,8 +20,8 @@ from ...errors import NlpcError
 from ...fileio import read_json
 from ..dependencies import ManagerDep, SettingsDep
 from ..errors import from_nlpc_error
-from ..inference import classify, model_for
-from ..limits import check_texts
+from ..inference import classify, explain, model_for
+from ..limits import check_explain, check_texts
 from ..model_manager import ServedModel
 from ..schemas import (
     ClassifyRequest,
@@ -123,16 +123,20 @@ async def _answer(
     seed's shape or several as ``{"results": [...]}``, each result built by ``shape(prediction, labels)``."""
     texts, loc, single = body.inputs
     check_texts(texts, settings, loc, single)
+    if body.explain:
+        check_explain(texts, settings, loc, single)
     served = await model_for(pick_model(body.model))
     predictions, ms = await classify(
         request, settings, served, texts, threshold=body.threshold, thresholds=body.thresholds
     )
     labels = served.classifier.labels
+    results = [shape(p, labels) for p in predictions]
+    if body.explain:
+        for result, explanation in zip(results, await explain(served, texts)):
+            result["explanation"] = explanation.to_dict()
     if single:
-        return JSONResponse({**shape(predictions[0], labels), "model": served.name, "inference_time_ms": ms})
-    return JSONResponse(
-        {"model": served.name, "results": [shape(p, labels) for p in predictions], "inference_time_ms": ms}
-    )
+        return JSONResponse({**results[0], "model": served.name, "inference_time_ms": ms})
+    return JSONResponse({"model": served.name, "results": results, "inference_time_ms": ms})
 
 
 @router.post(

@@ -2,16 +2,18 @@
 Perspective clients switch by changing the URL (the key may stay in ``?key=``). Attribute -> our label:
 TOXICITY toxic, SEVERE_TOXICITY severe_toxic, IDENTITY_ATTACK identity_hate, INSULT insult, PROFANITY obscene,
 THREAT threat (an ``_EXPERIMENTAL`` suffix is accepted). Scores are probabilities; the one span covers the
-whole comment. English only."""
+whole comment, unless ``spanAnnotations`` asks for one span per word (``word_span_scores``). Span offsets are
+UTF-16 code units, as Perspective documents them. English only."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from ...explain import Explanation
 from ..dependencies import ManagerDep, SettingsDep
 from ..errors import ServiceError
-from ..inference import classify, model_for
-from ..limits import check_texts
+from ..inference import classify, explain, model_for
+from ..limits import check_explain, check_texts
 from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse
 from ..security import prediction_key_or_query
 
@@ -43,6 +45,32 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
     return out
 
 
+def utf16_offsets(text: str) -> list[int]:
+    """For each Python string index 0..len(text), the same position in UTF-16 code units (an emoji outside the
+    Basic Multilingual Plane is one character here and two units there)."""
+    out = [0]
+    for ch in text:
+        out.append(out[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return out
+
+
+def word_span_scores(explanation: Explanation, summary: float) -> list[dict]:
+    """One span per word of the comment, its value the word's share of the summary probability: words pushing
+    towards the attribute share it in proportion to their scores, words pushing against (or not at all) get 0.
+    So every value is in [0, 1] and they add up to the summary score (to 0 when no word pushes towards it)."""
+    positive = [max(w.score, 0.0) for w in explanation.words]
+    total = sum(positive)
+    units = utf16_offsets(explanation.text)
+    return [
+        {
+            "begin": units[w.start],
+            "end": units[w.end],
+            "score": {"value": summary * share / total if total > 0 else 0.0, "type": "PROBABILITY"},
+        }
+        for w, share in zip(explanation.words, positive)
+    ]
+
+
 @router.post(
     "/comments:analyze",
     response_model=AnalyzeResponse,
@@ -56,17 +84,25 @@ async def analyze(body: AnalyzeRequest, request: Request, settings: SettingsDep,
     if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
         raise ServiceError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
     text = check_texts([body.comment.text], settings, ("body", "comment", "text"), True)[0]
+    if body.spanAnnotations:
+        check_explain([text], settings, ("body", "comment", "text"), True)
     served = await model_for(manager.get_toxicity())
     wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)
     predictions, _ = await classify(request, settings, served, [text])
     scores = predictions[0].scores
     attribute_scores = {}
+    whole = utf16_offsets(text)[-1]
     for name, options in body.requestedAttributes.items():
         value = scores[wanted[name]]
         if options.scoreThreshold is not None and value < options.scoreThreshold:
             continue
         score = {"value": value, "type": "PROBABILITY"}
-        attribute_scores[name] = {"summaryScore": score, "spanScores": [{"begin": 0, "end": len(text), "score": score}]}
+        if body.spanAnnotations:
+            (explanation,) = await explain(served, [text], wanted[name])
+            spans = word_span_scores(explanation, value)
+        else:
+            spans = [{"begin": 0, "end": whole, "score": score}]
+        attribute_scores[name] = {"summaryScore": score, "spanScores": spans}
     return {
         "attributeScores": attribute_scores,
         "languages": body.languages or list(LANGUAGES),

@@ -8,6 +8,7 @@ import streamlit as st
 from nlp_classifier.defaults import EXAMPLE_TEXTS
 from nlp_classifier.ui import charts, session
 from nlp_classifier.ui.client import ApiError
+from nlp_classifier.ui.highlight import explanation_html
 from nlp_classifier.ui.results import highlighted, scores_of, thresholds_for, toxicity_scores_of
 from nlp_classifier.ui.widgets import threshold_control
 
@@ -21,12 +22,20 @@ def use_example() -> None:
         st.session_state[TEXT_KEY] = choice
 
 
-def analyse(text: str, model: str | None, threshold: float | None) -> dict | None:
-    """Ask the API for the prediction and the toxicity breakdown; store and return the outcome."""
+def analyse(text: str, model: str | None, threshold: float | None, explain: bool = True) -> dict | None:
+    """Ask the API for the prediction (with its word-level explanation when ``explain``) and the toxicity
+    breakdown; store and return the outcome. A text over the API's explanation limits is still classified."""
     client = session.client()
     st.session_state[RESULT_KEY] = None
+    explain_error = None
     try:
-        result = client.predict([text], model=model, threshold=threshold)[0]
+        try:
+            result = client.predict([text], model=model, threshold=threshold, explain=explain)[0]
+        except ApiError as exc:
+            if not (explain and "NLPC_EXPLAIN" in str(exc)):
+                raise
+            explain_error = str(exc)
+            result = client.predict([text], model=model, threshold=threshold)[0]
     except ApiError as exc:
         st.error(str(exc))
         return None
@@ -49,6 +58,7 @@ def analyse(text: str, model: str | None, threshold: float | None) -> dict | Non
         "toxicity": toxicity,
         "toxicity_error": toxicity_error,
         "toxicity_threshold": threshold if toxicity_model else None,
+        "explain_error": explain_error,
     }
     st.session_state[RESULT_KEY] = outcome
     session.add_history(text, answered_by, result, toxicity)
@@ -82,6 +92,7 @@ def show(outcome: dict) -> None:
         )
     else:
         st.caption("Multi-class model: the most probable label wins; there is no threshold.")
+    show_explanation(result.get("explanation"), outcome.get("explain_error"))
 
     st.subheader("Toxicity breakdown")
     toxicity = outcome["toxicity"]
@@ -115,6 +126,21 @@ def show(outcome: dict) -> None:
     right.altair_chart(charts.probability_chart(tox_scores, tox_limits, flagged), width="stretch")
 
 
+def show_explanation(explanation: dict | None, error: str | None) -> None:
+    """The text with its words coloured by how they moved the explained label's score."""
+    if error:
+        st.info(f"No explanation: {error}")
+    if not explanation:
+        return
+    st.subheader("Why")
+    st.markdown(explanation_html(explanation), unsafe_allow_html=True)
+    st.caption(
+        f"Words in red push towards **{explanation['label']}** (score {float(explanation['score']):.3f}), words "
+        f"in green push against it; stronger colour, larger effect. Method: {explanation['method']} "
+        "(docs/explanations.md). Hover a word for its score."
+    )
+
+
 st.title("Analyse a text")
 st.selectbox(
     "Example texts",
@@ -126,10 +152,11 @@ st.selectbox(
 )
 text = st.text_area("Text", key=TEXT_KEY, height=120, placeholder="Paste or type a text to classify")
 threshold = threshold_control("analyse")
+explain = st.toggle("Explain", value=True, key="analyse_explain", help="colour the words by how they moved the score")
 if st.button("Analyse", type="primary", key="analyse_button"):
     if not text.strip():
         st.warning("Type or paste a text first (or pick an example).")
     else:
-        analyse(text, session.selected_model(), threshold)
+        analyse(text, session.selected_model(), threshold, explain)
 if st.session_state.get(RESULT_KEY):
     show(st.session_state[RESULT_KEY])
