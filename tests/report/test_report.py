@@ -205,14 +205,13 @@ def test_report_of_a_binary_model(hate_models, labelled_file, tmp_path):
     # each error's words carry their contribution from Classifier.explain (exact linear ones for TF-IDF)
     assert "Words coloured by their contribution to the score (linear)" in page.text
     from nlp_classifier import load
+    from nlp_classifier.ui.highlight import word_class
 
     (explanation,) = load("tiny_lr", models_dir=hate_models).explain([SCRIPT_TEXT], label="hateful")
     start = raw.index(f'id="{a}-errors-hateful-fp"')
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", raw[start:], flags=re.S) if "alert" in r)
-    spans = re.findall(r'<span class="w" style="[^"]*" title="([^"]*)">([^<]*)</span>', row)
-    assert [(title, text) for title, text in spans] == [
-        (html.escape(f"{w.word}: {w.score:+.4f}"), html.escape(w.word)) for w in explanation.words
-    ]
+    spans = re.findall(r'<span class="nlpc-word (\w+)" title="([^"]*)" style="[^"]*">([^<]*)</span>', row)
+    assert spans == [(word_class(w.score), f"{w.score:+.4f}", html.escape(w.word)) for w in explanation.words]
     assert max(explanation.words, key=lambda w: w.score).word in {"disgusting", "animals", "vermin"}
 
     # the behavioural suite and the audit ran on the shipped files

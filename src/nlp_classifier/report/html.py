@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..evaluation import per_source_rows, summary_metric_names
 from ..tasks import MULTI_LABEL
+from ..ui.highlight import AGAINST, TOWARDS, explanation_html
 from .figures import COMPARISON, Figure, figure_name, slug
 from .gather import ErrorCase, LabelErrors, ModelReport
 
@@ -32,7 +33,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.tuned td { background: #fff3c4; font-weight: 600; }
 td.text { max-width: 760px; }
 div.text { max-height: 12rem; overflow: auto; white-space: pre-wrap; word-break: break-word; }
-span.w { border-radius: 2px; }
 figure { margin: 1rem 0; }
 div.row { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
 div.row > figure { flex: 1 1 480px; max-width: 560px; }
@@ -41,9 +41,6 @@ figcaption { font-size: .85rem; color: #555; }
 p.note { color: #555; font-size: .9rem; }
 .legend span { padding: 0 .4rem; margin-right: .5rem; border-radius: 2px; }
 """
-
-POSITIVE_RGB = (214, 39, 40)  # words pushing the score up
-NEGATIVE_RGB = (31, 119, 180)  # words pushing it down
 
 
 def esc(value: Any) -> str:
@@ -108,28 +105,11 @@ def section(anchor: str, title: str, body: str, level: int = 2) -> str:
 
 
 def explained_text(case: ErrorCase) -> str:
-    """The text of an error case; with an explanation, each word coloured by its contribution (red raises the
-    label's score, blue lowers it; the strongest word of the text is the most opaque)."""
-    explanation = case.explanation
-    if explanation is None:
+    """The text of an error case; with an explanation, each word coloured by its contribution as the UI colours
+    it (``ui.highlight``: red raises the label's score, green lowers it; the strongest word is the most opaque)."""
+    if case.explanation is None:
         return f'<div class="text">{esc(case.text)}</div>'
-    text = explanation.text
-    words = sorted((w for w in explanation.words if 0 <= w.start < w.end <= len(text)), key=lambda w: w.start)
-    strongest = max((abs(w.score) for w in words), default=0.0) or 1.0
-    out, position = [], 0
-    for w in words:
-        if w.start < position:  # overlapping spans: keep the first
-            continue
-        out.append(esc(text[position : w.start]))
-        r, g, b = POSITIVE_RGB if w.score > 0 else NEGATIVE_RGB
-        alpha = 0.75 * abs(w.score) / strongest
-        out.append(
-            f'<span class="w" style="background: rgba({r}, {g}, {b}, {alpha:.2f})" '
-            f'title="{esc(f"{w.word}: {w.score:+.4f}")}">{esc(text[w.start : w.end])}</span>'
-        )
-        position = w.end
-    out.append(esc(text[position:]))
-    return f'<div class="text">{"".join(out)}</div>'
+    return f'<div class="text">{explanation_html(case.explanation.to_dict())}</div>'
 
 
 def metrics_section(model: ModelReport, anchor: str) -> str:
@@ -216,8 +196,8 @@ def errors_section(model: ModelReport, anchor: str) -> str:
     if model.explain_method:
         legend = (
             f'<p class="note legend">Words coloured by their contribution to the score ({esc(model.explain_method)}):'
-            f' <span style="background: rgba{(*POSITIVE_RGB, 0.5)}">raises it</span>'
-            f'<span style="background: rgba{(*NEGATIVE_RGB, 0.5)}">lowers it</span>(hover for the value).</p>'
+            f' <span style="background: rgba{(*TOWARDS, 0.5)}">raises it</span>'
+            f'<span style="background: rgba{(*AGAINST, 0.5)}">lowers it</span>(hover for the value).</p>'
         )
     else:  # no error to explain
         legend = ""
