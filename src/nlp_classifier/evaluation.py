@@ -12,8 +12,16 @@ from .data import Dataset
 from .errors import DataError
 from .metrics import compute_metrics
 from .progress import track
+from .tasks import MULTI_LABEL
 
 BATCH_SIZE = 256
+
+
+def summary_metric_names(problem_type: str) -> list[str]:
+    """The headline metrics of an evaluation, in the order tables show them."""
+    if problem_type == MULTI_LABEL:
+        return ["mean_roc_auc", "f1_micro", "f1_macro", "subset_accuracy", "hamming_loss"]
+    return ["accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc"]
 
 
 def predict_proba_batched(
@@ -32,6 +40,17 @@ def predict_proba_batched(
         for i in track(starts, description, total=len(starts))
     ]
     return np.vstack(parts) if parts else np.zeros((0, len(classifier.labels)))
+
+
+def per_source_rows(metrics: dict, labels: list[str]) -> tuple[list[str], list[list]]:
+    """Columns and rows of the per-source table of a multi-source evaluation: one row per source, then the
+    overall row; accuracy, macro-F1, ROC-AUC and the F1 of the positive (last) class, e.g. hateful."""
+    positive = labels[-1]
+    rows = [
+        [name, m["n"], m["accuracy"], m["f1_macro"], m["roc_auc"], m["per_label"][positive]["f1"]]
+        for name, m in [*metrics.get("per_source", {}).items(), ("overall", metrics)]
+    ]
+    return ["source", "n", "accuracy", "macro-F1", "ROC-AUC", f"{positive} F1"], rows
 
 
 def check_compatible(classifier: Classifier, dataset: Dataset) -> None:

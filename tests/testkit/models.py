@@ -7,7 +7,9 @@ from pathlib import Path
 from testkit.frames import HATE_TINY_NAME, tiny_hate_frame
 
 
-def train_tiny_hate_model(models_dir: Path, tmp_dir: Path, name: str = HATE_TINY_NAME):
+def train_tiny_hate_model(
+    models_dir: Path, tmp_dir: Path, name: str = HATE_TINY_NAME, algorithm: str = "logistic_regression"
+):
     """A TF-IDF model of the ``hate`` task (labels not_hateful / hateful) trained in a second on
     ``tiny_hate_frame()`` and saved as ``name`` (the real one takes a minute on the full data); returns its card."""
     import dataclasses
@@ -21,7 +23,7 @@ def train_tiny_hate_model(models_dir: Path, tmp_dir: Path, name: str = HATE_TINY
     dataset = dataclasses.replace(
         load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
     )
-    return train_baseline("hate", "logistic_regression", "seed", dataset=dataset, name=name, models_dir=models_dir)
+    return train_baseline("hate", algorithm, "seed", dataset=dataset, name=name, models_dir=models_dir)
 
 
 def task_slice(task: str, path: Path) -> Path:
