@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "bench",
     "check",
     "audit",
+    "db",
 ]
 
 

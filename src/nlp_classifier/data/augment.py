@@ -72,7 +72,7 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
             swapped = swap_identity_terms(text, rng)
             if swapped is not None and swapped != text:
                 extra_texts.append(swapped)
-                extra_rows.append(i)
+                extra_rows.append(int(i))
     return _with_copies(train, extra_rows, extra_texts, "swaps")
 
 
