@@ -14,13 +14,13 @@ from ...workflow.models import Review as ReviewRow
 from ...workflow.stats import review_stats
 from ..dependencies import SettingsDep, WorkflowDep
 from ..errors import invalid
-from ..schemas import DecisionRequest, ErrorResponse, Review, ReviewPage, ReviewState, ReviewStats
+from ..schemas import DecisionRequest, OpenAIErrorResponse, Review, ReviewPage, ReviewState, ReviewStats
 from ..security import ReviewerDep
 
 router = APIRouter(prefix="/v1/reviews", tags=["review queue"])
 
-_ERR = {"model": ErrorResponse}
-ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 503: _ERR}
+_ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
+ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR}
 ONE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: _ERR, 409: _ERR}
 
 
@@ -113,7 +113,7 @@ async def claim(review_id: int, workflow: WorkflowDep, settings: SettingsDep, wh
 @router.post(
     "/{review_id}/decision",
     response_model=Review,
-    responses={**ONE_ERRORS, 422: _ERR},
+    responses=ONE_ERRORS,
     summary="Decide a review",
 )
 async def decide(
