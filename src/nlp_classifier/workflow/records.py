@@ -16,6 +16,11 @@ from .models import Item, Prediction, Review, utcnow
 QUEUE_REASONS = ("band", "requested")
 
 
+def storable(value: str) -> str:
+    """``value`` as both databases can store it: NUL characters (which PostgreSQL refuses in text) become U+FFFD."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 def text_hash(text: str) -> str:
     """The SHA-256 of a text (UTF-8), hex: what is kept when texts are not stored."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -42,10 +47,17 @@ class PredictionRecord:
     priority: float = 0.0
     created_at: datetime = field(default_factory=utcnow)
 
+    def __post_init__(self) -> None:
+        for name in ("text", "external_id", "channel"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, storable(value))
+
 
 def find_item(session: Session, external_id: str, channel: str = "") -> Item | None:
     """The item with ``external_id`` in ``channel`` (``""``: the global channel)."""
-    return session.scalar(select(Item).where(Item.channel == channel, Item.external_id == external_id))
+    query = select(Item).where(Item.channel == storable(channel), Item.external_id == storable(external_id))
+    return session.scalar(query)
 
 
 def record_predictions(session: Session, records: Sequence[PredictionRecord], *, store_text: bool) -> list[int]:

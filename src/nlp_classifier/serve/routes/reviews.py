@@ -5,9 +5,9 @@ reviewers deciding the same item get one 200 and one 409."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ...workflow import reviews as queue
 from ...workflow.models import Review as ReviewRow
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/v1/reviews", tags=["review queue"])
 
 _ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR}
+ReviewId = Annotated[int, Path(ge=1, le=queue.MAX_ID, description="the review's id")]
 ONE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: _ERR, 409: _ERR}
 
 
@@ -99,12 +100,12 @@ async def stats(workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
 
 
 @router.get("/{review_id}", response_model=Review, responses=ONE_ERRORS, summary="One review")
-async def get_review(review_id: int, workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
+async def get_review(review_id: ReviewId, workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
     return await workflow.run(lambda session: review_body(queue.get_review(session, review_id)))
 
 
 @router.post("/{review_id}/claim", response_model=Review, responses=ONE_ERRORS, summary="Claim a review")
-async def claim(review_id: int, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep) -> dict[str, Any]:
+async def claim(review_id: ReviewId, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep) -> dict[str, Any]:
     """Hold the review for yourself (others get 409 until you decide or the claim expires)."""
     ttl = _claim_ttl(settings)
     return await workflow.run(lambda session: review_body(queue.claim_review(session, review_id, who.name, ttl)))
@@ -117,7 +118,7 @@ async def claim(review_id: int, workflow: WorkflowDep, settings: SettingsDep, wh
     summary="Decide a review",
 )
 async def decide(
-    review_id: int, body: DecisionRequest, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep
+    review_id: ReviewId, body: DecisionRequest, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep
 ) -> dict[str, Any]:
     """Set the review's label (one of its `labels`, else 422). A review already decided, or claimed by someone
     else, is a 409."""
@@ -130,6 +131,6 @@ async def decide(
 
 
 @router.post("/{review_id}/undo", response_model=Review, responses=ONE_ERRORS, summary="Undo your last decision")
-async def undo(review_id: int, workflow: WorkflowDep, who: ReviewerDep) -> dict[str, Any]:
+async def undo(review_id: ReviewId, workflow: WorkflowDep, who: ReviewerDep) -> dict[str, Any]:
     """Put your last decision (this review's) back to pending."""
     return await workflow.run(lambda session: review_body(queue.undo_decision(session, review_id, who.name)))
