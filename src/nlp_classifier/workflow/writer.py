@@ -22,7 +22,10 @@ _STOP = object()
 
 class RecordWriter:
     """Writes ``PredictionRecord``s to ``database`` in batches of up to ``batch_size``, waiting at most
-    ``max_wait_s`` to fill one. ``on_lost(n, reason)`` and ``on_written(n)`` report what happened."""
+    ``max_wait_s`` to fill one. ``on_lost(n, reason)`` and ``on_written(n)`` report what happened.
+
+    Big batches are what keep recording cheap: a transaction of 20 records costs about 0.27 ms of CPU per record,
+    one of 2,000 about 0.08 ms (SQLite, 2-core machine), and the writer shares the server's CPU and GIL."""
 
     def __init__(
         self,
@@ -32,8 +35,8 @@ class RecordWriter:
         before_write: Callable[[], None] | None = None,
         on_lost: Callable[[int, str], None] | None = None,
         on_written: Callable[[int], None] | None = None,
-        batch_size: int = 500,
-        max_wait_s: float = 0.05,
+        batch_size: int = 2000,
+        max_wait_s: float = 1.0,
         max_queued: int = 50_000,
         logger: logging.Logger | None = None,
     ):
