@@ -63,3 +63,21 @@ def hate_models_dir(baseline_models_dir, tmp_path_factory) -> Path:
     shutil.copytree(baseline_models_dir, path)
     train_tiny_hate_model(path, tmp_path_factory.mktemp("hate-data"))
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole session (``testkit.postgres``), started on first use."""
+    from testkit.postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty workflow database, once on SQLite (a file in the test's folder) and once on PostgreSQL (a fresh
+    database on the session's server)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nlpc.db'}"
+    return request.getfixturevalue("postgres_server").create_database()

@@ -17,3 +17,9 @@ def models_dir() -> Path:
 def data_dir() -> Path:
     """The bundled datasets: $NLPC_DATA_DIR, else ./data of the project checkout."""
     return Path(os.environ.get("NLPC_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def database_path() -> Path:
+    """The embedded workflow database (SQLite) used when $NLPC_DATABASE_URL is not set: nlpc.db in the data
+    folder."""
+    return data_dir() / "nlpc.db"

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "bench",
     "check",
     "audit",
+    "db",
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from dotenv import dotenv_values
@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from ..errors import ConfigError
 from ..paths import models_dir as default_models_dir
+from ..workflow.band import parse_band
 
 ENV_PREFIX = "NLPC_"
 SETTINGS_FILE_ENV = f"{ENV_PREFIX}SETTINGS_FILE"
@@ -98,6 +99,25 @@ class ServeSettings(BaseSettings):
         "backend as num_threads: torch, ONNX Runtime); default: the backend's own",
     )
 
+    # --- moderation workflow (docs/workflow.md) --------------------------------------------------------------
+    database_url: str | None = Field(
+        None,
+        description="workflow database, e.g. postgresql+psycopg://user@127.0.0.1:5432/nlpc; "
+        "default: the SQLite file nlpc.db in the data folder",
+    )
+    db_auto_migrate: bool = Field(True, description="apply the database migrations when the API starts")
+    record: Literal["off", "flagged", "uncertain", "all"] = Field(
+        "off",
+        description="predictions recorded in the database: none, flagged ones, those in the review band, or all",
+    )
+    store_text: bool = Field(True, description="keep recorded texts (false: only their SHA-256)")
+    review_band: str = Field("0.35-0.65", description="scores queued for review: LOW-HIGH, inclusive")
+    review_bands: dict[str, str] = Field(
+        default_factory=dict, description='review band per model name, e.g. {"minilm_hate": "0.3-0.7"}'
+    )
+    review_claim_minutes: float = Field(15.0, gt=0, description="how long a reviewer's claim holds off others")
+    key_cache_seconds: float = Field(30.0, ge=0, description="how long database API keys are remembered")
+
     # --- logging --------------------------------------------------------------------------------------------
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     log_texts: bool = Field(False, description="record submitted texts in the logs")
@@ -117,6 +137,34 @@ class ServeSettings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         """``NLPC_DEFAULT_MODEL=`` (empty) means "choose automatically", as when it is not set."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("review_band")
+    @classmethod
+    def _band(cls, value: str) -> str:
+        try:
+            parse_band(value, "review_band")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("review_bands")
+    @classmethod
+    def _bands(cls, value: dict[str, str]) -> dict[str, str]:
+        for model, band in value.items():
+            try:
+                parse_band(band, f"review_bands.{model}")
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("record", mode="before")
+    @classmethod
+    def _lower_record(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    def band_for(self, model: str) -> tuple[float, float]:
+        """The review band of ``model``: its ``review_bands`` entry, else ``review_band``."""
+        return parse_band(self.review_bands.get(model, self.review_band))
 
     @field_validator("log_level", mode="before")
     @classmethod

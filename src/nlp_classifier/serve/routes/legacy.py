@@ -127,7 +127,15 @@ async def _answer(
         check_explain(texts, settings, loc, single)
     served = await model_for(pick_model(body.model))
     predictions, ms = await classify(
-        request, settings, served, texts, threshold=body.threshold, thresholds=body.thresholds
+        request,
+        settings,
+        served,
+        texts,
+        threshold=body.threshold,
+        thresholds=body.thresholds,
+        external_ids=body.ids,
+        channel=body.channel,
+        review=body.review,
     )
     labels = served.classifier.labels
     results = [shape(p, labels) for p in predictions]

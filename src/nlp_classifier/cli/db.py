@@ -1,0 +1,143 @@
+"""``nlpc db``: the moderation workflow's database: ``upgrade`` / ``downgrade`` / ``status`` (migrations),
+``add-key`` (an API key with a role, printed once), ``purge --older-than 30d`` and ``forget EXTERNAL_ID``.
+The database is ``--database-url``, else ``$NLPC_DATABASE_URL`` (or the settings file), else the SQLite file
+nlpc.db in the data folder."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import timedelta
+
+from ..errors import ConfigError
+from .common import print_json, stdout, table
+
+DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m`` as a timedelta; anything else is a ``ConfigError``."""
+    match = DURATION.match(text)
+    if not match:
+        raise ConfigError(f"--older-than: expected a number and a unit (d, h or m) such as 30d, got {text!r}")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def open_database(args: argparse.Namespace):
+    from ..serve.settings import load_settings
+    from ..workflow.db import Database
+
+    return Database(load_settings(database_url=args.database_url).database_url)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "db",
+        help="the moderation workflow's database: migrations, API keys, purge, forget",
+        description="Manage the database that records predictions, reviews, feedback and API keys (docs/workflow.md).",
+    )
+    p.add_argument("--database-url", help="database URL (default: $NLPC_DATABASE_URL, else data/nlpc.db)")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    up = verbs.add_parser("upgrade", help="apply the migrations (default: up to the newest)")
+    up.add_argument("revision", nargs="?", default="head", help="revision to reach (default: head)")
+    up.set_defaults(func=run_upgrade)
+
+    down = verbs.add_parser("downgrade", help="revert migrations down to REVISION ('base': no tables)")
+    down.add_argument("revision", help="revision to go back to, or 'base'")
+    down.set_defaults(func=run_downgrade)
+
+    status = verbs.add_parser("status", help="the database, its revision and the newest one shipped")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(func=run_status)
+
+    key = verbs.add_parser("add-key", help="create an API key with a role; the key is printed once")
+    key.add_argument("--role", required=True, choices=["client", "reviewer", "admin"])
+    key.add_argument("--name", required=True, help="who or what uses the key (unique)")
+    key.set_defaults(func=run_add_key)
+
+    purge = verbs.add_parser("purge", help="delete items, predictions, reviews and feedback older than a duration")
+    purge.add_argument("--older-than", required=True, help="age such as 30d, 12h or 90m")
+    purge.add_argument("--json", action="store_true", help="print the counts as JSON")
+    purge.set_defaults(func=run_purge)
+
+    forget = verbs.add_parser("forget", help="delete everything recorded about one external id")
+    forget.add_argument("external_id")
+    forget.add_argument("--channel", help="only in this channel (default: every channel)")
+    forget.add_argument("--json", action="store_true", help="print the counts as JSON")
+    forget.set_defaults(func=run_forget)
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    db = open_database(args)
+    db.upgrade(args.revision)
+    stdout.print(f"{db.describe()} is at revision {db.current_revision()}")
+    return 0
+
+
+def run_downgrade(args: argparse.Namespace) -> int:
+    db = open_database(args)
+    db.downgrade(args.revision)
+    stdout.print(f"{db.describe()} is at revision {db.current_revision() or 'base (no tables)'}")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    db = open_database(args)
+    current, head = db.current_revision(), db.head_revision()
+    info = {"database": db.describe(), "current": current, "head": head, "up_to_date": current == head}
+    if args.json:
+        print_json(info)
+        return 0
+    rows = [
+        [rev, "applied" if _applied(db, rev, current) else "pending", doc.splitlines()[0] if doc else ""]
+        for rev, _, doc in db.revisions()
+    ]
+    stdout.print(f"database: {info['database']}\ncurrent revision: {current or 'none'}; newest: {head}")
+    stdout.print(table("migrations", ["revision", "state", "what"], rows))
+    return 0
+
+
+def _applied(db, revision: str, current: str | None) -> bool:
+    order = [rev for rev, _, _ in db.revisions()]
+    return current is not None and order.index(revision) <= order.index(current)
+
+
+def run_add_key(args: argparse.Namespace) -> int:
+    from ..workflow.keys import add_api_key
+
+    db = open_database(args)
+    with db.session() as session:
+        key, _ = add_api_key(session, args.role, args.name, actor="cli")
+    stdout.print(f"API key for {args.name} ({args.role}); it is shown only now:", highlight=False)
+    print(key)
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    from ..workflow.models import utcnow
+    from ..workflow.retention import purge_older_than
+
+    cutoff = utcnow() - parse_duration(args.older_than)
+    db = open_database(args)
+    with db.session() as session:
+        counts = purge_older_than(session, cutoff, actor="cli")
+    return _print_counts(args, f"purged what was recorded before {cutoff:%Y-%m-%d %H:%M} UTC", counts)
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from ..workflow.retention import forget_external_id
+
+    db = open_database(args)
+    with db.session() as session:
+        counts = forget_external_id(session, args.external_id, "cli", channel=args.channel)
+    return _print_counts(args, "forgot the external id", counts)
+
+
+def _print_counts(args: argparse.Namespace, what: str, counts: dict[str, int]) -> int:
+    if args.json:
+        print_json(counts)
+    else:
+        stdout.print(f"{what}: " + ", ".join(f"{n} {name}" for name, n in counts.items()), highlight=False)
+    return 0
