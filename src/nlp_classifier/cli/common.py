@@ -32,6 +32,15 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="comma-separated class names in id order (single-label files)")
 
 
+def add_extra_data_argument(parser: argparse.ArgumentParser) -> None:
+    """--extra-data: labelled rows (e.g. ``nlpc feedback export``) that join the training split only."""
+    parser.add_argument(
+        "--extra-data",
+        help="a labelled file (text + label, or one 0/1 column per label) whose rows join the training split "
+        "only: texts in validation or test are dropped, texts already in train are replaced; the card records it",
+    )
+
+
 def add_bump_argument(parser: argparse.ArgumentParser) -> None:
     """--bump: which part of the version a retrained model's new version bumps."""
     parser.add_argument(

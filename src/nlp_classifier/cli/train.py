@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from .common import add_bump_argument, add_data_arguments, data_options, stdout, test_summary
+from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
 TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
@@ -34,6 +34,7 @@ def register(sub) -> None:
     base.add_argument("--name", help="registry name (default: from algorithm, task and preset)")
     add_bump_argument(base)
     add_data_arguments(base)
+    add_extra_data_argument(base)
     base.set_defaults(func=run_baseline)
     for module in TRAIN_KIND_MODULES:
         importlib.import_module(f"{__package__}.{module}").register(kinds)
@@ -54,6 +55,7 @@ def run_baseline(args: argparse.Namespace) -> int:
             algorithm,
             args.preset,
             **data_options(args),
+            extra_data=args.extra_data,
             name=args.name,
             models_dir=args.models_dir,
             grid=args.grid,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_bump_argument, add_data_arguments, data_options, stdout, test_summary
+from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
 
 
 def register(kinds) -> None:
@@ -31,6 +31,7 @@ def register(kinds) -> None:
     add_setting_flags(p)
     add_bump_argument(p)
     add_data_arguments(p)
+    add_extra_data_argument(p)
     p.set_defaults(func=run)
 
 
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         config_file=args.config,
         overrides=overrides_from(args),
         **data_options(args),
+        extra_data=args.extra_data,
         output=args.output,
         name=args.name,
         models_dir=args.models_dir,

@@ -16,6 +16,7 @@ import yaml
 from ..backends.sklearn_backend import SklearnClassifier
 from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
+from ..data.extra import add_extra_rows
 from ..data.mixing import DEFAULT_TEMPERATURE, training_set
 from ..data.splits import SEED
 from ..errors import ConfigError
@@ -111,11 +112,13 @@ def train_baseline(
     use_ray: bool = False,
     version_part: str = "minor",
     dataset: Dataset | None = None,
+    extra_data: str | Path | None = None,
 ) -> ModelCard:
     """Fit on the train split, pick grid settings on validation, report validation and test metrics, and save
     ``models/baselines/<name>_tfidf.joblib`` with its card and training_info.json. With ``use_ray`` the grid
     points run as tasks on a local Ray. ``dataset`` replaces the task's data (e.g. the ``hate`` task without one
-    of its sources, for cross-source runs)."""
+    of its sources, for cross-source runs); ``extra_data`` is a labelled file whose rows join the training split
+    only (data.extra)."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm '{algorithm}'; use one of {', '.join(ALGORITHMS)}")
     base = preset_config(preset, task)  # preset and grid are checked before any data is read
@@ -125,6 +128,9 @@ def train_baseline(
         if dataset is None:
             dataset = load_dataset(task, data, text_column=text_column, label_columns=label_columns, labels=labels)
         splits = split_dataset(dataset)
+        extra_rows = None
+        if extra_data:
+            splits, extra_rows = add_extra_rows(splits, extra_data)
     name = name or default_name(algorithm, task if task in TASKS else dataset.name, preset)
     card = ModelCard(
         name=name,
@@ -138,6 +144,8 @@ def train_baseline(
         data_source=dataset.source,
         splits=splits_record(splits),
     )
+    if extra_rows is not None:
+        card.extra["extra_data"] = extra_rows.record()
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
     train, mix = training_set(

@@ -208,5 +208,7 @@ def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict, 
             "mixture": plan.mixture.record() if plan.mixture else None,
         },
     )
+    if plan.extra_rows is not None:
+        card.extra["extra_data"] = plan.extra_rows.record()
     card.path = plan.staging / "model_card.json"
     return card

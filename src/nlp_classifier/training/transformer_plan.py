@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset, load_dataset, split_dataset
+from ..data.extra import ExtraRows, add_extra_rows
 from ..data.mixing import Mixture, training_set
 from ..data.splits import Splits
 from ..errors import ConfigError
@@ -41,6 +42,7 @@ class RunPlan:
     models_dir: Path
     resume_from: str | None
     mixture: Mixture | None = None
+    extra_rows: ExtraRows | None = None
 
 
 def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> None:
@@ -106,10 +108,12 @@ def plan_run(
     resume: bool = False,
     restart: bool = False,
     dataset: Dataset | None = None,
+    extra_data: str | Path | None = None,
 ) -> RunPlan:
     """Check everything a run needs, without training: settings, data and labels, base model, output folder and
     (with ``resume``) the interrupted run to continue. ``dataset`` replaces the task's data (e.g. the ``hate``
-    task without one of its sources, for cross-source runs)."""
+    task without one of its sources, for cross-source runs); ``extra_data`` is a labelled file whose rows join
+    the training split only (data.extra)."""
     if resume and restart:
         raise ConfigError("--resume and --restart exclude each other")
     overrides = dict(overrides or {})
@@ -122,6 +126,9 @@ def plan_run(
                 settings.task, data, text_column=text_column, label_columns=label_columns, labels=labels
             )
         splits = split_dataset(dataset)
+        extra_rows = None
+        if extra_data:
+            splits, extra_rows = add_extra_rows(splits, extra_data)
     if min(len(splits.train), len(splits.validation)) == 0:
         raise ConfigError(f"task '{dataset.name}' has too few texts ({len(dataset)}) for a train/validation split")
     models_dir = Path(models_dir) if models_dir else default_models_dir()
@@ -144,5 +151,18 @@ def plan_run(
         shutil.rmtree(staging)
     train, mix = training_rows(splits.train, settings)
     return RunPlan(
-        preset, settings, dataset, splits, train, base, hf_config, name, final, staging, models_dir, resume_from, mix
+        preset,
+        settings,
+        dataset,
+        splits,
+        train,
+        base,
+        hf_config,
+        name,
+        final,
+        staging,
+        models_dir,
+        resume_from,
+        mix,
+        extra_rows,
     )
