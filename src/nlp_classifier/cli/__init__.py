@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "check",
     "audit",
     "db",
+    "feedback",
 ]
 
 
