@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -58,16 +59,19 @@ def copy_models(source: Path, target: Path) -> Path:
 
 @contextmanager
 def live_server(models_dir: Path, **settings) -> Iterator[LiveServer]:
-    """Serve ``models_dir`` with ``settings`` (defaults: logistic_regression current, one API key)."""
-    values = {
-        "models_dir": models_dir,
-        "default_model": "logistic_regression",
-        "api_keys": [API_KEY],
-        "max_wait_ms": 1.0,
-        **settings,
-    }
-    server = LiveServer(ServeSettings(**values)).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    """Serve ``models_dir`` with ``settings`` (defaults: logistic_regression current, one API key, the workflow
+    database in a SQLite file of its own that goes away with the server)."""
+    with tempfile.TemporaryDirectory(prefix="nlpc-api-db-") as folder:
+        values = {
+            "models_dir": models_dir,
+            "default_model": "logistic_regression",
+            "api_keys": [API_KEY],
+            "max_wait_ms": 1.0,
+            "database_url": f"sqlite:///{Path(folder) / 'nlpc.db'}",
+            **settings,
+        }
+        server = LiveServer(ServeSettings(**values)).start()
+        try:
+            yield server
+        finally:
+            server.stop()

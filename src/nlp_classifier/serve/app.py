@@ -19,6 +19,7 @@ from .model_manager import ModelManager, freeze_long_lived
 from .routes import ROUTERS
 from .schemas import publish_schema
 from .settings import ServeSettings, load_settings
+from .workflow import Workflow
 
 DESCRIPTION = """Hate-speech and toxicity classification with your own models.
 
@@ -26,8 +27,11 @@ DESCRIPTION = """Hate-speech and toxicity classification with your own models.
 * OpenAI-compatible moderation: `POST /v1/moderations` (point the `openai` client's `base_url` at `/v1`).
 * Perspective-compatible: `POST /v1alpha1/comments:analyze`.
 * Operations: `/ready`, `/metrics` (Prometheus).
+* Moderation workflow: the review queue `/v1/reviews`, feedback `/v1/feedback` and Perspective's
+  `comments:suggestscore`, `DELETE /v1/items/{external_id}`.
 
-API keys go in `X-API-Key` or `Authorization: Bearer`; every response carries `X-Request-ID`."""
+API keys go in `X-API-Key` or `Authorization: Bearer`; their roles are client (predictions), reviewer (queue,
+feedback) and admin (switching models, deleting data). Every response carries `X-Request-ID`."""
 
 
 def create_app(settings: ServeSettings | None = None, manager: ModelManager | None = None) -> FastAPI:
@@ -35,11 +39,13 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
     the lifespan (``nlpc serve`` does, so a bad model stops it before it listens)."""
     settings = settings or load_settings()
     manager = manager or ModelManager(settings, ServiceMetrics())
+    workflow = Workflow(settings, manager.metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if not manager.started:
             await asyncio.to_thread(manager.start)
+        await asyncio.to_thread(workflow.start)
         freeze_long_lived()  # what start-up created lives as long as the server
         log.info(
             "api started",
@@ -50,6 +56,7 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
             },
         )
         yield
+        await asyncio.to_thread(workflow.close)
         manager.close()
         log.info("api stopped")
 
@@ -57,6 +64,7 @@ def create_app(settings: ServeSettings | None = None, manager: ModelManager | No
     app.state.settings = settings
     app.state.manager = manager
     app.state.metrics = manager.metrics
+    app.state.workflow = workflow
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConfigError, ModelNotFoundError, NlpcError
+from ..workflow.errors import ConflictError, DatabaseUnavailable, NotFoundError
+from ..workflow.reviews import LabelNotAllowed
 
 OPENAI_PREFIX = "/v1/"
 PERSPECTIVE_PREFIX = "/v1alpha1/"
@@ -22,6 +24,7 @@ OPENAI_TYPES = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    409: "conflict_error",
     413: "invalid_request_error",
     422: "invalid_request_error",
     503: "server_error",
@@ -32,6 +35,7 @@ GOOGLE_STATUS = {
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     405: "UNIMPLEMENTED",
+    409: "ABORTED",
     413: "INVALID_ARGUMENT",
     422: "INVALID_ARGUMENT",
     503: "UNAVAILABLE",
@@ -60,8 +64,17 @@ def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -
 
 
 def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ServiceError:
-    """Our library's errors as API errors: unknown model 404, bad option 422, and 503 for the rest (a broken
-    model file, no model at all): the server's problem, not the request's."""
+    """Our library's errors as API errors: unknown model or review 404, a review changed by someone else 409,
+    bad option or decision label 422, the workflow database down 503, and 503 for the rest (a broken model
+    file, no model at all): the server's problem, not the request's."""
+    if isinstance(exc, NotFoundError):
+        return ServiceError(404, str(exc), loc=loc, kind="not_found")
+    if isinstance(exc, ConflictError):
+        return ServiceError(409, str(exc), loc=loc, kind="conflict")
+    if isinstance(exc, LabelNotAllowed):
+        return ServiceError(422, str(exc), loc=loc or ("body", "label"), kind="label_not_allowed")
+    if isinstance(exc, DatabaseUnavailable):
+        return ServiceError(503, str(exc), kind="database_unavailable")
     if isinstance(exc, ModelNotFoundError):
         return ServiceError(404, str(exc), loc=loc, kind="model_not_found")
     if isinstance(exc, ConfigError):

@@ -1,5 +1,6 @@
 """What every prediction endpoint does between parsing and answering: pick the model, classify through its
-micro-batcher, time it, and note the request in the log line (texts only when ``log_texts`` is set)."""
+micro-batcher, time it, note the request in the log line (texts only when ``log_texts`` is set) and hand the
+predictions to the workflow's recorder (``recording.py``; it never waits on the database)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from fastapi import Request
 
 from ..classifier import Prediction
 from ..errors import ConfigError, NlpcError
+from .dependencies import get_workflow
 from .errors import from_nlpc_error, invalid
 from .model_manager import ServedModel
+from .recording import records_for
 from .settings import ServeSettings
 
 Served = TypeVar("Served", ServedModel, ServedModel | None)
@@ -34,8 +37,13 @@ async def classify(
     *,
     threshold: float | None = None,
     thresholds: Mapping[str, float] | None = None,
+    external_ids: Sequence[str | None] | None = None,
+    channel: str = "",
+    review: bool = False,
 ) -> tuple[list[Prediction], float]:
-    """Predictions for ``texts`` from ``served`` and the milliseconds it took (batch wait included)."""
+    """Predictions for ``texts`` from ``served`` and the milliseconds it took (batch wait included). They are
+    recorded as ``NLPC_RECORD`` says, with the client's ``external_ids`` (one per text) in ``channel``;
+    ``review`` asks for the texts with an external id to be queued for review."""
     entry = request.scope.setdefault("state", {}).setdefault("log", {})
     entry.setdefault("models", []).append(served.name)
     entry["n_texts"] = entry.get("n_texts", 0) + len(texts)
@@ -46,4 +54,18 @@ async def classify(
         predictions = await served.predict(texts, threshold, thresholds)
     except ConfigError as exc:  # unknown label or out-of-range value in the thresholds
         raise invalid(("body", "thresholds"), str(exc)) from None
-    return predictions, round((time.perf_counter() - start) * 1000, 3)
+    ms = round((time.perf_counter() - start) * 1000, 3)
+    records = records_for(
+        settings,
+        served,
+        texts,
+        predictions,
+        latency_ms=ms,
+        threshold=threshold,
+        external_ids=external_ids,
+        channel=channel,
+        review=review,
+    )
+    if records:
+        get_workflow(request).submit(records)
+    return predictions, ms

@@ -49,6 +49,16 @@ class ServiceMetrics:
         )
         self.loaded = Gauge("nlpc_models_loaded", "Models held in memory", registry=r)
         self.current = Gauge("nlpc_current_model", "1 for the model /predict uses by default", ["model"], registry=r)
+        self.records_written = Counter(
+            "nlpc_records_written_total", "Predictions recorded in the workflow database", registry=r
+        )
+        self.records_lost = Counter(
+            "nlpc_records_lost_total",
+            "Predictions that should have been recorded but were not, by reason "
+            "(database_unavailable, queue_full, write_error, not_started)",
+            ["reason"],
+            registry=r,
+        )
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, method, str(status)).inc()

@@ -16,10 +16,13 @@ from .settings import ServeSettings
 
 NON_BLANK = r"\S"
 ADMIN_PATHS = {"/models/switch"}  # always need a key
+ALWAYS_KEYED_PREFIXES = ("/v1/reviews", "/v1/feedback", "/v1/items", "/v1alpha1/comments:suggestscore")
 TEXT_FIELD: JsonDict = {"x-nlpc-limit": "text"}
 TEXTS_FIELD: JsonDict = {"x-nlpc-limit": "texts"}
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
+Channel = Annotated[str, Field(max_length=100)]
 
 
 class Strict(BaseModel):
@@ -52,6 +55,14 @@ class ClassifyRequest(Strict):
     thresholds: dict[str, Probability] | None = Field(
         None, description='decision threshold per label, e.g. {"insult": 0.3}; overrides `threshold` for those labels'
     )
+    external_id: ExternalId | None = Field(None, description="your id of `text` (recorded; needed by `review`)")
+    external_ids: list[ExternalId | None] | None = Field(
+        None, description="your ids of `texts`, one per text in order (null for a text without one)"
+    )
+    channel: Channel = Field("", description="where the texts come from; external ids are unique per channel")
+    review: bool = Field(
+        False, description="queue the texts that have an external id for human review (asking twice queues once)"
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -67,7 +78,20 @@ class ClassifyRequest(Strict):
     def _one_of_text_or_texts(self) -> ClassifyRequest:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give either 'text' (one string) or 'texts' (a list of strings)")
+        if self.external_id is not None and self.text is None:
+            raise ValueError("'external_id' goes with 'text'; use 'external_ids' with 'texts'")
+        if self.external_ids is not None and (self.texts is None or len(self.external_ids) != len(self.texts)):
+            raise ValueError("'external_ids' needs 'texts' and one id (or null) per text")
+        if self.review and self.external_id is None and not any(self.external_ids or []):
+            raise ValueError("'review': true needs an 'external_id' (or 'external_ids') to queue the text under")
         return self
+
+    @property
+    def ids(self) -> list[str | None] | None:
+        """The external id of each text, or None when the client gave none."""
+        if self.external_id is not None:
+            return [self.external_id]
+        return list(self.external_ids) if self.external_ids is not None else None
 
     @property
     def inputs(self) -> tuple[list[str], tuple[str, ...], bool]:
@@ -375,6 +399,170 @@ class GoogleErrorResponse(BaseModel):
     error: GoogleError
 
 
+# --- moderation workflow: review queue, feedback, data deletion --------------------------------------------
+ReviewState = Literal["pending", "claimed", "decided"]
+
+
+class ReviewItem(BaseModel):
+    external_id: str | None
+    channel: str
+    text: str | None = Field(description="null when texts are not stored (NLPC_STORE_TEXT=false)")
+    text_hash: str = Field(description="SHA-256 of the text, hex")
+
+
+class Review(BaseModel):
+    """One item in the review queue."""
+
+    id: int
+    state: ReviewState
+    reason: Literal["band", "requested"] = Field(description="in the uncertainty band, or asked for by a client")
+    priority: float = Field(description="uncertainty: 1 at the middle of the band, 0 at its edges")
+    score: float | None = Field(description="the highest score among the model's harmful labels")
+    model: str
+    model_version: str | None
+    labels: list[str] = Field(description="the labels a decision may take")
+    predicted_label: str | None
+    flagged: list[str]
+    claimed_by: str | None
+    claimed_at: str | None
+    decided_label: str | None
+    reviewer: str | None
+    note: str | None
+    decided_at: str | None
+    created_at: str
+    updated_at: str
+    version: int
+    item: ReviewItem
+
+
+class ReviewPage(BaseModel):
+    reviews: list[Review]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last one")
+
+
+class DecisionRequest(Strict):
+    label: str = Field(min_length=1, description="one of the review's `labels`")
+    note: str | None = Field(None, max_length=2000, description="why, for other reviewers")
+
+
+class AgreementStats(BaseModel):
+    reviewed: int
+    agreed: int
+    agreement: float | None = Field(description="share of decisions equal to the model's label")
+    flagged_reviewed: int
+    flagged_confirmed: int
+    flagged_precision: float | None = Field(description="share of reviewed flagged items whose decision is flagged")
+
+
+class ModelAgreement(AgreementStats):
+    model: str
+    model_version: str | None
+
+
+class DayAgreement(AgreementStats):
+    day: str
+
+
+class Overturned(BaseModel):
+    model: str
+    predicted_label: str | None
+    decided_label: str
+    count: int
+
+
+class ReviewStats(BaseModel):
+    queue: dict[str, int] = Field(description="reviews per state")
+    overall: AgreementStats
+    by_model: list[ModelAgreement]
+    by_day: list[DayAgreement]
+    overturned: list[Overturned]
+
+
+class FeedbackRequest(Strict):
+    """A label or scores suggested for a text, by its external id, its text, or both."""
+
+    external_id: ExternalId | None = None
+    channel: Channel = ""
+    text: str | None = Field(
+        None, description="the text, when no prediction of it was recorded", json_schema_extra=TEXT_FIELD
+    )
+    model: str | None = Field(
+        None, description="the model the suggestion is about; the label must be one of its labels"
+    )
+    label: str | None = Field(None, min_length=1)
+    scores: dict[str, Probability] | None = Field(None, description="suggested score per label")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"external_id": "comment-42", "model": "logistic_regression", "label": "neither"}]
+        }
+    )
+
+    @model_validator(mode="after")
+    def _something_to_say(self) -> FeedbackRequest:
+        if self.external_id is None and self.text is None:
+            raise ValueError("give 'external_id' or 'text' (or both) to say what the feedback is about")
+        if self.label is None and not self.scores:
+            raise ValueError("give a 'label' or 'scores'")
+        return self
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    item_id: int | None = Field(description="the recorded item it joined (null when none is recorded)")
+
+
+class SuggestScoreValue(BaseModel):
+    value: Probability
+    type: Literal["PROBABILITY"] | None = None
+
+
+class SuggestedAttribute(BaseModel):
+    summaryScore: SuggestScoreValue | None = Field(None, description="the score suggested for the whole comment")
+    spanScores: list[dict[str, Any]] | None = Field(None, description="accepted, not stored")
+
+
+class SuggestScoreRequest(BaseModel):
+    """Perspective's ``comments:suggestscore`` request (fields we do not use, such as spanScores, are accepted)."""
+
+    comment: PerspectiveComment
+    attributeScores: dict[str, SuggestedAttribute] = Field(
+        min_length=1,
+        json_schema_extra={"propertyNames": {"pattern": f"^({'|'.join(PERSPECTIVE_ATTRIBUTES)})(_EXPERIMENTAL)?$"}},
+    )
+    languages: list[str] | None = None
+    context: dict[str, Any] | None = None
+    communityId: str | None = Field(None, max_length=100)
+    clientToken: str | None = Field(None, max_length=200)
+    sessionId: str | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "comment": {"text": EXAMPLE_TEXTS[2]},
+                    "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0.9}}},
+                    "communityId": "forum",
+                    "clientToken": "t-1",
+                }
+            ]
+        }
+    )
+
+
+class SuggestScoreResponse(BaseModel):
+    detectedLanguages: list[str] | None = None
+    requestedLanguages: list[str] | None = None
+    clientToken: str | None = None
+
+
+class ForgetCounts(BaseModel):
+    items: int
+    predictions: int
+    reviews: int
+    feedback: int
+
+
 # --- the published schema --------------------------------------------------------------------------------
 def publish_schema(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:
     """The OpenAPI schema as this configuration behaves: the configured text limits in place of the
@@ -383,9 +571,14 @@ def publish_schema(schema: dict[str, Any], settings: ServeSettings) -> dict[str,
     if not settings.require_api_key:
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
-                if operation.get("security") and path not in ADMIN_PATHS:
+                if operation.get("security") and not always_keyed(path):
                     operation["security"].insert(0, {})
     return schema
+
+
+def always_keyed(path: str) -> bool:
+    """Whether ``path`` needs a key even when predictions do not (admin and workflow endpoints)."""
+    return path in ADMIN_PATHS or path.startswith(ALWAYS_KEYED_PREFIXES)
 
 
 def document_limits(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:

@@ -35,8 +35,10 @@ class RecordWriter:
         batch_size: int = 500,
         max_wait_s: float = 0.05,
         max_queued: int = 50_000,
+        logger: logging.Logger | None = None,
     ):
         self.database = database
+        self.log = logger or log
         self.store_text = store_text
         self.before_write = before_write
         self.on_lost = on_lost or (lambda n, reason: None)
@@ -84,7 +86,7 @@ class RecordWriter:
         flag = "_full" if reason == "queue_full" else "_failing"
         if not getattr(self, flag):
             setattr(self, flag, True)
-            log.warning("recording predictions failed, records are being dropped: %s", why)
+            self.log.warning("recording predictions failed, records are being dropped: %s", why)
 
     def _run(self) -> None:
         while True:
@@ -125,5 +127,5 @@ class RecordWriter:
             return
         if self._failing:
             self._failing = False
-            log.info("recording predictions works again")
+            self.log.info("recording predictions works again")
         self.on_written(len(batch))

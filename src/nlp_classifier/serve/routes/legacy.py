@@ -125,7 +125,15 @@ async def _answer(
     check_texts(texts, settings, loc, single)
     served = await model_for(pick_model(body.model))
     predictions, ms = await classify(
-        request, settings, served, texts, threshold=body.threshold, thresholds=body.thresholds
+        request,
+        settings,
+        served,
+        texts,
+        threshold=body.threshold,
+        thresholds=body.thresholds,
+        external_ids=body.ids,
+        channel=body.channel,
+        review=body.review,
     )
     labels = served.classifier.labels
     if single:

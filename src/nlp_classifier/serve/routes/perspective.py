@@ -2,18 +2,22 @@
 Perspective clients switch by changing the URL (the key may stay in ``?key=``). Attribute -> our label:
 TOXICITY toxic, SEVERE_TOXICITY severe_toxic, IDENTITY_ATTACK identity_hate, INSULT insult, PROFANITY obscene,
 THREAT threat (an ``_EXPERIMENTAL`` suffix is accepted). Scores are probabilities; the one span covers the
-whole comment. English only."""
+whole comment. English only.
+
+``POST /v1alpha1/comments:suggestscore`` (reviewer keys) stores a client's suggested scores as feedback, keyed
+by our label names, with ``communityId`` as the channel; it answers ``clientToken`` as Perspective does."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ..dependencies import ManagerDep, SettingsDep
+from ...workflow.feedback import add_feedback
+from ..dependencies import ManagerDep, SettingsDep, WorkflowDep
 from ..errors import ServiceError
 from ..inference import classify, model_for
 from ..limits import check_texts
-from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse
-from ..security import prediction_key_or_query
+from ..schemas import AnalyzeRequest, AnalyzeResponse, GoogleErrorResponse, SuggestScoreRequest, SuggestScoreResponse
+from ..security import ReviewerDep, prediction_key_or_query
 
 router = APIRouter(prefix="/v1alpha1", tags=["Perspective-compatible"])
 
@@ -30,13 +34,24 @@ LANGUAGES = ("en",)
 _ERR = {"model": GoogleErrorResponse}
 
 
+def _label_of(name: str) -> str:
+    """Our label for a Perspective attribute name; an unsupported one is a 400."""
+    label = ATTRIBUTE_LABELS.get(name.upper().removesuffix("_EXPERIMENTAL"))
+    if label is None:
+        raise ServiceError(400, f"attribute '{name}' is not supported; supported: {', '.join(ATTRIBUTE_LABELS)}")
+    return label
+
+
+def _check_languages(languages: list[str] | None) -> None:
+    if languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in languages):
+        raise ServiceError(400, f"languages {languages} are not supported; this model scores English ('en')")
+
+
 def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
     """Our label for each requested attribute; an unknown or unavailable attribute is a 400."""
     out = {}
     for name in requested:
-        label = ATTRIBUTE_LABELS.get(name.upper().removesuffix("_EXPERIMENTAL"))
-        if label is None:
-            raise ServiceError(400, f"attribute '{name}' is not supported; supported: {', '.join(ATTRIBUTE_LABELS)}")
+        label = _label_of(name)
         if label not in labels:
             raise ServiceError(400, f"attribute '{name}' needs a '{label}' label, which the toxicity model lacks")
         out[name] = label
@@ -53,8 +68,7 @@ def _labels_for(requested: list[str], labels: list[str]) -> dict[str, str]:
 )
 async def analyze(body: AnalyzeRequest, request: Request, settings: SettingsDep, manager: ManagerDep) -> dict:
     """Perspective's request and answer; `attributeScores.X.summaryScore.value` is our label's probability."""
-    if body.languages and not any(lang.lower().split("-")[0] in LANGUAGES for lang in body.languages):
-        raise ServiceError(400, f"languages {body.languages} are not supported; this model scores English ('en')")
+    _check_languages(body.languages)
     text = check_texts([body.comment.text], settings, ("body", "comment", "text"), True)[0]
     served = await model_for(manager.get_toxicity())
     wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)
@@ -71,5 +85,45 @@ async def analyze(body: AnalyzeRequest, request: Request, settings: SettingsDep,
         "attributeScores": attribute_scores,
         "languages": body.languages or list(LANGUAGES),
         "detectedLanguages": list(LANGUAGES),
+        "clientToken": body.clientToken,
+    }
+
+
+@router.post(
+    "/comments:suggestscore",
+    response_model=SuggestScoreResponse,
+    response_model_exclude_none=True,
+    responses={400: _ERR, 401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
+    summary="Perspective-compatible score suggestion (feedback)",
+)
+async def suggest_score(
+    body: SuggestScoreRequest, settings: SettingsDep, workflow: WorkflowDep, who: ReviewerDep
+) -> dict:
+    """Perspective's request; each `attributeScores.X.summaryScore.value` is stored as the suggested score of our
+    label for X. Answers `clientToken` (and the languages) as Perspective does."""
+    _check_languages(body.languages)
+    text = check_texts([body.comment.text], settings, ("body", "comment", "text"), True)[0]
+    scores = {}
+    for name, suggested in body.attributeScores.items():
+        if suggested.summaryScore is None:
+            raise ServiceError(400, f"attribute '{name}' needs a summaryScore (span scores alone are not stored)")
+        scores[_label_of(name)] = suggested.summaryScore.value
+
+    def work(session):
+        add_feedback(
+            session,
+            source="perspective",
+            submitted_by=who.name,
+            channel=body.communityId or "",
+            text=text,
+            store_text=settings.store_text,
+            scores=scores,
+            client_token=body.clientToken,
+        )
+
+    await workflow.run(work)
+    return {
+        "detectedLanguages": list(LANGUAGES),
+        "requestedLanguages": body.languages,
         "clientToken": body.clientToken,
     }
