@@ -240,9 +240,15 @@ def test_feedback_suggestscore_and_forgetting(models, db, keys, database_url):
         too_long = client.post("/v1/feedback", json={"text": "x" * 201, "label": "a"}, headers=auth(keys["ann"]))
         assert too_long.status_code == 422 and "the limit is 200" in too_long.json()["error"]["message"]
         assert client.post("/v1/feedback", json={"external_id": "c-1", "label": "a"}).status_code == 401
+        as_client = client.post("/v1/feedback", json={"external_id": "c-1", "label": "a"}, headers=auth(keys["carol"]))
+        assert as_client.status_code == 403
+        long_predict = {"text": "x" * 201, "external_id": "c-2", "review": True}
+        refused_predict = client.post("/predict", json=long_predict)
+        assert refused_predict.status_code == 422 and "the limit is 200" in refused_predict.json()["detail"][0]["msg"]
         long_comment = {"comment": {"text": "x" * 201}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}}}
         refused_p = client.post("/v1alpha1/comments:suggestscore", json=long_comment, headers=auth(keys["ann"]))
         assert refused_p.status_code == 422 and refused_p.json()["error"]["status"] == "INVALID_ARGUMENT"
+        flush(server)
         assert counts(db) == before
 
         good = {"external_id": "c-1", "model": "logistic_regression", "label": "Regular Speech"}

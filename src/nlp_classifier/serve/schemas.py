@@ -442,7 +442,7 @@ class ReviewPage(BaseModel):
 
 
 class DecisionRequest(Strict):
-    label: str = Field(min_length=1, description="one of the review's `labels`")
+    label: str = Field(min_length=1, max_length=200, description="one of the review's `labels`")
     note: str | None = Field(None, max_length=2000, description="why, for other reviewers")
 
 
@@ -490,7 +490,7 @@ class FeedbackRequest(Strict):
     model: str | None = Field(
         None, description="the model the suggestion is about; the label must be one of its labels"
     )
-    label: str | None = Field(None, min_length=1)
+    label: str | None = Field(None, min_length=1, max_length=200)
     scores: dict[str, Probability] | None = Field(None, description="suggested score per label")
 
     model_config = ConfigDict(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .audit import record_change
 from .models import FEEDBACK_SOURCES, Feedback, Item
-from .records import find_item, text_hash
+from .records import find_item, storable, text_hash
 
 
 def add_feedback(
@@ -30,6 +30,10 @@ def add_feedback(
     made when none is recorded yet and a text is given); without one, a ``text`` becomes a new item."""
     if source not in FEEDBACK_SOURCES:
         raise ValueError(f"source must be one of {FEEDBACK_SOURCES}")
+    external_id = storable(external_id) if external_id is not None else None
+    channel, text = storable(channel), storable(text) if text is not None else None
+    label = storable(label) if label is not None else None
+    client_token = storable(client_token) if client_token is not None else None
     item = find_item(session, external_id, channel) if external_id is not None else None
     if item is None and text is not None:
         item = Item(
@@ -43,7 +47,7 @@ def add_feedback(
         channel=channel,
         model=model,
         label=label,
-        scores=dict(scores or {}),
+        scores={storable(name): value for name, value in (scores or {}).items()},
         source=source,
         submitted_by=submitted_by,
         client_token=client_token,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .audit import record_change
 from .models import Feedback, Item, Prediction, Review
-from .records import text_hash
+from .records import storable, text_hash
 
 
 def _counts(session: Session, items: Select, feedback_filter) -> dict[str, int]:
@@ -45,8 +45,9 @@ def purge_older_than(session: Session, cutoff: datetime, actor: str = "cli") -> 
 
 def forget_external_id(session: Session, external_id: str, actor: str, channel: str | None = None) -> dict[str, int]:
     """Delete every item and feedback with ``external_id`` (in every channel, or only ``channel``); the counts."""
-    items = select(Item.id).where(Item.external_id == external_id)
-    feedback_filter = Feedback.external_id == external_id
+    stored = storable(external_id)
+    items = select(Item.id).where(Item.external_id == stored)
+    feedback_filter = Feedback.external_id == stored
     if channel is not None:
         items = items.where(Item.channel == channel)
         feedback_filter = feedback_filter & (Feedback.channel == channel)

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session, joinedload
 from .audit import record_change
 from .errors import ConflictError, NotFoundError, WorkflowError
 from .models import REVIEW_STATES, Review, utcnow
+from .records import storable
 
 ORDERS = ("uncertainty", "age")
 DEFAULT_CLAIM_TTL = timedelta(minutes=15)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on both databases
 
 
 class LabelNotAllowed(WorkflowError):
@@ -46,7 +48,7 @@ def snapshot(review: Review) -> dict[str, Any]:
 
 def get_review(session: Session, review_id: int) -> Review:
     """The review with its item loaded; ``NotFoundError`` when there is none."""
-    review = session.get(Review, review_id, options=[joinedload(Review.item)])
+    review = session.get(Review, review_id, options=[joinedload(Review.item)]) if 0 < review_id <= MAX_ID else None
     if review is None:
         raise NotFoundError(f"no review with id {review_id}")
     return review
@@ -191,7 +193,7 @@ def decide_review(
         state="decided",
         decided_label=label,
         reviewer=reviewer,
-        note=note,
+        note=storable(note) if note is not None else None,
         decided_at=now,
     )
 

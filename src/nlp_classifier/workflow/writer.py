@@ -117,15 +117,26 @@ class RecordWriter:
         try:
             if self.before_write is not None:
                 self.before_write()
-            with self.database.session() as session:
-                record_predictions(session, batch, store_text=self.store_text)
+            self._insert(batch)
         except DatabaseUnavailable as exc:
             self._lose(len(batch), "database_unavailable", str(exc))
             return
-        except Exception as exc:  # a bad batch must not stop the writer; its type says what (no text)
-            self._lose(len(batch), "write_error", f"{type(exc).__name__} while writing a batch")
+        except Exception as exc:  # one bad record must not cost the batch: write them one by one
+            written = 0
+            for record in batch:
+                try:
+                    self._insert([record])
+                    written += 1
+                except Exception:  # its type says what went wrong, never its text
+                    self._lose(1, "write_error", f"{type(exc).__name__} while writing a record")
+            if written:
+                self.on_written(written)
             return
         if self._failing:
             self._failing = False
             self.log.info("recording predictions works again")
         self.on_written(len(batch))
+
+    def _insert(self, batch: list[PredictionRecord]) -> None:
+        with self.database.session() as session:
+            record_predictions(session, batch, store_text=self.store_text)

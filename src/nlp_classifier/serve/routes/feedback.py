@@ -13,12 +13,12 @@ from ...workflow.feedback import add_feedback
 from ..dependencies import ManagerDep, SettingsDep, WorkflowDep
 from ..errors import from_nlpc_error, invalid
 from ..limits import check_texts
-from ..schemas import ErrorResponse, FeedbackRequest, FeedbackResponse
+from ..schemas import FeedbackRequest, FeedbackResponse, OpenAIErrorResponse
 from ..security import ReviewerDep
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
-_ERR = {"model": ErrorResponse}
+_ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 
 
 async def model_labels(manager, name: str) -> list[str]:
@@ -36,7 +36,7 @@ async def model_labels(manager, name: str) -> list[str]:
 @router.post(
     "/feedback",
     response_model=FeedbackResponse,
-    responses={401: _ERR, 403: _ERR, 503: _ERR},
+    responses={401: _ERR, 403: _ERR, 413: _ERR, 422: _ERR, 503: _ERR},
     summary="Suggest a label or scores for a text",
 )
 async def feedback(

@@ -9,18 +9,18 @@ from fastapi import APIRouter, Query
 
 from ...workflow.retention import forget_external_id
 from ..dependencies import WorkflowDep
-from ..schemas import ErrorResponse, ForgetCounts
+from ..schemas import ForgetCounts, OpenAIErrorResponse
 from ..security import AdminDep
 
 router = APIRouter(prefix="/v1/items", tags=["data protection"])
 
-_ERR = {"model": ErrorResponse}
+_ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 
 
 @router.delete(
     "/{external_id}",
     response_model=ForgetCounts,
-    responses={401: _ERR, 403: _ERR, 503: _ERR},
+    responses={401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR},
     summary="Delete everything about one external id",
 )
 async def forget(

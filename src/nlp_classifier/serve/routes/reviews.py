@@ -5,22 +5,23 @@ reviewers deciding the same item get one 200 and one 409."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ...workflow import reviews as queue
 from ...workflow.models import Review as ReviewRow
 from ...workflow.stats import review_stats
 from ..dependencies import SettingsDep, WorkflowDep
 from ..errors import invalid
-from ..schemas import DecisionRequest, ErrorResponse, Review, ReviewPage, ReviewState, ReviewStats
+from ..schemas import DecisionRequest, OpenAIErrorResponse, Review, ReviewPage, ReviewState, ReviewStats
 from ..security import ReviewerDep
 
 router = APIRouter(prefix="/v1/reviews", tags=["review queue"])
 
-_ERR = {"model": ErrorResponse}
-ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 503: _ERR}
+_ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
+ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR}
+ReviewId = Annotated[int, Path(ge=1, le=queue.MAX_ID, description="the review's id")]
 ONE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: _ERR, 409: _ERR}
 
 
@@ -100,12 +101,12 @@ async def stats(workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
 
 
 @router.get("/{review_id}", response_model=Review, responses=ONE_ERRORS, summary="One review")
-async def get_review(review_id: int, workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
+async def get_review(review_id: ReviewId, workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
     return await workflow.run(lambda session: review_body(queue.get_review(session, review_id)))
 
 
 @router.post("/{review_id}/claim", response_model=Review, responses=ONE_ERRORS, summary="Claim a review")
-async def claim(review_id: int, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep) -> dict[str, Any]:
+async def claim(review_id: ReviewId, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep) -> dict[str, Any]:
     """Hold the review for yourself (others get 409 until you decide or the claim expires)."""
     ttl = _claim_ttl(settings)
     return await workflow.run(lambda session: review_body(queue.claim_review(session, review_id, who.name, ttl)))
@@ -114,11 +115,11 @@ async def claim(review_id: int, workflow: WorkflowDep, settings: SettingsDep, wh
 @router.post(
     "/{review_id}/decision",
     response_model=Review,
-    responses={**ONE_ERRORS, 422: _ERR},
+    responses=ONE_ERRORS,
     summary="Decide a review",
 )
 async def decide(
-    review_id: int, body: DecisionRequest, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep
+    review_id: ReviewId, body: DecisionRequest, workflow: WorkflowDep, settings: SettingsDep, who: ReviewerDep
 ) -> dict[str, Any]:
     """Set the review's label (one of its `labels`, else 422). A review already decided, or claimed by someone
     else, is a 409."""
@@ -131,6 +132,6 @@ async def decide(
 
 
 @router.post("/{review_id}/undo", response_model=Review, responses=ONE_ERRORS, summary="Undo your last decision")
-async def undo(review_id: int, workflow: WorkflowDep, who: ReviewerDep) -> dict[str, Any]:
+async def undo(review_id: ReviewId, workflow: WorkflowDep, who: ReviewerDep) -> dict[str, Any]:
     """Put your last decision (this review's) back to pending."""
     return await workflow.run(lambda session: review_body(queue.undo_decision(session, review_id, who.name)))
