@@ -24,14 +24,17 @@ TEXTS = {"r-1": "have a lovely weekend everyone", "r-2": "you are a stupid idiot
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(API URL, {name: key}, database URL): the API over a small Davidson baseline, recording into a SQLite file
-    that already holds a reviewer's, a client's and an admin's keys."""
+    that already holds two reviewers' keys and a client's."""
     root = tmp_path_factory.mktemp("ui-review-pages")
     train_small_baseline("davidson", root / "models", root)
     url = f"sqlite:///{root / 'nlpc.db'}"
     db = Database(url)
     db.upgrade()
     with db.session() as session:
-        keys = {name: add_api_key(session, role, name)[0] for name, role in [("ann", "reviewer"), ("cy", "client")]}
+        keys = {
+            name: add_api_key(session, role, name)[0]
+            for name, role in [("ann", "reviewer"), ("bob", "reviewer"), ("cy", "client")]
+        }
     db.dispose()
     with api_server(root / "models", root / "api.log", database_url=url) as api:
         yield api, keys, url
@@ -149,3 +152,35 @@ def test_an_item_stored_without_text_and_an_empty_queue(served):
     insights = page(api, "insights", keys["ann"])
     values = {m.label: m.value for m in insights.metric}
     assert values["Claimed"] == "1" and int(values["Decided"]) >= 2
+
+
+def test_an_item_taken_over_after_its_claim_lapsed_is_not_shown_any_more(served):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from nlp_classifier.workflow.models import Review, utcnow
+
+    api, keys, url = served
+    body = {"text": "an item someone else takes over", "external_id": "t-1", "review": True}
+    assert httpx.post(f"{api}/predict", json=body).status_code == 200
+    deadline = time.monotonic() + 30
+    while not [r for r in reviews(api, keys["ann"]) if r["item"]["external_id"] == "t-1"]:
+        assert time.monotonic() < deadline, "the requested review was not recorded"
+        time.sleep(0.1)
+    at = page(api, "review", keys["ann"])
+    assert "an item someone else takes over" in texts(at.markdown)
+    (taken,) = [r for r in reviews(api, keys["ann"]) if r["item"]["external_id"] == "t-1"]
+    assert taken["claimed_by"] == "ann"
+
+    db = Database(url)  # ann's claim lapses (older than NLPC_REVIEW_CLAIM_MINUTES), and bob takes the item over
+    with db.session() as session:
+        session.execute(update(Review).where(Review.id == taken["id"]).values(claimed_at=utcnow() - timedelta(days=1)))
+    db.dispose()
+    claim = httpx.post(f"{api}/v1/reviews/{taken['id']}/claim", headers={"X-API-Key": keys["bob"]})
+    assert claim.status_code == 200 and claim.json()["claimed_by"] == "bob"
+
+    at.run()
+    assert not at.exception
+    assert "an item someone else takes over" not in texts(at.markdown)
+    assert "The queue is empty" in texts(at.success)

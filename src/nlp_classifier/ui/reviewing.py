@@ -10,6 +10,7 @@ from .client import ApiClient, ApiError
 
 HELD_KEY = "_review_held"  # review ids claimed by this session, the one to show first
 DECIDED_KEY = "_review_decided"  # review ids decided in this session, the last decision last
+REVIEWER_KEY = "_review_reviewer"  # the reviewer the API key stands for (from the API's answer to a claim)
 CANDIDATES = 20  # pending reviews asked for at once when looking for one to claim
 
 
@@ -21,19 +22,28 @@ def _decided() -> list[int]:
     return st.session_state.setdefault(DECIDED_KEY, [])
 
 
+def _claim(client: ApiClient, review_id: int) -> dict:
+    review = client.claim_review(review_id)
+    st.session_state[REVIEWER_KEY] = review["claimed_by"]
+    return review
+
+
 def current(client: ApiClient) -> dict | None:
-    """The review to show: the first one this session holds that is still undecided (claimed again if its claim
-    lapsed), else the most uncertain pending review, claimed now; None when the queue has nothing pending. A
-    review someone else claims first (409) is passed over."""
+    """The review to show: the first one this session holds that is still undecided and not taken over by
+    someone else after its claim lapsed (claimed again if it went back to pending), else the most uncertain
+    pending review, claimed now; None when the queue has nothing pending. A review someone else claims first
+    (409) is passed over."""
     held = _held()
     while held:
         review = client.review(held[0])
-        if review["state"] != "decided":
-            return client.claim_review(review["id"]) if review["state"] == "pending" else review
+        if review["state"] == "pending":
+            return _claim(client, review["id"])
+        if review["state"] == "claimed" and review["claimed_by"] == st.session_state.get(REVIEWER_KEY):
+            return review
         held.pop(0)
     for candidate in client.reviews(state="pending", limit=CANDIDATES):
         try:
-            review = client.claim_review(candidate["id"])
+            review = _claim(client, candidate["id"])
         except ApiError as exc:
             if exc.status == 409:
                 continue
@@ -66,6 +76,6 @@ def undo(client: ApiClient) -> dict:
         raise ApiError("Nothing to undo: no review was decided in this session.")
     client.undo_review(review_id)
     _decided().pop()
-    review = client.claim_review(review_id)
+    review = _claim(client, review_id)
     _held().insert(0, review_id)
     return review

@@ -99,5 +99,5 @@ for number, (column, label) in enumerate(zip(columns, labels), start=1):
         args=(review["id"], label),
         shortcut=str(number) if number <= MAX_SHORTCUT_LABELS else None,
         type="primary" if label == review["predicted_label"] else "secondary",
-        use_container_width=True,
+        width="stretch",
     )
