@@ -153,10 +153,11 @@ def test_a_browser_user_sees_a_clear_message_when_the_api_is_down(page, servers)
     assert "Traceback" not in content and "ConnectError(" not in content
 
 
+# Markdown and Streamlit's own codes in the texts: the Review page must show each exactly as typed.
 REVIEW_TEXTS = {
-    "post-1": "have a lovely weekend everyone",
-    "post-2": "you are a stupid idiot and everyone hates you",
-    "post-3": "thanks for the quick reply",
+    "post-1": "have a *lovely* weekend, everyone :)",
+    "post-2": "you are a stupid idiot & everyone hates you #loser",
+    "post-3": "thanks for the [quick](http://example.com) reply - it cost $5, not $10 :smile:",
 }
 
 

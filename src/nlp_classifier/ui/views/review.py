@@ -10,6 +10,7 @@ from nlp_classifier.ui import reviewing, session
 from nlp_classifier.ui.charts import probability_chart
 from nlp_classifier.ui.client import ApiError
 from nlp_classifier.ui.results import thresholds_for
+from nlp_classifier.ui.widgets import literal_markdown
 
 NOTE_KEY = "review_note"
 MESSAGE_KEY = "_review_message"
@@ -76,7 +77,7 @@ with st.container(border=True, key="review_text"):
     if item["text"] is None:
         st.warning(f"This item was stored without its text (SHA-256 {item['text_hash'][:16]}...).")
     else:
-        st.markdown(f"#### {item['text']}")
+        st.markdown(f"#### {literal_markdown(item['text'])}")
 left, right = st.columns([2, 3])
 left.metric("The model says", review["predicted_label"] or "-")
 left.write("Flagged: " + (", ".join(review["flagged"]) if review["flagged"] else "nothing"))
