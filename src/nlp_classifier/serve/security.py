@@ -54,10 +54,12 @@ async def authorise(
     if any(hmac.compare_digest(presented.encode(), key.encode()) for key in settings.api_keys):
         principal = Principal(ENV_KEY_NAME, "admin")
     else:
-        try:
-            principal = await asyncio.to_thread(workflow.principal_for, presented)
-        except DatabaseUnavailable as exc:
-            raise ServiceError(503, f"cannot check the API key: {exc}") from None
+        known, principal = workflow.cached_principal(presented)
+        if not known:
+            try:
+                principal = await asyncio.to_thread(workflow.principal_for, presented)
+            except DatabaseUnavailable as exc:
+                raise ServiceError(503, f"cannot check the API key: {exc}") from None
     if principal is None:
         hint = "" if settings.api_keys else " (no keys are set in NLPC_API_KEYS; create one with `nlpc db add-key`)"
         raise ServiceError(403, f"the API key is not valid{hint}")

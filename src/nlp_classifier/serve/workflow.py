@@ -132,6 +132,14 @@ class Workflow:
             return work(session)
 
     # --- keys -----------------------------------------------------------------------------------------------
+    def cached_principal(self, key: str) -> tuple[bool, Principal | None]:
+        """(True, the key's principal or None) when the cache knows the key and is fresh; (False, None) otherwise.
+        Lets a keyed prediction skip the worker thread."""
+        cached = self._keys.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.settings.key_cache_seconds:
+            return True, cached[1]
+        return False, None
+
     def principal_for(self, key: str) -> Principal | None:
         """The database key's name and role (cached for ``key_cache_seconds``); None when no such key exists.
         Without the database, a key seen recently still works; otherwise ``DatabaseUnavailable``."""
