@@ -26,8 +26,8 @@ def train_tiny_hate_model(
     return train_baseline("hate", algorithm, "seed", dataset=dataset, name=name, models_dir=models_dir)
 
 
-def task_slice(task: str, path: Path) -> Path:
-    """A few hundred rows of a built-in task's own data (``davidson``/``davidson3``: 150 tweets per class;
+def task_slice(task: str, path: Path, per_class: int = 150) -> Path:
+    """A few hundred rows of a built-in task's own data (``davidson``/``davidson3``: ``per_class`` tweets per class;
     ``jigsaw``: 40 comments per toxicity label plus 200 clean ones, so every label has positives in each split),
     written in the task's format to ``path``: enough to train a real baseline in a second or two."""
     import pandas as pd
@@ -38,7 +38,7 @@ def task_slice(task: str, path: Path) -> Path:
 
     if task.startswith("davidson"):
         frame = pd.read_csv(data_dir() / DAVIDSON_FILE)
-        frame = frame.groupby("class").head(150)
+        frame = frame.groupby("class").head(per_class)
     elif task == "jigsaw":
         frame = pd.read_csv(data_dir() / JIGSAW_FILE)
         labels = frame[TOXICITY_LABELS]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import httpx
 import pandas as pd
@@ -143,3 +144,144 @@ def test_a_browser_user_sees_a_clear_message_when_the_api_is_down(page, servers)
     shot(page, "api-down")
     content = page.content()
     assert "Traceback" not in content and "ConnectError(" not in content
+
+
+# Markdown and Streamlit's own codes in the texts: the Review page must show each exactly as typed.
+REVIEW_TEXTS = {
+    "post-1": "have a *lovely* weekend, everyone :)",
+    "post-2": "you are a stupid idiot & everyone hates you #loser",
+    "post-3": "thanks for the [quick](http://example.com) reply - it cost $5, not $10 :smile:",
+}
+
+
+@pytest.fixture(scope="module")
+def review_servers(tmp_path_factory):
+    """(API URL, UI URL, reviewer key): the API records into its own SQLite database, with a reviewer key made the
+    way `nlpc db add-key` makes it and three texts a client asked to have reviewed."""
+    from testkit.models import train_small_baseline
+
+    from nlp_classifier.workflow.db import Database
+    from nlp_classifier.workflow.keys import add_api_key
+
+    root = tmp_path_factory.mktemp("ui-review")
+    train_small_baseline("davidson", root / "models", root)
+    url = f"sqlite:///{root / 'nlpc.db'}"
+    db = Database(url)
+    db.upgrade()
+    with db.session() as session:
+        key, _ = add_api_key(session, "reviewer", "rita")
+    db.dispose()
+    with api_server(root / "models", root / "api.log", database_url=url) as api, ui_server(api, root / "ui.log") as ui:
+        body = {"texts": list(REVIEW_TEXTS.values()), "external_ids": list(REVIEW_TEXTS), "review": True}
+        assert httpx.post(f"{api}/predict", json=body).status_code == 200
+        for _ in range(100):  # predictions are recorded by a background writer
+            if len(httpx.get(f"{api}/v1/reviews", headers={"X-API-Key": key}).json()["reviews"]) == 3:
+                break
+            time.sleep(0.1)
+        yield api, ui, key
+
+
+def test_review_by_button_and_keyboard_undo_and_insights_in_a_browser(page, review_servers):
+    api, ui, key = review_servers
+    headers = {"X-API-Key": key}
+
+    def review_of(external_id: str) -> dict:
+        reviews = httpx.get(f"{api}/v1/reviews", headers=headers, params={"limit": 10}).json()["reviews"]
+        return next(r for r in reviews if r["item"]["external_id"] == external_id)
+
+    def shown(other_than: str | None = None) -> str:
+        """The external id of the text the Review page shows (once it is not ``other_than``'s any more)."""
+        box = page.locator(".st-key-review_text")
+        seen = ""
+        for _ in range(100):
+            seen = box.inner_text().strip() if box.count() else ""
+            found = [eid for eid, t in REVIEW_TEXTS.items() if t == seen and eid != other_than]
+            if found:
+                return found[0]
+            page.wait_for_timeout(200)
+        raise AssertionError(f"the Review page shows {seen!r}")
+
+    def press(key: str) -> None:
+        """A key pressed on the page (not in the note box, where keys are typing)."""
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press(key)
+
+    def metric(name: str) -> str:
+        return page.get_by_test_id("stMetric").filter(has_text=name).get_by_test_id("stMetricValue").inner_text()
+
+    page.goto(ui)
+    page.get_by_role("heading", name="Analyse a text").wait_for()
+    key_box = page.get_by_test_id("stSidebar").locator("input[aria-label='API key']")
+    key_box.fill(key)
+    key_box.press("Enter")
+    page.get_by_role("link", name="Review").click()
+    page.get_by_role("heading", name="Review").wait_for()
+
+    # the most uncertain pending item is claimed for rita and shown with its scores
+    first = shown()
+    before = review_of(first)
+    assert (before["state"], before["claimed_by"]) == ("claimed", "rita")
+    labels = before["labels"]
+    assert labels == ["Regular Speech", "Hate Speech"]
+    predicted = httpx.post(f"{api}/predict", json={"text": REVIEW_TEXTS[first]}).json()
+    assert before["scores"] == pytest.approx({s["label"]: s["score"] for s in predicted["scores"]})
+    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    page.get_by_text(f"Review {before['id']} · model {before['model']}").wait_for()
+    shot(page, "review")
+
+    # decide it with a button, with a note
+    page.get_by_label("Note (optional)").fill("checked by hand")
+    page.get_by_label("Note (optional)").press("Enter")
+    page.get_by_role("button", name=f"2 · {labels[1]}").click()
+    page.get_by_text(f"Review {before['id']} decided: {labels[1]}.").wait_for()
+    decided = review_of(first)
+    assert (decided["state"], decided["decided_label"], decided["reviewer"], decided["note"]) == (
+        "decided",
+        labels[1],
+        "rita",
+        "checked by hand",
+    )
+
+    # the next item, decided with the keyboard
+    second = shown(other_than=first)
+    press("1")
+    second_id = review_of(second)["id"]
+    page.get_by_text(f"Review {second_id} decided: {labels[0]}.").wait_for()
+    assert (review_of(second)["state"], review_of(second)["decided_label"]) == ("decided", labels[0])
+
+    # U undoes the last decision: the item is back, claimed again, and shown
+    press("u")
+    page.get_by_text(f"Decision on review {second_id} undone").wait_for()
+    undone = review_of(second)
+    assert (undone["state"], undone["decided_label"], undone["claimed_by"]) == ("claimed", None, "rita")
+    assert shown() == second
+    shot(page, "review-undone")
+
+    # Insights: one decision so far, from the API's own statistics
+    page.get_by_role("link", name="Insights").click()
+    page.get_by_role("heading", name="Agreement over time").wait_for()
+    stats = httpx.get(f"{api}/v1/reviews/stats", headers=headers).json()
+    # the undone item and the third one (claimed when it was shown after the second decision) are held by rita
+    assert stats["queue"] == {"pending": 0, "claimed": 2, "decided": 1}
+    assert (metric("Pending"), metric("Claimed"), metric("Decided")) == ("0", "2", "1")
+    agreement = stats["overall"]["agreement"]
+    assert metric("Agreement") == f"{agreement:.1%}"
+    shot(page, "insights-1")
+
+    # decide the undone item again (by key), and the statistics follow
+    page.get_by_role("link", name="Review").click()
+    assert shown() == second
+    page.get_by_role("button", name=f"2 · {labels[1]}").wait_for()
+    press("2")
+    page.get_by_text(f"Review {second_id} decided: {labels[1]}.").wait_for()
+    page.get_by_role("link", name="Insights").click()
+    page.get_by_role("heading", name="Agreement over time").wait_for()
+    stats = httpx.get(f"{api}/v1/reviews/stats", headers=headers).json()
+    assert stats["queue"]["decided"] == 2
+    page.get_by_test_id("stMetric").filter(has_text="Decided").get_by_text("2").wait_for()
+    assert metric("Agreement") == f"{stats['overall']['agreement']:.1%}"
+    overturned = sum(o["count"] for o in stats["overturned"])
+    assert overturned == 2 - stats["overall"]["agreed"]
+    page.get_by_test_id("stVegaLiteChart").nth(2 if overturned else 1).wait_for()
+    shot(page, "insights-2")
+    assert "Traceback" not in page.content()

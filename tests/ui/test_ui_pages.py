@@ -10,10 +10,10 @@ import time
 
 import httpx
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 from testkit.cli import run_cli
+from testkit.streamlit_charts import chart_layers
 from testkit.ui_servers import API_KEY, api_server, free_port
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
@@ -60,13 +60,6 @@ def wait_for_models(api: str, condition, timeout: float = 30.0) -> None:
     while not condition(set(httpx.get(f"{api}/models").json()["models"])):
         assert time.monotonic() < deadline, "the API's model list did not change"
         time.sleep(0.25)
-
-
-def chart_layers(element) -> list[pd.DataFrame]:
-    """The data of each layer of a chart the page drew (Streamlit ships each dataset once, as Arrow IPC)."""
-    datasets = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in element.proto.datasets}
-    spec = json.loads(element.proto.spec)
-    return [datasets[layer["data"]["name"]] for layer in spec.get("layer", [spec])]
 
 
 def charts(at: AppTest) -> list:
@@ -343,7 +336,7 @@ def test_every_page_says_clearly_when_the_api_is_down():
     assert "Not connected to the API" in texts(at.sidebar.error)
     analyse(at, "hello")
     assert not at.exception and not at.metric
-    for page in ["compare", "batch", "history", "analyse"]:
+    for page in ["compare", "batch", "history", "review", "insights", "analyse"]:
         at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
         assert f"Cannot reach the API at {url}" in texts(at.error), page

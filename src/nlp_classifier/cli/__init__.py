@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "check",
     "audit",
     "db",
+    "feedback",
 ]
 
 

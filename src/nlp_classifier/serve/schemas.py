@@ -451,6 +451,7 @@ class Review(BaseModel):
     labels: list[str] = Field(description="the labels a decision may take")
     predicted_label: str | None
     flagged: list[str]
+    scores: dict[str, float] | None = Field(None, description="every label's score in the reviewed prediction")
     claimed_by: str | None
     claimed_at: str | None
     decided_label: str | None

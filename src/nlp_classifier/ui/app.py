@@ -28,6 +28,8 @@ page = st.navigation(
         st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page(VIEWS / "batch.py", title="Batch", icon=":material/table_view:"),
         st.Page(VIEWS / "history.py", title="History", icon=":material/history:"),
+        st.Page(VIEWS / "review.py", title="Review", icon=":material/fact_check:"),
+        st.Page(VIEWS / "insights.py", title="Insights", icon=":material/insights:"),
     ]
 )
 session.refresh_models()

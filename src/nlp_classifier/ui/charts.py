@@ -114,3 +114,58 @@ def score_histogram(scores: pd.Series, title: str, threshold: float | None = Non
         .encode(x="threshold:Q")
     )
     return _layer(hist, rule).properties(height=220)
+
+
+def agreement_chart(by_day: Sequence[Mapping]) -> alt.Chart:
+    """Per day of decision: the share of decisions equal to the model's label (agreement) and of reviewed
+    flagged items whose decision is flagged (flagged precision), as lines over [0, 1]."""
+    rows = [
+        {"day": day["day"], "measure": name, "share": day[key], "reviewed": day["reviewed"]}
+        for day in by_day
+        for name, key in (("agreement", "agreement"), ("flagged precision", "flagged_precision"))
+        if day.get(key) is not None
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["day", "measure", "share", "reviewed"]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title="day of decision (UTC)", axis=alt.Axis(format="%Y-%m-%d")),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 1]), title="share"),
+            color=alt.Color("measure:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["day:T", "measure", alt.Tooltip("share:Q", format=".1%"), "reviewed"],
+        )
+        .properties(height=240)
+    )
+
+
+def overturned_chart(overturned: Sequence[Mapping]) -> alt.Chart:
+    """The most frequent changes reviewers made: one bar per (model: predicted -> decided label)."""
+    rows = [
+        {"change": f"{o['model']}: {o['predicted_label']} → {o['decided_label']}", "decisions": o["count"]}
+        for o in overturned
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["change", "decisions"]))
+        .mark_bar(color=HIGHLIGHT)
+        .encode(
+            x=alt.X("decisions:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("change:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
+            tooltip=["change", "decisions"],
+        )
+        .properties(height=alt.Step(30))
+    )
+
+
+def queue_chart(queue: Mapping[str, int]) -> alt.Chart:
+    """Reviews per state (pending, claimed, decided)."""
+    data = pd.DataFrame({"state": list(queue), "reviews": [int(n) for n in queue.values()]})
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("reviews:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("state:N", sort=list(queue), title=None),
+            tooltip=["state", "reviews"],
+        )
+        .properties(height=alt.Step(30))
+    )

@@ -1,5 +1,6 @@
-"""A small HTTP client for the nlpc API, used by the web UI. Every failure becomes an ``ApiError`` whose message
-a person can act on (API not running, key missing, unknown model, text too long); nothing else leaks out."""
+"""A small HTTP client for the nlpc API (models, predictions, the review queue), used by the web UI. Every
+failure becomes an ``ApiError`` whose message a person can act on (API not running, key missing,
+unknown model, text too long); nothing else leaks out."""
 
 from __future__ import annotations
 
@@ -68,11 +69,11 @@ class ApiClient:
         self.timeout = timeout
 
     # --- transport ---------------------------------------------------------------------------------------
-    def _request(self, method: str, path: str, json: Any = None) -> Any:
+    def _request(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         headers = {API_KEY_HEADER: self.api_key} if self.api_key else {}
         url = f"{self.base_url}{path}"
         try:
-            response = httpx.request(method, url, json=json, headers=headers, timeout=self.timeout)
+            response = httpx.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
         except httpx.TimeoutException:
             raise ApiError(
                 f"The API at {self.base_url} did not answer {method} {path} within {self.timeout:.0f} s."
@@ -101,6 +102,8 @@ class ApiClient:
             return f"The API refused {path} ({status}): {detail}.{hint}"
         if status == 404:
             return f"Not found ({path}): {detail}"
+        if status == 409:
+            return f"Someone else changed this first ({path}, 409): {detail}"
         if status == 413:
             return f"The request is too large for the API (413): {detail}"
         if status in (400, 422):
@@ -155,3 +158,33 @@ class ApiClient:
                 f"{path} answered {len(results) if isinstance(results, list) else 'no'} results for {len(texts)} texts"
             )
         return [{"model": answer.get("model"), **result} for result in results]
+
+    # --- review queue (reviewer or admin keys) ------------------------------------------------------------
+    def reviews(self, state: str | None = "pending", limit: int = 20, model: str | None = None) -> list[dict]:
+        """GET /v1/reviews: the first ``limit`` reviews in ``state`` (pending: most uncertain first)."""
+        params: dict[str, Any] = {"limit": limit}
+        if state:
+            params["state"] = state
+        if model:
+            params["model"] = model
+        return list(self._request("GET", "/v1/reviews", params=params)["reviews"])
+
+    def review(self, review_id: int) -> dict:
+        """GET /v1/reviews/{id}: one review with its item."""
+        return self._request("GET", f"/v1/reviews/{review_id}")
+
+    def claim_review(self, review_id: int) -> dict:
+        """POST /v1/reviews/{id}/claim: hold the review for this key's reviewer."""
+        return self._request("POST", f"/v1/reviews/{review_id}/claim")
+
+    def decide_review(self, review_id: int, label: str, note: str | None = None) -> dict:
+        """POST /v1/reviews/{id}/decision: the reviewer's label (one of the review's labels) and a note."""
+        return self._request("POST", f"/v1/reviews/{review_id}/decision", {"label": label, "note": note or None})
+
+    def undo_review(self, review_id: int) -> dict:
+        """POST /v1/reviews/{id}/undo: put this reviewer's last decision back to pending."""
+        return self._request("POST", f"/v1/reviews/{review_id}/undo")
+
+    def review_stats(self) -> dict:
+        """GET /v1/reviews/stats: agreement, precision, queue size, overturned labels."""
+        return self._request("GET", "/v1/reviews/stats")

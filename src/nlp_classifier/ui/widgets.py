@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pandas as pd
 import streamlit as st
 
@@ -27,3 +29,10 @@ def models_table(view: ModelsView) -> None:
     st.dataframe(
         pd.DataFrame([info.summary_row() for info in view.models.values()]), hide_index=True, key="models_table"
     )
+
+
+def literal_markdown(text: str) -> str:
+    """``text`` escaped for ``st.markdown``, so that a user's text shows as typed: every ASCII punctuation mark
+    gets a backslash (no links, headings, emphasis, ``$`` maths or ``:emoji:`` codes), and line breaks stay."""
+    escaped = "".join(f"\\{c}" if c in string.punctuation else c for c in text)
+    return escaped.replace("\n", "  \n")

@@ -42,6 +42,7 @@ def review_body(row: ReviewRow) -> dict[str, Any]:
         "labels": list(row.labels),
         "predicted_label": row.predicted_label,
         "flagged": list(row.flagged),
+        "scores": next((p.scores for p in row.item.predictions if p.id == row.prediction_id), None),
         "claimed_by": row.claimed_by,
         "claimed_at": _time(row.claimed_at),
         "decided_label": row.decided_label,
