@@ -329,3 +329,33 @@ def test_eight_reviewers_decide_200_items_exactly_once(models, db, keys, databas
         winner = {review_id: name for name, won in wins.items() for review_id in won}
         assert all(winner[int(e)] == actor for e, actor in entries)
         assert {r.reviewer for r in session.scalars(select(Review))} <= set(reviewers)
+
+
+def test_a_review_explains_its_text_with_the_reviewed_model(models, db, keys, database_url):
+    settings = {"record": "all", "review_band": EVERYTHING}
+    with live_server(models, database_url=database_url, **settings) as server:
+        client = server.client
+        answer = client.post("/predict", json={"text": TEXTS[3], "model": "linear_svm", "external_id": "x1"}).json()
+        flush(server)
+        (review,) = client.get("/v1/reviews", headers=auth(keys["ann"])).json()["reviews"]
+        assert client.get(f"/v1/reviews/{review['id']}/explanation").status_code == 401
+        assert client.get(f"/v1/reviews/{review['id']}/explanation", headers=auth(keys["carol"])).status_code == 403
+        got = client.get(f"/v1/reviews/{review['id']}/explanation", headers=auth(keys["ann"]))
+        assert got.status_code == 200
+        explained = got.json()
+        # the model that made the prediction (linear_svm, not the current default) and the label it predicted
+        assert explained["label"] == answer["predicted_label"] == review["predicted_label"]
+        assert explained["method"] == "linear" and explained["text"] == TEXTS[3]
+        assert [w["word"] for w in explained["words"]] == [TEXTS[3][w["start"] : w["end"]] for w in explained["words"]]
+        direct = client.post("/predict", json={"text": TEXTS[3], "model": "linear_svm", "explain": True}).json()
+        assert explained["words"] == direct["explanation"]["words"]
+        missing = client.get("/v1/reviews/999999/explanation", headers=auth(keys["ann"]))
+        assert missing.status_code == 404
+    hashed = {"record": "all", "review_band": EVERYTHING, "store_text": False}
+    with live_server(models, database_url=database_url, **hashed) as server:
+        server.client.post("/predict", json={"text": TEXTS[0], "external_id": "x2"})
+        flush(server)
+        reviews = server.client.get("/v1/reviews", headers=auth(keys["ann"])).json()["reviews"]
+        no_text = next(r for r in reviews if r["item"]["text"] is None)
+        refused = server.client.get(f"/v1/reviews/{no_text['id']}/explanation", headers=auth(keys["ann"]))
+        assert refused.status_code == 404 and "stored without its text" in refused.json()["error"]["message"]

@@ -4,6 +4,8 @@ or wrong keys, an empty queue and items stored without text get a message."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 import httpx
@@ -14,6 +16,7 @@ from testkit.streamlit_charts import chart_layers
 from testkit.ui_servers import api_server
 
 from nlp_classifier.ui import APP_PATH
+from nlp_classifier.ui.highlight import word_class
 from nlp_classifier.workflow.db import Database
 from nlp_classifier.workflow.keys import add_api_key
 from nlp_classifier.workflow.records import PredictionRecord, record_predictions
@@ -82,6 +85,14 @@ def test_review_shows_the_api_answer_decides_and_undoes(served):
     (held,) = [r for r in shown.values() if r["state"] == "claimed"]  # the page claimed exactly one, for ann
     assert held["claimed_by"] == "ann" and held["item"]["text"] in texts(at.markdown)
     assert at.metric[0].value == held["predicted_label"]
+    # the words that made the score, coloured: the spans are the API's explanation of this review, in order
+    explained = httpx.get(f"{api}/v1/reviews/{held['id']}/explanation", headers={"X-API-Key": keys["ann"]}).json()
+    assert explained["label"] == held["predicted_label"]
+    (highlight,) = [m for m in at.markdown if 'class="nlpc-explanation"' in str(m.value)]
+    spans = re.findall(r'class="nlpc-word (towards|against|neutral)"[^>]*>([^<]*)</span>', str(highlight.value))
+    assert [word for _, word in spans] == [html.escape(w["word"]) for w in explained["words"]]
+    assert [kind for kind, _ in spans] == [word_class(w["score"]) for w in explained["words"]]
+    assert f"Why the model said **{held['predicted_label']}**" in texts(at.caption)
     assert sum(held["scores"].values()) == pytest.approx(1.0) and set(held["scores"]) == set(held["labels"])
     (chart,) = [e for e in at.main if getattr(e, "type", None) == "vega_lite_chart"]
     bars = chart_layers(chart)[0]

@@ -173,6 +173,10 @@ class ApiClient:
         """GET /v1/reviews/{id}: one review with its item."""
         return self._request("GET", f"/v1/reviews/{review_id}")
 
+    def review_explanation(self, review_id: int) -> dict:
+        """The reviewed model's word attributions for the review's text (``GET /v1/reviews/{id}/explanation``)."""
+        return self._request("GET", f"/v1/reviews/{review_id}/explanation")
+
     def claim_review(self, review_id: int) -> dict:
         """POST /v1/reviews/{id}/claim: hold the review for this key's reviewer."""
         return self._request("POST", f"/v1/reviews/{review_id}/claim")

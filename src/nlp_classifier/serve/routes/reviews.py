@@ -12,9 +12,19 @@ from fastapi import APIRouter, Path, Query
 from ...workflow import reviews as queue
 from ...workflow.models import Review as ReviewRow
 from ...workflow.stats import review_stats
-from ..dependencies import SettingsDep, WorkflowDep
-from ..errors import invalid
-from ..schemas import DecisionRequest, OpenAIErrorResponse, Review, ReviewPage, ReviewState, ReviewStats
+from ..dependencies import ManagerDep, SettingsDep, WorkflowDep
+from ..errors import ServiceError, invalid
+from ..inference import explain, model_for
+from ..limits import check_explain
+from ..schemas import (
+    DecisionRequest,
+    ExplanationModel,
+    OpenAIErrorResponse,
+    Review,
+    ReviewPage,
+    ReviewState,
+    ReviewStats,
+)
 from ..security import ReviewerDep
 
 router = APIRouter(prefix="/v1/reviews", tags=["review queue"])
@@ -103,6 +113,35 @@ async def stats(workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
 @router.get("/{review_id}", response_model=Review, responses=ONE_ERRORS, summary="One review")
 async def get_review(review_id: ReviewId, workflow: WorkflowDep, _: ReviewerDep) -> dict[str, Any]:
     return await workflow.run(lambda session: review_body(queue.get_review(session, review_id)))
+
+
+@router.get(
+    "/{review_id}/explanation",
+    response_model=ExplanationModel,
+    responses=ONE_ERRORS,
+    summary="Which words made the model score the item",
+)
+async def explanation(
+    review_id: ReviewId, workflow: WorkflowDep, manager: ManagerDep, settings: SettingsDep, _: ReviewerDep
+) -> dict[str, Any]:
+    """The reviewed model's word attributions for the item's text, for the label it predicted
+    (docs/explanations.md). 404 when the item was stored without its text or the model is no longer in the
+    registry; 422 when the text is over the explanation limits."""
+
+    def read(session):
+        row = queue.get_review(session, review_id)
+        return row.item.text, row.model, row.predicted_label
+
+    text, model, label = await workflow.run(read)
+    loc = ("path", "review_id")
+    if text is None:
+        raise ServiceError(
+            404, f"review {review_id}'s item was stored without its text (NLPC_STORE_TEXT=false): nothing to explain"
+        )
+    check_explain([text], settings, loc, True)
+    served = await model_for(manager.get(model), loc)
+    (result,) = await explain(served, [text], label if label in served.classifier.labels else None)
+    return result.to_dict()
 
 
 @router.post("/{review_id}/claim", response_model=Review, responses=ONE_ERRORS, summary="Claim a review")

@@ -1,6 +1,7 @@
 """Review page: the review queue one item at a time (the most uncertain pending one, claimed through the API),
-with the model's scores; decide with a button per label or its number key (1, 2, 3, ...), take the last decision
-back with Undo or the U key. Needs a reviewer (or admin) API key in the sidebar."""
+with the model's scores and the words that made them (coloured as on the Analyse page); decide with a button per
+label or its number key (1, 2, 3, ...), take the last decision back with Undo or the U key. Needs a reviewer (or
+admin) API key in the sidebar."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import streamlit as st
 from nlp_classifier.ui import reviewing, session
 from nlp_classifier.ui.charts import probability_chart
 from nlp_classifier.ui.client import ApiError
+from nlp_classifier.ui.highlight import explanation_html
 from nlp_classifier.ui.results import thresholds_for
 from nlp_classifier.ui.widgets import literal_markdown
 
 NOTE_KEY = "review_note"
+EXPLANATIONS_KEY = "_review_explanations"
 MESSAGE_KEY = "_review_message"
 MAX_SHORTCUT_LABELS = 9  # labels 1-9 get a number key; more labels still get a button
 
@@ -30,6 +33,17 @@ def on_decide(review_id: int, label: str) -> None:
         return
     st.session_state[NOTE_KEY] = ""
     say("success", f"Review {review_id} decided: {label}.")
+
+
+def explanation_of(review_id: int) -> dict | str:
+    """The API's explanation of a review's text, or why there is none; asked once per review."""
+    known = st.session_state.setdefault(EXPLANATIONS_KEY, {})
+    if review_id not in known:
+        try:
+            known[review_id] = session.client().review_explanation(review_id)
+        except ApiError as exc:
+            known[review_id] = str(exc)
+    return known[review_id]
 
 
 def on_undo() -> None:
@@ -78,6 +92,16 @@ with st.container(border=True, key="review_text"):
         st.warning(f"This item was stored without its text (SHA-256 {item['text_hash'][:16]}...).")
     else:
         st.markdown(f"#### {literal_markdown(item['text'])}")
+if item["text"] is not None:
+    explained = explanation_of(review["id"])
+    if isinstance(explained, dict):
+        st.markdown(explanation_html(explained), unsafe_allow_html=True)
+        st.caption(
+            f"Why the model said **{explained['label']}**: words coloured by what they did to that score "
+            f"({explained['method']}), red towards it, green against."
+        )
+    else:
+        st.caption(f"No word highlighting: {explained}")
 left, right = st.columns([2, 3])
 left.metric("The model says", review["predicted_label"] or "-")
 left.write("Flagged: " + (", ".join(review["flagged"]) if review["flagged"] else "nothing"))
