@@ -27,6 +27,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def machine_record(load_start: float) -> dict:
+    """What a load benchmark ran on: CPUs, platform, Python and the 1-minute load average at start and end."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+    }
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--url", help="benchmark a running API instead of starting one (must be on 127.0.0.1)")
@@ -235,12 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "api_load",
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
-        },
+        "machine": machine_record(load_start),
         "server": {
             "url": "started by this script" if proc else url,
             "settings": dict(item.partition("=")[::2] for item in args.server_env),

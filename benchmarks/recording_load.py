@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from load_test import drive, request_bytes, sample_texts, start_server
+from load_test import drive, machine_record, request_bytes, sample_texts, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ("off", "sqlite", "postgresql")
@@ -132,12 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "recording_load",
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
-        },
+        "machine": machine_record(load_start),
         "model": args.model,
         "concurrency": args.concurrency,
         "results": results,
