@@ -81,3 +81,14 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'nlpc.db'}"
     return request.getfixturevalue("postgres_server").create_database()
+
+
+@pytest.fixture
+def db(database_url):
+    """The workflow database at ``database_url``, migrated to the newest revision; disposed after the test."""
+    from nlp_classifier.workflow.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()

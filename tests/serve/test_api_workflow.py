@@ -39,14 +39,6 @@ def models(tmp_path_factory):
 
 
 @pytest.fixture
-def db(database_url):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def keys(db) -> dict[str, str]:
     """A key per role, made the way `nlpc db add-key` makes them."""
     made = {}

@@ -41,14 +41,6 @@ def queued(text: str, score: float, model: str = "m", labels: list[str] = LABELS
     )
 
 
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def review_ids(db: Database) -> dict[str, int]:
     """Review id by the item's external id."""
     with db.session() as session:

@@ -41,14 +41,6 @@ def record(i: int, score: float = 0.5, queue: str | None = "band", **extra) -> P
     return PredictionRecord(**values)
 
 
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def count(db: Database, table) -> int:
     with db.session() as session:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
