@@ -82,6 +82,8 @@ if review is None:
     st.stop()
 
 item = review["item"]
+# asked before anything of this item is drawn, so the page never shows the new text beside the last item's buttons
+explained = explanation_of(review["id"]) if item["text"] is not None else None
 st.caption(
     f"Review {review['id']} · model **{review['model']}** {review['model_version'] or ''} · "
     f"{'asked for by the client' if review['reason'] == 'requested' else 'score in the uncertainty band'} · "
@@ -92,8 +94,7 @@ with st.container(border=True, key="review_text"):
         st.warning(f"This item was stored without its text (SHA-256 {item['text_hash'][:16]}...).")
     else:
         st.markdown(f"#### {literal_markdown(item['text'])}")
-if item["text"] is not None:
-    explained = explanation_of(review["id"])
+if explained is not None:
     if isinstance(explained, dict):
         st.markdown(explanation_html(explained), unsafe_allow_html=True)
         st.caption(
