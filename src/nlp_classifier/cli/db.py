@@ -31,13 +31,18 @@ def open_database(args: argparse.Namespace):
     return Database(load_settings(database_url=args.database_url).database_url)
 
 
+def add_database_url_argument(parser) -> None:
+    """--database-url, read by ``open_database``: the commands that work on the workflow database share it."""
+    parser.add_argument("--database-url", help="database URL (default: $NLPC_DATABASE_URL, else data/nlpc.db)")
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "db",
         help="the moderation workflow's database: migrations, API keys, purge, forget",
         description="Manage the database that records predictions, reviews, feedback and API keys (docs/workflow.md).",
     )
-    p.add_argument("--database-url", help="database URL (default: $NLPC_DATABASE_URL, else data/nlpc.db)")
+    add_database_url_argument(p)
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     up = verbs.add_parser("upgrade", help="apply the migrations (default: up to the newest)")

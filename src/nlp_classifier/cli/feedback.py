@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from ..errors import ConfigError, DataError, ModelNotFoundError
 from .common import print_json, stdout
-from .db import open_database
+from .db import add_database_url_argument, open_database
 
 
 def register(sub) -> None:
@@ -18,7 +18,7 @@ def register(sub) -> None:
         help="reviewed items of the moderation workflow as training data",
         description="Export what reviewers decided in the review queue (docs/workflow.md).",
     )
-    p.add_argument("--database-url", help="database URL (default: $NLPC_DATABASE_URL, else data/nlpc.db)")
+    add_database_url_argument(p)
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     export = verbs.add_parser(
         "export",
