@@ -58,6 +58,9 @@ class ModelCard:
     # changed (``calibrators``), and the operating point the thresholds were picked for (``operating_points``).
     calibration: dict[str, Any] | None = None
     operating_point: dict[str, Any] | None = None
+    # The sha256 of the lexicon the model reads disguised words against before scoring (``obfuscation``);
+    # None: texts are scored as written. Set by a training setting or ``nlpc models reading``.
+    read_obfuscation: str | None = None
     version: str = "1.0.0"
     previous_version: str | None = None
     created_at: str = field(default_factory=now_iso)

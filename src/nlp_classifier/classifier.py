@@ -13,6 +13,7 @@ from .calibrators import Calibrator, load_calibrator
 from .card import ModelCard
 from .decision import decide, thresholds_or_default
 from .errors import ConfigError
+from .obfuscation import reader_for
 from .tasks import harmless_labels
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Classifier(ABC):
     def __init__(self, card: ModelCard):
         self.card = card
         self.calibrator: Calibrator | None = load_calibrator(card) if card.path is not None else None
+        self.reader = reader_for(card.read_obfuscation) if card.read_obfuscation else None
 
     @property
     def name(self) -> str:
@@ -82,8 +84,13 @@ class Classifier(ABC):
         texts = self._check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)))
-        raw = np.asarray(self._predict_proba(texts), dtype=float)
+        raw = np.asarray(self._predict_proba(self.read(texts)), dtype=float)
         return self.calibrate(raw) if calibrated else raw
+
+    def read(self, texts: list[str]) -> list[str]:
+        """The texts as the model scores them: disguised words read back when the model reads obfuscation
+        (``ModelCard.read_obfuscation``), else as they are."""
+        return texts if self.reader is None else self.reader.read_texts(texts)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """The model's calibrator applied to raw probabilities (unchanged when it has none)."""

@@ -41,13 +41,13 @@ def add_extra_data_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_bump_argument(parser: argparse.ArgumentParser) -> None:
+def add_bump_argument(parser: argparse.ArgumentParser, default: str = "minor") -> None:
     """--bump: which part of the version a retrained model's new version bumps."""
     parser.add_argument(
         "--bump",
         choices=["major", "minor", "patch"],
-        default="minor",
-        help="version part to bump when the model already exists (default: minor)",
+        default=default,
+        help=f"version part to bump when the model already exists (default: {default})",
     )
 
 

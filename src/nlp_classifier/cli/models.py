@@ -9,7 +9,7 @@ from ..sizes import format_bytes
 from .common import print_json, stdout, table
 
 # Further ``nlpc models <verb>`` commands register from their own modules.
-MODELS_VERB_MODULES: list[str] = ["models_remote"]
+MODELS_VERB_MODULES: list[str] = ["models_remote", "models_reading"]
 
 
 def register(sub) -> None:

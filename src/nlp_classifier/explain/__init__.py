@@ -68,8 +68,8 @@ def explain(
         assert isinstance(classifier, SklearnClassifier)  # check_method: only TF-IDF classifiers offer "linear"
         fast = classifier.linear_model()
         scores = [
-            linear_word_scores(fast, classifier.output_column(labels[c]), t, s)
-            for t, s, c in zip(texts, spans, columns)
+            linear_word_scores(fast, classifier.output_column(labels[c]), t, s, r)
+            for t, s, c, r in zip(texts, spans, columns, classifier.read(texts))
         ]
     else:
         from .gradients import integrated_gradients_word_scores

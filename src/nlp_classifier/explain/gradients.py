@@ -1,9 +1,9 @@
 """Integrated Gradients (captum) for transformers run with PyTorch: the attribution of each token embedding to
 the explained label's probability, integrated along the straight path from a baseline where every
 non-special token is the padding token, then merged into the words of the original text (a word-piece's share
-goes to the word its characters came from, through normalisation and emoji naming). The word scores add up to
-the label's probability minus the baseline's, up to the integral's approximation error. Texts longer than one
-window are explained on their first window (the first ``max_length`` tokens)."""
+goes to the word its characters came from, through obfuscation reading, normalisation and emoji naming). The
+word scores add up to the label's probability minus the baseline's, up to the integral's approximation error.
+Texts longer than one window are explained on their first window (the first ``max_length`` tokens)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def integrated_gradients_word_scores(classifier, text: str, spans: list[tuple[in
     from captum.attr import LayerIntegratedGradients
 
     model, tokenizer, settings = classifier.model, classifier.tokenizer, classifier.settings
-    prepared = prepare_texts([text], settings)[0]
+    prepared = prepare_texts(classifier.read([text]), settings)[0]
     encoding = tokenizer(
         prepared,
         truncation=True,

@@ -72,10 +72,12 @@ def _squeeze(text: str) -> tuple[str, np.ndarray]:
     return _WHITE_SPACES.sub(" ", text), np.flatnonzero(kept)
 
 
-def linear_word_scores(fast: FastTfidf, output: int, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
+def linear_word_scores(
+    fast: FastTfidf, output: int, text: str, spans: list[tuple[int, int]], read: str | None = None
+) -> np.ndarray:
     """The contribution of each word (``spans`` of ``text``) to the decision function of ``predict_proba``'s
-    column ``output``."""
-    prepared = fast.prepared([text])[0]
+    column ``output``. ``read``: the text as the model reads it (``Classifier.read``), when that differs."""
+    prepared = fast.prepared([text if read is None else read])[0]
     to_original = align(text, prepared)
     spreader = WordSpreader(text, spans)
     if not spans:

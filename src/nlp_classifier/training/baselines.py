@@ -24,6 +24,7 @@ from ..estimators import PriorShiftedClassifier
 from ..evaluation import evaluate, predict_proba_batched
 from ..fileio import atomic_path
 from ..metrics import headline, tune_class_weights
+from ..obfuscation import lexicon_sha256, read_dataset, reader_for
 from ..paths import models_dir as default_models_dir
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL, TASKS
@@ -148,8 +149,12 @@ def train_baseline(
         card.extra["extra_data"] = extra_rows.record()
     card.path = models_dir / BASELINES_SUBDIR / f"{name}.card.json"
 
+    fit_train = splits.train
+    if base.get("read_obfuscation"):  # the model reads disguised words back before scoring: so does its training
+        card.read_obfuscation = lexicon_sha256()
+        fit_train = read_dataset(splits.train, reader_for(card.read_obfuscation))
     train, mix = training_set(
-        splits.train,
+        fit_train,
         identity_swaps=float(base.get("identity_swaps", 0.0)),
         spelling_noise=float(base.get("spelling_noise", 0.0)),
         temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)),
