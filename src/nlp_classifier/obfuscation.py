@@ -65,7 +65,13 @@ SUBSTITUTES: Mapping[str, str] = {
     "*": "aeiou",
     "|": "il",
 }
-_TOKEN = re.compile(r"[A-Za-z0-9@$!*|]+")
+# A word that may be disguised: a maximal run of letters, digits and the symbols above that mixes letters with
+# digits or symbols, has a tripled letter, or has 10 letters in a row. Only these reach the Python code.
+_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9@$!*|])"
+    rf"(?=[A-Za-z0-9@$!*|]*(?:[A-Za-z][0-9@$!*|]|[0-9@$*|][A-Za-z]|([A-Za-z])\1\1|[A-Za-z]{{{MIN_RUN_TOGETHER}}}))"
+    r"[A-Za-z0-9@$!*|]+"
+)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACED = re.compile(r"(?<![A-Za-z])((?:[A-Za-z] ){2,}[A-Za-z])(?![A-Za-z])")
 _TRIPLE = re.compile(r"([A-Za-z])\1\1")
@@ -152,7 +158,7 @@ class ObfuscationReader:
     # --- the four readings --------------------------------------------------------------------------------
     def _read_plain(self, text: str) -> str:
         text = _SPACED.sub(self._join_spaced, text)
-        return _TOKEN.sub(lambda m: self._token(m.group(0)), text)
+        return _CANDIDATE.sub(lambda m: self._token(m.group(0)), text)
 
     def _join_spaced(self, match: re.Match) -> str:
         """The spaced letters as one word; failing that, without the first or the last letter, which may be a
