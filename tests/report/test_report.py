@@ -205,7 +205,7 @@ def test_report_of_a_binary_model(hate_models, labelled_file, tmp_path):
     # each error's words carry their contribution from Classifier.explain (exact linear ones for TF-IDF)
     assert "Words coloured by their contribution to the score (linear)" in page.text
     from nlp_classifier import load
-    from nlp_classifier.ui.highlight import word_class
+    from nlp_classifier.explain.html import word_class
 
     (explanation,) = load("tiny_lr", models_dir=hate_models).explain([SCRIPT_TEXT], label="hateful")
     start = raw.index(f'id="{a}-errors-hateful-fp"')

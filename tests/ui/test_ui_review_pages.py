@@ -15,8 +15,8 @@ from testkit.models import train_small_baseline
 from testkit.streamlit_charts import chart_layers
 from testkit.ui_servers import api_server
 
+from nlp_classifier.explain.html import word_class
 from nlp_classifier.ui import APP_PATH
-from nlp_classifier.ui.highlight import word_class
 from nlp_classifier.workflow.db import Database
 from nlp_classifier.workflow.keys import add_api_key
 from nlp_classifier.workflow.records import PredictionRecord, record_predictions

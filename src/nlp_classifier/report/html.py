@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..evaluation import per_source_rows, summary_metric_names
+from ..explain.html import AGAINST, TOWARDS, explanation_html
 from ..tasks import MULTI_LABEL
-from ..ui.highlight import AGAINST, TOWARDS, explanation_html
 from .figures import COMPARISON, Figure, figure_name, slug
 from .gather import ErrorCase, LabelErrors, ModelReport
 
@@ -106,7 +106,7 @@ def section(anchor: str, title: str, body: str, level: int = 2) -> str:
 
 def explained_text(case: ErrorCase) -> str:
     """The text of an error case; with an explanation, each word coloured by its contribution as the UI colours
-    it (``ui.highlight``: red raises the label's score, green lowers it; the strongest word is the most opaque)."""
+    it (``explain.html``: red raises the label's score, green lowers it; the strongest word is the most opaque)."""
     if case.explanation is None:
         return f'<div class="text">{esc(case.text)}</div>'
     return f'<div class="text">{explanation_html(case.explanation.to_dict())}</div>'

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
+from nlp_classifier.explain.html import explanation_html
 from nlp_classifier.ui import charts, session
 from nlp_classifier.ui.client import ApiError
-from nlp_classifier.ui.highlight import explanation_html
 from nlp_classifier.ui.results import highlighted, scores_of, thresholds_for, toxicity_scores_of
 from nlp_classifier.ui.widgets import threshold_control
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nlp_classifier.explain.html import explanation_html
 from nlp_classifier.ui import reviewing, session
 from nlp_classifier.ui.charts import probability_chart
 from nlp_classifier.ui.client import ApiError
-from nlp_classifier.ui.highlight import explanation_html
 from nlp_classifier.ui.results import thresholds_for
 from nlp_classifier.ui.widgets import literal_markdown
 

@@ -1,5 +1,5 @@
-"""The Analyse page's word highlighting: an explanation the API answered, as HTML spans over the original text
-(red towards the explained label, green against, stronger colour for larger contributions)."""
+"""An explanation as HTML: coloured spans over the original text (red towards the explained label, green against,
+stronger colour for larger contributions), drawn by the UI's Analyse and Review pages and by the HTML report."""
 
 from __future__ import annotations
 
