@@ -95,6 +95,30 @@ def test_queue_lists_pending_first_by_uncertainty_and_pages_with_a_cursor(db):
             reviews.list_reviews(session, cursor="not-a-cursor")
 
 
+def test_a_page_of_reviews_with_their_scores_takes_a_fixed_number_of_queries(db):
+    """The list endpoint answers each review with its prediction's scores: loading them must not cost one query
+    per review."""
+    from sqlalchemy import event
+
+    with db.session() as session:
+        record_predictions(session, [record(i, 0.3 + i / 100) for i in range(30)], store_text=True)
+    statements: list[str] = []
+
+    def count_statement(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_statement)
+    try:
+        with db.session() as session:
+            page = reviews.list_reviews(session, limit=25)
+            scores = [next(p.scores for p in r.item.predictions if p.id == r.prediction_id) for r in page.reviews]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_statement)
+    assert len(scores) == 25 and all("hateful" in s for s in scores)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # the reviews with their items, then the items' predictions
+
+
 def test_claims_decisions_and_undo(db):
     with db.session() as session:
         record_predictions(session, [record(1), record(2)], store_text=True)

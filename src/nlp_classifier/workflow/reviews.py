@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from .audit import record_change
 from .errors import ConflictError, NotFoundError, WorkflowError
-from .models import REVIEW_STATES, Review, utcnow
+from .models import REVIEW_STATES, Item, Review, utcnow
 from .records import storable
 
 ORDERS = ("uncertainty", "age")
@@ -46,9 +46,14 @@ def snapshot(review: Review) -> dict[str, Any]:
     }
 
 
+# A review's item and the item's predictions, loaded with the review: a page of reviews takes two queries, not
+# one per review (the API answers each review with the scores of its prediction).
+_WITH_ITEM = joinedload(Review.item).selectinload(Item.predictions)
+
+
 def get_review(session: Session, review_id: int) -> Review:
     """The review with its item loaded; ``NotFoundError`` when there is none."""
-    review = session.get(Review, review_id, options=[joinedload(Review.item)]) if 0 < review_id <= MAX_ID else None
+    review = session.get(Review, review_id, options=[_WITH_ITEM]) if 0 < review_id <= MAX_ID else None
     if review is None:
         raise NotFoundError(f"no review with id {review_id}")
     return review
@@ -80,7 +85,7 @@ def list_reviews(
         raise ValueError(f"order must be one of {ORDERS}")
     if state is not None and state not in REVIEW_STATES:
         raise ValueError(f"state must be one of {REVIEW_STATES}")
-    query = select(Review).options(joinedload(Review.item))
+    query = select(Review).options(_WITH_ITEM)
     if state is not None:
         query = query.where(Review.state == state)
     if model is not None:
