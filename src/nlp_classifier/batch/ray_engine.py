@@ -221,33 +221,19 @@ def _filesystem(path: str) -> tuple[Any, str]:
     return PyFileSystem(FSSpecHandler(fs)), str(root).rstrip("/")
 
 
-def _input_files(filesystem: Any, path: str, label: str) -> list[str]:
-    """The input's files: the file itself, or every file in the folder (hidden and ``_`` files skipped)."""
-    from pyarrow.fs import FileSelector, FileType, LocalFileSystem
+def _input_files(path: str) -> tuple[Any, list[str], str]:
+    """The input's pyarrow filesystem, files (inside it) and format: the files the local engine would read
+    (``sources.expand_inputs``: the file, the table files of a folder, or a glob's matches), all of one format."""
+    from .sources import expand_inputs
 
-    fs = filesystem or LocalFileSystem()
-    info = fs.get_file_info(path)
-    if info.type == FileType.File:
-        return [path]
-    if info.type != FileType.Directory:
-        raise DataError("file not found", path=label)
-    files = sorted(
-        f.path
-        for f in fs.get_file_info(FileSelector(path, recursive=True))
-        if f.type == FileType.File and not any(p.startswith((".", "_")) for p in PurePosixPath(f.path).parts)
-    )
-    if not files:
-        raise DataError("the folder holds no files", path=label)
-    return files
-
-
-def _input_format(files: list[str], label: str) -> str:
-    formats = {table_format(f) for f in files}
+    found = expand_inputs(path)
+    formats = {f.format for f in found}
     if len(formats) > 1:
         raise DataError(
-            f"the folder mixes formats ({', '.join(sorted(formats))}); score one format at a time", path=label
+            f"the input mixes formats ({', '.join(sorted(formats))}); score one format at a time", path=path
         )
-    return formats.pop()
+    filesystem, _ = _filesystem(found[0].url)
+    return filesystem, [_filesystem(f.url)[1] for f in found], formats.pop()
 
 
 def _csv_header(filesystem: Any, path: str, fmt: str) -> list[str]:
@@ -272,9 +258,7 @@ def read_input(ray: Any, path: str) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    filesystem, inner = _filesystem(path)
-    files = _input_files(filesystem, inner, path)
-    fmt = _input_format(files, path)
+    filesystem, files, fmt = _input_files(path)
     common: dict[str, Any] = {"filesystem": filesystem, "file_extensions": _EXTENSIONS[fmt], "num_cpus": 0}
     try:
         if fmt == "parquet":
