@@ -1,10 +1,12 @@
 """Distributed batch scoring on Ray (``nlpc predict --engine ray``): Ray Data reads the input (CSV, TSV, JSONL or
-Parquet; a file or a folder; a local path or any fsspec URL such as ``gs://``), a pool of actors scores it (each
+Parquet; a file, a folder or a glob; a local path or any fsspec URL such as ``gs://``), a pool of actors scores it (each
 actor loads the model once, verified against its card, and applies ``score_frame`` to each batch, the same rule as
 the local engine), and the result is written as a folder of Parquet parts, published at the end.
 
-Order: the run keeps the input order (Ray Data's ``preserve_order``); the parts are named in that order, so reading
-the folder (pandas, pyarrow) gives the rows in input order. With ``id_column`` the ids are carried through too.
+Order: the run asks Ray Data to keep the input order (``preserve_order``) and the parts are named in output order,
+so reading the folder (pandas, pyarrow) usually gives the rows in input order; Ray does not promise it (a lost
+worker's batch, or a folder's files on a loaded machine, have come out later), so match rows by an id column
+(``id_column`` carries it through).
 
 A killed actor is restarted by Ray (``max_restarts``) and the batch it was scoring is run again
 (``max_task_retries``); a batch's rows are written only once its scoring has finished, so each row is scored and
