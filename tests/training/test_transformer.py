@@ -36,6 +36,7 @@ from nlp_classifier.backends.transformer_text import (
     unpad_tokenizer,
 )
 from nlp_classifier.errors import ConfigError
+from nlp_classifier.obfuscation import lexicon_sha256
 from nlp_classifier.registry import list_cards
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
 from nlp_classifier.training.transformer import (
@@ -310,12 +311,16 @@ def test_davidson3_and_a_user_file(tmp_path, tiny_bert, small_csv):
     user = train_transformer(
         str(small_csv),
         "quick",
-        overrides={**FAST, "base_model": str(tiny_bert)},
+        overrides={**FAST, "base_model": str(tiny_bert), "read_obfuscation": True},
         output=tmp_path / "mine",
         models_dir=tmp_path,
     )
     assert user.name == "mine" and user.labels == ["abusive", "fine"] and user.task == "small"
-    assert nlp_classifier.load(tmp_path / "mine").predict(["love thanks"])[0].label in ("abusive", "fine")
+    mine = nlp_classifier.load(tmp_path / "mine")
+    assert mine.predict(["love thanks"])[0].label in ("abusive", "fine")
+    # trained reading disguised words: the card pins the lexicon, and "l0v3 th4nks" scores as "love thanks"
+    assert user.read_obfuscation == lexicon_sha256() and user.training_config["read_obfuscation"] is True
+    np.testing.assert_allclose(mine.predict_proba("l0v3 th4nks"), mine.predict_proba("love thanks"))
 
 
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):

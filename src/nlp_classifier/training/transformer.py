@@ -21,6 +21,7 @@ from ..backends.transformer_backend import HF_PROBLEM_TYPES, TransformerClassifi
 from ..backends.transformer_text import TextSettings, unpad_tokenizer
 from ..card import ModelCard
 from ..fileio import write_json
+from ..obfuscation import lexicon_sha256, read_dataset, reader_for
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
@@ -59,7 +60,10 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     ]
     with stage(f"Tokenising {len(plan.train):,} training and {len(plan.splits.validation):,} validation texts"):
         train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
-        val_items = EncodedTexts(tokenizer, plan.splits.validation, text, input_names)
+        validation = plan.splits.validation
+        if settings.read_obfuscation:  # checkpoints are chosen on validation texts as the model will read them
+            validation = read_dataset(validation, reader_for(lexicon_sha256()))
+        val_items = EncodedTexts(tokenizer, validation, text, input_names)
 
     gpu = torch.cuda.is_available()
     args = training_arguments(settings, plan.staging, problem_type, gpu)
@@ -193,6 +197,7 @@ def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict, 
         data_fingerprint=dataset.fingerprint,
         data_source=dataset.source,
         splits=splits_record(plan.splits, train_used=len(plan.train)),
+        read_obfuscation=lexicon_sha256() if plan.settings.read_obfuscation else None,
         training_config={
             **plan.settings.to_dict(),
             "preset": plan.preset,

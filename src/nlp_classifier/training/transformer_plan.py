@@ -16,6 +16,7 @@ from ..data.extra import ExtraRows, add_extra_rows
 from ..data.mixing import Mixture, training_set
 from ..data.splits import Splits
 from ..errors import ConfigError
+from ..obfuscation import lexicon_sha256, read_dataset, reader_for
 from ..paths import models_dir as default_models_dir
 from ..progress import stage
 from ..tasks import TASKS
@@ -80,8 +81,11 @@ def default_output(settings: TransformerSettings, preset: str, task_name: str) -
 def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Dataset, Mixture | None]:
     """The texts the run trains on: a seeded sample of the train split (``max_train_samples``) with identity
     swaps and spelling noise added, and for several sources the mixture, resampled to ``mixed_train_size`` texts."""
+    train = sample_train(train, settings.max_train_samples, settings.seed)
+    if settings.read_obfuscation:  # the model will read disguised words back: so do the texts it learns from
+        train = read_dataset(train, reader_for(lexicon_sha256()))
     rows, mix = training_set(
-        sample_train(train, settings.max_train_samples, settings.seed),
+        train,
         identity_swaps=settings.identity_swaps,
         spelling_noise=settings.spelling_noise,
         temperature=settings.mixing_temperature,

@@ -140,6 +140,9 @@ class TransformerSettings:
     emoji_to_text: bool = setting(
         False, "emoji -> their names as words (text.emoji_to_words), for vocabularies without emoji"
     )
+    read_obfuscation: bool = setting(
+        False, "read disguised words back before scoring (obfuscation.py); training and validation texts too"
+    )
     group_by_length: bool = setting(True, "batch texts of similar length together (less padding, faster on CPU)")
     num_threads: int | None = setting(
         None,
