@@ -289,9 +289,7 @@ def wait_for_ray_to_exit(timeout: float = 60.0) -> float:
     its driver by seconds, taking CPU from the next run); returns the seconds waited."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        names = []
-        for proc in psutil.process_iter(["name"]):
-            names.append(proc.info["name"] or "")
+        names = (proc.info["name"] or "" for proc in psutil.process_iter(["name"]))
         if not any(name.startswith(RAY_SYSTEM_PROCESSES) for name in names):
             break
         time.sleep(0.5)

@@ -18,7 +18,7 @@ from .data import Dataset
 from .data.model_data import model_splits
 from .errors import ConfigError
 from .evaluation import dataset_metrics, predict_proba_batched
-from .obfuscation import ObfuscationReader, lexicon_sha256, read_lexicon
+from .obfuscation import lexicon_sha256, reader_for
 from .progress import stage
 from .registry import bump_card, resolve
 
@@ -68,7 +68,7 @@ def set_obfuscation_reading(
     card.verify_or_raise()
     card.read_obfuscation = None  # load as written; the reading is switched on the loaded classifier below
     classifier = load_card(card, backend=backend)
-    reader = ObfuscationReader(read_lexicon())
+    reader = reader_for(lexicon_sha256())  # the installed lexicon's reader, as loaded models share it
     splits, note = model_splits(card)
     changed: dict[str, int] = {}
     before: dict[str, dict[str, Any]] = {}

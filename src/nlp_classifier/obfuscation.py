@@ -65,13 +65,13 @@ SUBSTITUTES: Mapping[str, str] = {
     "*": "aeiou",
     "|": "il",
 }
-# A word that may be disguised: a maximal run of letters, digits and the symbols above that mixes letters with
-# digits or symbols, has a tripled letter, or has 10 letters in a row. Only these reach the Python code.
-_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9@$!*|])"
-    rf"(?=[A-Za-z0-9@$!*|]*(?:[A-Za-z][0-9@$!*|]|[0-9@$*|][A-Za-z]|([A-Za-z])\1\1|[A-Za-z]{{{MIN_RUN_TOGETHER}}}))"
-    r"[A-Za-z0-9@$!*|]+"
-)
+# The characters of a word that may be disguised (letters and the substitutes above), and the marks of a disguise
+# inside one: a letter beside a digit or symbol, a tripled letter, or a long run of letters.
+_WORD_CHARS = "A-Za-z0-9@$!*|"
+_DISGUISE = rf"[A-Za-z][0-9@$!*|]|[0-9@$*|][A-Za-z]|([A-Za-z])\1\1|[A-Za-z]{{{MIN_RUN_TOGETHER}}}"
+# A word that may be disguised: a maximal run of word characters with one of the marks. Only these reach the
+# Python code.
+_CANDIDATE = re.compile(rf"(?<![{_WORD_CHARS}])(?=[{_WORD_CHARS}]*(?:{_DISGUISE}))[{_WORD_CHARS}]+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACED = re.compile(r"(?<![A-Za-z])((?:[A-Za-z] ){2,}[A-Za-z])(?![A-Za-z])")
 _TRIPLE = re.compile(r"([A-Za-z])\1\1")
@@ -80,12 +80,9 @@ _NUMBER_WITH_UNIT = re.compile(
     r"\d+(?:st|nd|rd|th|s|am|pm|k|m|x|h|kg|km|lbs?|mph|gb|mb|min|yo|ish|ft|cm|mm)", re.IGNORECASE
 )
 _LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)(\d+)")
-# A text worth a closer look: a token mixing letters with digits or symbols, a tripled letter, spaced single
-# letters, or a long alphabetic run. Most texts have none of these and are returned at once.
-_SUSPECT = re.compile(
-    r"[A-Za-z][0-9@$!*|]|[0-9@$*|][A-Za-z]|([A-Za-z])\1\1|(?<![A-Za-z])[A-Za-z] [A-Za-z] [A-Za-z](?![A-Za-z])"
-    rf"|[A-Za-z]{{{MIN_RUN_TOGETHER},}}"
-)
+# A text worth a closer look: a mark of a disguise, or spaced single letters. Most texts have neither and are
+# returned at once.
+_SUSPECT = re.compile(rf"{_DISGUISE}|(?<![A-Za-z])[A-Za-z] [A-Za-z] [A-Za-z](?![A-Za-z])")
 
 
 def read_lexicon(path: str | Path = LEXICON_PATH) -> dict[str, int]:

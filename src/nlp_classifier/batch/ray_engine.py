@@ -211,16 +211,10 @@ def _filesystem(path: str) -> tuple[Any, str]:
     if not _is_url(path) or urlsplit(path).scheme == "file":
         local = urlsplit(path).path if urlsplit(path).scheme == "file" else path
         return None, str(Path(local).resolve())
-    import fsspec
     from pyarrow.fs import FSSpecHandler, PyFileSystem
 
-    from ..storage.location import storage_options
-
-    try:
-        fs, root = fsspec.core.url_to_fs(path, **storage_options(path))
-    except (ImportError, ValueError) as exc:
-        raise ConfigError(f"cannot open '{path}': {exc}") from None
-    return PyFileSystem(FSSpecHandler(fs)), str(root).rstrip("/")
+    fs, root = _fsspec_filesystem(path)
+    return PyFileSystem(FSSpecHandler(fs)), root
 
 
 def _input_files(path: str) -> tuple[Any, list[str], str]:
@@ -290,17 +284,11 @@ def _staging_path(output: str) -> str:
 
 
 def _fsspec_filesystem(path: str) -> tuple[Any, str]:
-    """The fsspec filesystem and inner path of an output (local paths made absolute)."""
-    import fsspec
+    """The fsspec filesystem and inner path of ``path`` (local paths made absolute), opened as the local engine
+    opens its files (``sources.filesystem``)."""
+    from .sources import filesystem
 
-    from ..storage.location import storage_options
-
-    if not _is_url(path):
-        path = str(Path(path).resolve())
-    try:
-        fs, root = fsspec.core.url_to_fs(path, **storage_options(path))
-    except (ImportError, ValueError) as exc:
-        raise ConfigError(f"cannot open '{path}': {exc}") from None
+    fs, root = filesystem(path if _is_url(path) else str(Path(path).resolve()))
     return fs, str(root).rstrip("/")
 
 

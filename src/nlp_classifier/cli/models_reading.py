@@ -26,7 +26,7 @@ def register(verbs) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model_reading import set_obfuscation_reading
+    from ..model_reading import HEADLINE_KEYS, set_obfuscation_reading
 
     result = set_obfuscation_reading(
         args.name, args.obfuscation == "on", models_dir=args.models_dir, backend=args.backend, bump=args.bump
@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
         highlight=False,
     )
     rows = [
-        [part, result.changed[part], *(result.before[part][k] for k in keys), *(result.after[part][k] for k in keys)]
+        [part, result.changed[part], *(result.before[part][k] for k in HEADLINE_KEYS)]
+        + [result.after[part][k] for k in HEADLINE_KEYS]
         for part in result.changed
-        for keys in [("accuracy", "f1_macro", "roc_auc")]
     ]
     if rows:
         stdout.print(
