@@ -88,3 +88,18 @@ SWAP_PLURALS: tuple[str, ...] = (
     "transgenders",
     "migrants",
 )
+
+# Words whose share of hateful training texts identity balancing (data.balance) evens out: every word above, plus
+# group words that cannot be swapped (other senses, or singular nouns) but still mark a group in most texts.
+BALANCE_TERMS: tuple[str, ...] = (
+    *SWAP_ADJECTIVES,
+    *SWAP_PLURALS,
+    "black",
+    "blacks",
+    "white",
+    "whites",
+    "jew",
+    "deaf",
+    "female",
+    "females",
+)

@@ -4,6 +4,8 @@ Temperature sampling: source ``s`` with ``n_s`` training rows gets the share ``n
 the training signal. ``T = 1`` keeps the natural proportions, ``T = 2`` (the default) takes square roots, large
 ``T`` tends to equal shares. Linear models take the shares as per-row sample weights (mean 1); transformers
 train on a resample of the rows with those shares (whole copies of each row first, then a seeded sample).
+Identity balancing (data.balance) adds a weight per row inside its source: it multiplies the linear models' sample
+weights, and the resample draws each row in proportion to it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Mixture:
     rows: dict[str, int]
     shares: dict[str, float]
     fingerprints: dict[str, str]
+    # per row of the training split the mixture was made from: identity-balancing weights, mean 1 in each source
+    balance: np.ndarray | None = None
 
     @property
     def row_weights(self) -> dict[str, float]:
@@ -37,20 +41,32 @@ class Mixture:
         """One weight per row of ``dataset`` (a training split)."""
         weights = self.row_weights
         assert dataset.sources is not None  # the mixture was made from this split's sources
-        return np.array([weights[s] for s in dataset.sources], dtype=float)
+        shares = np.array([weights[s] for s in dataset.sources], dtype=float)
+        return shares if self.balance is None else shares * self.balance
 
     def resample(self, dataset: Dataset, size: int, seed: int) -> Dataset:
         """``size`` rows drawn with the mixture's shares: each source's rows repeated as whole copies as often as
-        its share allows, then a seeded sample without replacement for the remainder; shuffled."""
+        its share allows, then a seeded sample without replacement for the remainder; shuffled. With identity
+        balancing each row's expected count follows its weight: whole copies of the expected count, then a sample
+        of the remainder drawn by the fractional parts."""
         rng = np.random.default_rng(seed)
         names = np.asarray(dataset.sources)
         chosen = []
         for source, share in self.shares.items():
             rows = np.flatnonzero(names == source)
             want = int(round(share * size))
-            copies, rest = divmod(want, len(rows))
-            chosen.extend([rows] * copies)
-            chosen.append(rng.choice(rows, size=rest, replace=False))
+            if self.balance is None:
+                copies, rest = divmod(want, len(rows))
+                chosen.extend([rows] * copies)
+                chosen.append(rng.choice(rows, size=rest, replace=False))
+                continue
+            expected = want * self.balance[rows] / self.balance[rows].sum()
+            whole = np.floor(expected).astype(int)
+            fraction = expected - whole
+            rest = min(want - int(whole.sum()), int(np.count_nonzero(fraction)))
+            chosen.append(np.repeat(rows, whole))
+            if rest > 0:
+                chosen.append(rng.choice(rows, size=rest, replace=False, p=fraction / fraction.sum()))
         order = rng.permutation(np.concatenate(chosen))
         return dataset.subset(order, "train-mixed")
 
@@ -92,14 +108,24 @@ def training_set(
     *,
     identity_swaps: float = 0.0,
     spelling_noise: float = 0.0,
+    identity_balance: float = 0.0,
     temperature: float = DEFAULT_TEMPERATURE,
     seed: int = 42,
 ) -> tuple[Dataset, Mixture | None]:
     """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
     of each non-hateful text that names a group), then misspelled copies of a ``spelling_noise`` share of the
-    texts, and for multi-source data the mixture its sources are weighted by."""
+    texts, and for multi-source data the mixture its sources are weighted by, identity-balanced with
+    ``identity_balance`` (0 off, 1 full; data.balance)."""
     from .augment import identity_swaps as add_swaps
     from .augment import spelling_noise as add_noise
+    from .balance import identity_weights
 
     train = add_noise(add_swaps(train, identity_swaps, seed), spelling_noise, seed)
-    return train, (mixture(train, temperature) if train.sources is not None else None)
+    if train.sources is None:
+        if identity_balance:
+            raise ConfigError("identity_balance needs a multi-source task (one whose rows carry a source)")
+        return train, None
+    mix = mixture(train, temperature)
+    if identity_balance:
+        mix.balance = identity_weights(train, identity_balance)
+    return train, mix

@@ -96,6 +96,11 @@ class TransformerSettings:
         "share of the training texts that get one misspelled copy (data.augment)",
         checks=(fraction,),
     )
+    identity_balance: float = setting(
+        0.0,
+        "multi-source tasks: re-weight texts naming a group so the name does not predict the label, 0-1 (data.balance)",
+        checks=(between(0, 1, "(strength)"),),
+    )
     mixing_temperature: float = setting(
         2.0, "multi-source tasks: source shares ~ rows ** (1 / T) (data.mixing)", checks=(positive,)
     )
