@@ -1,5 +1,6 @@
 """Words that name groups of people by a protected characteristic, in the forms that can replace each other in a
-sentence. Used to make counterfactual training texts (data.augment) and by the behavioural suite's generator.
+sentence. Used to make counterfactual training texts (data.augment), to weight them (data.balance) and by the
+behavioural suite's generator.
 
 Each group has an adjective ("a Muslim woman", "Muslim people") and a plural noun ("Muslims"); where English has
 no plural noun for a group the adjective + "people" stands in.
@@ -7,6 +8,8 @@ no plural noun for a group the adjective + "people" stands in.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -103,3 +106,13 @@ BALANCE_TERMS: tuple[str, ...] = (
     "female",
     "females",
 )
+
+
+def words_pattern(words: Iterable[str]) -> re.Pattern[str]:
+    """A case-insensitive pattern matching any of ``words`` as a whole word (longest first), the word in group 1."""
+    return re.compile(r"\b(" + "|".join(sorted(set(words), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def words_found(pattern: re.Pattern[str], text: str) -> set[str]:
+    """The words of a ``words_pattern`` that ``text`` names, lower-cased."""
+    return {m.group(1).lower() for m in pattern.finditer(text)}

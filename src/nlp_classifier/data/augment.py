@@ -22,14 +22,12 @@ import re
 
 import numpy as np
 
-from ..identity_terms import SWAP_ADJECTIVES, SWAP_PLURALS
+from ..identity_terms import SWAP_ADJECTIVES, SWAP_PLURALS, words_found, words_pattern
 from ..tasks import MULTI_LABEL
 from .datasets import Dataset
 
 _FORMS = (SWAP_ADJECTIVES, SWAP_PLURALS)
-_PATTERN = re.compile(
-    r"\b(" + "|".join(sorted({*SWAP_ADJECTIVES, *SWAP_PLURALS}, key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
+_PATTERN = words_pattern((*SWAP_ADJECTIVES, *SWAP_PLURALS))
 
 
 def _same_case(word: str, like: str) -> str:
@@ -43,7 +41,7 @@ def _same_case(word: str, like: str) -> str:
 def swap_identity_terms(text: str, rng: np.random.Generator) -> str | None:
     """``text`` with each group word replaced by another of the same form (one replacement per distinct word,
     applied consistently), or None when it names no group."""
-    found = {m.group(1).lower() for m in _PATTERN.finditer(text)}
+    found = words_found(_PATTERN, text)
     if not found:
         return None
     replacement = {}

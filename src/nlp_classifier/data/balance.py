@@ -15,23 +15,21 @@ Unlike identity swaps (data.augment) it adds no text: it changes how much each r
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from ..errors import ConfigError
-from ..identity_terms import BALANCE_TERMS
+from ..identity_terms import BALANCE_TERMS, words_found, words_pattern
 from ..tasks import MULTI_LABEL
 from .datasets import Dataset
 
 MIN_TEXTS = 20
 MAX_WEIGHT = 10.0
-_TERM = re.compile(r"\b(" + "|".join(sorted(set(BALANCE_TERMS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_TERM = words_pattern(BALANCE_TERMS)
 
 
 def group_words(text: str) -> set[str]:
     """The balancing words ``text`` names, lower-cased."""
-    return {m.group(1).lower() for m in _TERM.finditer(text)}
+    return words_found(_TERM, text)
 
 
 def identity_weights(train: Dataset, strength: float) -> np.ndarray:
