@@ -71,16 +71,19 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
             if swapped is not None and swapped != text:
                 extra_texts.append(swapped)
                 extra_rows.append(int(i))
-    return _with_copies(train, extra_rows, extra_texts, "swaps")
+    return with_copies(train, extra_rows, extra_texts, "swaps")
 
 
-def _with_copies(train: Dataset, rows: list[int], texts: list[str], suffix: str) -> Dataset:
-    """``train`` plus ``texts``, each a changed copy of the row in ``rows`` at the same position (its label and
-    source); ``train`` itself when there are none."""
+def with_copies(
+    train: Dataset, rows: list[int], texts: list[str], suffix: str, labels: list[int] | None = None
+) -> Dataset:
+    """``train`` plus ``texts``, each a changed copy of the row in ``rows`` at the same position (its source, and
+    its label unless ``labels`` gives each copy's class); ``train`` itself when there are none."""
     if not rows:
         return train
     idx = np.asarray(rows, dtype=int)
-    y = np.concatenate([train.y, train.y[idx]])
+    copied = train.y[idx] if labels is None else np.asarray(labels, dtype=train.y.dtype)
+    y = np.concatenate([train.y, copied])
     sources = None if train.sources is None else train.sources + [train.sources[i] for i in idx]
     return Dataset(
         f"{train.name}+{suffix}",
@@ -165,4 +168,4 @@ def spelling_noise(train: Dataset, share: float, seed: int) -> Dataset:
         if noisy is not None and noisy != train.texts[i]:
             extra_texts.append(noisy)
             extra_rows.append(int(i))
-    return _with_copies(train, extra_rows, extra_texts, "noise")
+    return with_copies(train, extra_rows, extra_texts, "noise")

@@ -108,19 +108,23 @@ def training_set(
     *,
     identity_swaps: float = 0.0,
     spelling_noise: float = 0.0,
+    counter_speech: float = 0.0,
     identity_balance: float = 0.0,
     temperature: float = DEFAULT_TEMPERATURE,
     seed: int = 42,
 ) -> tuple[Dataset, Mixture | None]:
     """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
     of each non-hateful text that names a group), then misspelled copies of a ``spelling_noise`` share of the
-    texts, and for multi-source data the mixture its sources are weighted by, identity-balanced with
+    texts, then framed copies of a ``counter_speech`` share of the hateful texts (data.counter_speech), and for
+    multi-source data the mixture its sources are weighted by, identity-balanced with
     ``identity_balance`` (0 off, 1 full; data.balance)."""
     from .augment import identity_swaps as add_swaps
     from .augment import spelling_noise as add_noise
     from .balance import identity_weights
+    from .counter_speech import counter_speech as add_counter_speech
 
     train = add_noise(add_swaps(train, identity_swaps, seed), spelling_noise, seed)
+    train = add_counter_speech(train, counter_speech, seed)
     if train.sources is None:
         if identity_balance:
             raise ConfigError("identity_balance needs a multi-source task (one whose rows carry a source)")

@@ -157,6 +157,7 @@ def train_baseline(
         fit_train,
         identity_swaps=float(base.get("identity_swaps", 0.0)),
         spelling_noise=float(base.get("spelling_noise", 0.0)),
+        counter_speech=float(base.get("counter_speech", 0.0)),
         identity_balance=float(base.get("identity_balance", 0.0)),
         temperature=float(base.get("mixing_temperature", DEFAULT_TEMPERATURE)),
         seed=SEED,

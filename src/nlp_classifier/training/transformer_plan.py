@@ -88,6 +88,7 @@ def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Datase
         train,
         identity_swaps=settings.identity_swaps,
         spelling_noise=settings.spelling_noise,
+        counter_speech=settings.counter_speech,
         identity_balance=settings.identity_balance,
         temperature=settings.mixing_temperature,
         seed=settings.seed,

@@ -96,6 +96,11 @@ class TransformerSettings:
         "share of the training texts that get one misspelled copy (data.augment)",
         checks=(fraction,),
     )
+    counter_speech: float = setting(
+        0.0,
+        "share of the hateful texts copied into a condemning frame, labelled not hateful (data.counter_speech)",
+        checks=(fraction,),
+    )
     identity_balance: float = setting(
         0.0,
         "multi-source tasks: re-weight texts naming a group so the name does not predict the label, 0-1 (data.balance)",
