@@ -372,3 +372,25 @@ def test_bad_input_and_model_errors_before_ray(baseline_models_dir, tmp_path):
         model_source("logistic_regression", models_dir=str(models))
     with pytest.raises(ConfigError, match="not a path"):
         model_source(str(joblib), models_url="file:///nowhere")
+
+
+def test_each_actor_computes_with_its_share_of_the_cores(tmp_path):
+    """ONNX Runtime takes one thread per core by default: two actors on one node would each take every core."""
+    pytest.importorskip("onnxruntime")
+    from testkit.tiny_transformers import make_tiny_model
+
+    from nlp_classifier.batch.ray_engine import BatchScorer, actor_threads
+    from nlp_classifier.export import export_onnx
+
+    cores = os.cpu_count() or 1
+    assert actor_threads(1, local=True) == cores
+    assert actor_threads(2, local=True) == max(1, cores // 2)
+    assert actor_threads(cores * 4, local=True) == 1 and actor_threads(1, local=False) == 1
+    card = make_tiny_model(tmp_path, "tiny_hate", "hate")
+    export_onnx("tiny_hate", models_dir=tmp_path, max_drop_points=100, check_limit=20, num_threads=1)
+    source = ModelSource(name="tiny_hate", card_path=str(card.path), backend="onnx")
+    for threads in (1, 2):
+        scorer = BatchScorer(source, "text", None, 64, None, None, "input.csv", threads=threads)
+        assert scorer.classifier.session.get_session_options().intra_op_num_threads == threads
+        scored = scorer(pd.DataFrame({"text": ["you are great", "i hate them"]}))
+        assert len(scored) == 2

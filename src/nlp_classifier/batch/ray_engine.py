@@ -144,11 +144,14 @@ class BatchScorer:
         id_column: str | None,
         columns: list[str] | None,
         input_label: str,
+        threads: int = 1,
     ) -> None:
         from .. import load
 
         card_path = source.card_path or _pulled_card_path(source)
-        self.classifier = load(card_path, backend=source.backend)
+        # as many compute threads as the cores the actor is meant to have: ONNX Runtime and PyTorch otherwise take
+        # one per core of the node each, and actors sharing a node fight over the cores (TF-IDF ignores it)
+        self.classifier = load(card_path, backend=source.backend, num_threads=threads)
         self.text_column, self.threshold, self.batch_size = text_column, threshold, batch_size
         self.id_column, self.columns, self.input_label = id_column, columns, input_label
 
@@ -170,6 +173,12 @@ class BatchScorer:
         if len(chunk.skipped):
             raise first_bad_row(chunk.skipped, self.text_column, self.id_column, self.input_label)
         return chunk.scored
+
+
+def actor_threads(actors: int, *, local: bool) -> int:
+    """Compute threads per actor: on a local Ray this machine's cores shared by its ``actors``; on a cluster one,
+    the CPU each actor holds (the nodes' core counts are not known here)."""
+    return max(1, (os.cpu_count() or 1) // actors) if local else 1
 
 
 def models_cache_dir() -> Path:
@@ -438,6 +447,7 @@ def score_with_ray(
     with ray_session(address, (workers or os.cpu_count() or 1) + 1) as ray:
         startup = time.perf_counter() - started_at
         size = workers or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
+        threads = actor_threads(size, local=address is None)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
@@ -457,6 +467,7 @@ def score_with_ray(
                 "id_column": id_column,
                 "columns": columns,
                 "input_label": input_path,
+                "threads": threads,
             },
             # Ray Data's actors default to max_restarts=-1 and max_task_retries=-1: a killed actor is restarted and
             # the batch it held is run again
