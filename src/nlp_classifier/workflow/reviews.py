@@ -59,6 +59,16 @@ def get_review(session: Session, review_id: int) -> Review:
     return review
 
 
+def review_subject(session: Session, review_id: int) -> tuple[str | None, str, str | None]:
+    """A review's item text (None when stored without it), model and predicted label, read without the item's
+    predictions; ``NotFoundError`` when there is none."""
+    query = select(Item.text, Review.model, Review.predicted_label).join(Review.item).where(Review.id == review_id)
+    row = session.execute(query).one_or_none() if 0 < review_id <= MAX_ID else None
+    if row is None:
+        raise NotFoundError(f"no review with id {review_id}")
+    return row[0], row[1], row[2]
+
+
 @dataclass(frozen=True)
 class Page:
     reviews: list[Review]

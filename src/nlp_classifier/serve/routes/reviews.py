@@ -128,11 +128,7 @@ async def explanation(
     (docs/explanations.md). 404 when the item was stored without its text or the model is no longer in the
     registry; 422 when the text is over the explanation limits."""
 
-    def read(session):
-        row = queue.get_review(session, review_id)
-        return row.item.text, row.model, row.predicted_label
-
-    text, model, label = await workflow.run(read)
+    text, model, label = await workflow.run(lambda session: queue.review_subject(session, review_id))
     loc = ("path", "review_id")
     if text is None:
         raise ServiceError(
