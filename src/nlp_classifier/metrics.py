@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,6 +13,20 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 from .decision import DEFAULT_THRESHOLD, decide
 from .tasks import MULTI_LABEL
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float] | None:
+    """The Wilson score interval (95% for the default ``z``) of a rate ``successes / n``, as ``[low, high]``;
+    None when ``n`` is 0. Unlike the normal approximation it stays inside [0, 1] and is sensible for small ``n``
+    and rates near 0 or 1, as in a suite group of 12 cases."""
+    if n <= 0:
+        return None
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n ({n}), got {successes}")
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
 def compute_metrics(

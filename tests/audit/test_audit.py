@@ -114,6 +114,7 @@ def test_audit_of_scored_cases_matches_the_hand_computed_case():
     a = result.identity("A")
     assert (a.subgroup_auc, a.bpsn_auc, a.bnsp_auc) == pytest.approx((0.75, 1.0, 0.75))
     assert (a.fpr_neutral, a.fpr_positive, a.fpr, a.false_negative_rate) == pytest.approx((0.0, 1.0, 0.5, 0.5))
+    assert a.fpr_neutral_interval == pytest.approx([0.0, 0.7934], abs=1e-4)  # 0 of 1 neutral sentence, Wilson 95%
     b = result.identity("B")
     assert (b.subgroup_auc, b.bpsn_auc, b.bnsp_auc) == pytest.approx((1.0, 0.75, 1.0))
     assert result.overall_auc == pytest.approx(14 / 16)

@@ -22,6 +22,7 @@ from nlp_classifier.behaviour.generate import generate
 from nlp_classifier.classifier import Prediction
 from nlp_classifier.errors import ConfigError, DataError
 from nlp_classifier.identity_terms import GROUPS
+from nlp_classifier.metrics import wilson_interval
 from nlp_classifier.tasks import (
     BINARY_LABELS,
     DAVIDSON3_LABELS,
@@ -220,19 +221,27 @@ def test_check_reports_exact_pass_counts(tmp_path, tiny_model):
     report = json.loads(proc.stdout)
     assert report == json.loads(out.read_text())
     assert report["model"] == "tiny_hate" and report["cases"] == str(cases)
-    assert report["overall"] == {"n": 5, "passed": 3, "pass_rate": 0.6}
+    assert report["overall"] == {"n": 5, "passed": 3, "pass_rate": 0.6, "interval_95": wilson_interval(3, 5)}
     assert report["by_expected"] == {
-        "not_hateful": {"n": 3, "passed": 2, "pass_rate": 2 / 3},
-        "hateful": {"n": 2, "passed": 1, "pass_rate": 0.5},
+        "not_hateful": {"n": 3, "passed": 2, "pass_rate": 2 / 3, "interval_95": wilson_interval(2, 3)},
+        "hateful": {"n": 2, "passed": 1, "pass_rate": 0.5, "interval_95": wilson_interval(1, 2)},
     }
     assert report["functionalities"] == [
-        {"functionality": "derogation", "expected": "hateful", "n": 2, "passed": 1, "pass_rate": 0.5},
+        {
+            "functionality": "derogation",
+            "expected": "hateful",
+            "n": 2,
+            "passed": 1,
+            "pass_rate": 0.5,
+            "interval_95": wilson_interval(1, 2),
+        },
         {
             "functionality": "neutral_identity_statement",
             "expected": "not_hateful",
             "n": 1,
             "passed": 1,
             "pass_rate": 1.0,
+            "interval_95": wilson_interval(1, 1),
         },
         {
             "functionality": "positive_identity_statement",
@@ -240,13 +249,26 @@ def test_check_reports_exact_pass_counts(tmp_path, tiny_model):
             "n": 2,
             "passed": 1,
             "pass_rate": 0.5,
+            "interval_95": wilson_interval(1, 2),
         },
     ]
     assert report["group_false_positive_rates"] == {
         "functionalities": list(FPR_FUNCTIONALITIES),
         "groups": [
-            {"group": "gay", "n": 2, "false_positives": 1, "false_positive_rate": 0.5},
-            {"group": "jewish", "n": 1, "false_positives": 0, "false_positive_rate": 0.0},
+            {
+                "group": "gay",
+                "n": 2,
+                "false_positives": 1,
+                "false_positive_rate": 0.5,
+                "interval_95": wilson_interval(1, 2),
+            },
+            {
+                "group": "jewish",
+                "n": 1,
+                "false_positives": 0,
+                "false_positive_rate": 0.0,
+                "interval_95": wilson_interval(0, 1),
+            },
         ],
     }
     assert [(f["case_id"], f["predicted"]) for f in report["failures"]] == [("b", "not_hateful"), ("d", "hateful")]
@@ -264,6 +286,7 @@ def test_check_reports_exact_pass_counts(tmp_path, tiny_model):
         check=True,
     ).stdout
     assert "overall" in table and "0.6000" in table and "gay" in table and "positive_identity_statement" in table
+    assert "95% interval" in table and "0.23-0.88" in table  # Wilson interval of 3 of 5, by hand
     assert "failed cases (1 of 2)" in table
 
 

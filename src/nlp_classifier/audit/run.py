@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..decision import decide
 from ..errors import ConfigError
+from ..metrics import wilson_interval
 from . import metrics
 from .terms import HATEFUL, KINDS, NEUTRAL, POSITIVE, IdentityTerm, Template
 
@@ -84,6 +85,7 @@ class IdentityRow:
     bpsn_auc: float | None
     bnsp_auc: float | None
     fpr_neutral: float | None
+    fpr_neutral_interval: list[float] | None  # 95% Wilson interval: an identity has a dozen or so neutral sentences
     fpr_positive: float | None
     fpr: float | None
     false_negative_rate: float | None
@@ -200,6 +202,7 @@ def audit_scored(
                 bpsn_auc=_num(metrics.bpsn_auc(y, s, g)),
                 bnsp_auc=_num(metrics.bnsp_auc(y, s, g)),
                 fpr_neutral=_mean(flagged[neutral]),
+                fpr_neutral_interval=wilson_interval(int(flagged[neutral].sum()), int(neutral.sum())),
                 fpr_positive=_mean(flagged[positive]),
                 fpr=_mean(flagged[harmless]),
                 false_negative_rate=_mean(~flagged[hateful]),

@@ -51,27 +51,11 @@ def run(args: argparse.Namespace) -> int:
 
 def print_report(report: dict, show_failures: int = 0) -> None:
     """The per-functionality table (with the overall row) and the per-group false-positive table."""
-    rows = [[f["functionality"], f["expected"], f["n"], f["passed"], f["pass_rate"]] for f in report["functionalities"]]
-    for label, s in report["by_expected"].items():
-        if s["n"]:
-            rows.append([f"all {label} cases", label, s["n"], s["passed"], s["pass_rate"]])
-    overall = report["overall"]
-    rows.append(["overall", "", overall["n"], overall["passed"], overall["pass_rate"]])
-    stdout.print(
-        table(
-            f"{report['model']} on {report['cases']}",
-            ["functionality", "expected", "cases", "passed", "pass rate"],
-            rows,
-        )
-    )
-    fpr = report["group_false_positive_rates"]
-    stdout.print(
-        table(
-            f"false-positive rate per group on {', '.join(fpr['functionalities'])}",
-            ["group", "cases", "false positives", "rate"],
-            [[g["group"], g["n"], g["false_positives"], g["false_positive_rate"]] for g in fpr["groups"]],
-        )
-    )
+    from ..behaviour.suite import FUNCTIONALITY_COLUMNS, GROUP_COLUMNS, functionality_rows, group_rows
+
+    stdout.print(table(f"{report['model']} on {report['cases']}", FUNCTIONALITY_COLUMNS, functionality_rows(report)))
+    on = ", ".join(report["group_false_positive_rates"]["functionalities"])
+    stdout.print(table(f"false-positive rate per group on {on}", GROUP_COLUMNS, group_rows(report)))
     if show_failures and report["failures"]:
         shown = report["failures"][:show_failures]
         stdout.print(

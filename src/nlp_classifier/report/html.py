@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..behaviour.suite import FUNCTIONALITY_COLUMNS, GROUP_COLUMNS, functionality_rows, group_rows
 from ..evaluation import per_source_rows, summary_metric_names
 from ..explain.html import AGAINST, TOWARDS, explanation_html
 from ..tasks import MULTI_LABEL
@@ -226,18 +227,13 @@ def suite_section(model: ModelReport, anchor: str) -> str:
         return section(anchor, "Behavioural suite", f'<p class="note">Not run: {esc(model.suite_skipped)}</p>')
     s = model.suite
     overall = s["overall"]
-    rows = [[f["functionality"], f["expected"], f["n"], f["passed"], f["pass_rate"]] for f in s["functionalities"]]
-    rows.append(["overall", "", overall["n"], overall["passed"], overall["pass_rate"]])
     groups = s["group_false_positive_rates"]
     body = (
         f'<p class="note">{overall["passed"]:,} of {overall["n"]:,} cases passed ({esc(percent(overall["pass_rate"]))})'
         f" on <code>{esc(s['cases'])}</code> (<code>nlpc check</code>).</p>"
-        + table(["functionality", "expected", "cases", "passed", "pass rate"], rows)
+        + table(FUNCTIONALITY_COLUMNS, functionality_rows(s, by_expected=False))
         + f"<h3>False-positive rate per group on {esc(', '.join(groups['functionalities']))}</h3>"
-        + table(
-            ["group", "cases", "false positives", "rate"],
-            [[g["group"], g["n"], g["false_positives"], g["false_positive_rate"]] for g in groups["groups"]],
-        )
+        + table(GROUP_COLUMNS, group_rows(s))
     )
     return section(anchor, "Behavioural suite", body)
 
