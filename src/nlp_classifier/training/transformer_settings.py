@@ -91,6 +91,12 @@ class TransformerSettings:
         "swapped-group copies of each non-hateful text naming a group (data.augment)",
         checks=(between(0, 10, "copies"),),
     )
+    identity_mentions: float = setting(
+        0.0,
+        "copies of each friendly non-hateful text naming no group, with a group put before a person noun "
+        "(data.identity_mentions)",
+        checks=(between(0, 10, "copies"),),
+    )
     spelling_noise: float = setting(
         0.0,
         "share of the training texts that get one misspelled copy (data.augment)",

@@ -1,0 +1,115 @@
+"""Training signal for groups named in friendly sentences: copies of non-hateful training texts that speak warmly
+of people without naming a group ("my neighbours are lovely people"), with a group adjective put before the person
+noun ("my neighbours are lovely Muslim people").
+
+Hate speech data names groups mostly in hateful texts, so a model learns a group's name as a sign of hate and
+flags neutral and positive statements about the group. Identity swaps (data.augment) add non-hateful mentions
+only where a text already names a group (3,385 of the 66,861 non-hateful `hate` training texts), and those are
+mostly about politics or religion: the sources have almost no positive statements about groups. Many more
+non-hateful texts say something kind about people, friends, families or neighbours; naming a group there gives
+the model group words in friendly sentences.
+
+Only texts that read as friendly get copies: a warm word ("love", "kind", "proud", ...), no hostile one
+(violence, insults, profanity: "kill those people" is not hateful as collected, but would be with "Muslim" put
+into it), and no person noun after "our", "these", "those" or "you" ("our people" in a separatist forum post,
+"you people"). Texts that already name a group are left to the swaps. Like the swaps, only non-hateful texts and
+only training splits get copies.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..identity_terms import BALANCE_TERMS, SWAP_ADJECTIVES, words_pattern
+from ..tasks import MULTI_LABEL
+from .augment import with_copies
+from .datasets import Dataset
+
+# Adjectives that are not written with a capital letter; the others name a religion, nation or ethnicity.
+LOWER_CASE_ADJECTIVES = frozenset({"gay", "lesbian", "bisexual", "trans", "transgender", "immigrant", "disabled"})
+ADJECTIVES: tuple[str, ...] = tuple(a if a in LOWER_CASE_ADJECTIVES else a.capitalize() for a in SWAP_ADJECTIVES)
+
+# Nouns for people that take an adjective in front ("a kind person" -> "a kind Jewish person"). "man" is left out
+# where a comma or "!" follows ("man, that was close" is an exclamation), "couple" before "of" (a quantity).
+_PERSON_NOUN = re.compile(
+    r"\b(people|persons?|man(?![,!])|men|woman|guys?|folks|famil(?:y|ies)|neighbou?rs?|friends?|kids?|children|"
+    r"students?|workers?|parents?|couples?(?!\s+of\b)|boys?|girls?|teachers?|doctors?|colleagues?|coworkers?)\b",
+    re.IGNORECASE,
+)
+# Stems of words that make a sentence hostile to the people it names; matched anywhere in a word ("killing").
+_HOSTILE = re.compile(
+    r"kill|murder|shoot|shot|hang|burn|rape|die\b|dead|death|gas\b|deport|exterminat|hate|stupid|idiot|dumb|moron|"
+    r"retard|scum|trash|filth|disgust|vermin|animal|savage|parasite|subhuman|ape|monkey|pig|rat\b|rats\b|"
+    r"fuck|shit|bitch|cunt|whore|hoe|slut|nigg|fag|dyke|tranny|ass\b|asshole|crap|damn|ugly|lazy|criminal|terroris|"
+    r"invad|replace|breed|race|white|wake up|traitor|enem|destroy|ruin|danger|threat|problem|blame",
+    re.IGNORECASE,
+)
+# Words that make a sentence warm towards the people it names.
+_FRIENDLY = re.compile(
+    r"\b(love[ds]?|lovely|loving|kind|kindest|wonderful|amazing|great|good|nice|happy|glad|proud|thanks?|thank you|"
+    r"best|brilliant|beautiful|respect(?:ed|ful)?|welcome|support(?:ed|ive)?|smart|talented|friendly|generous|"
+    r"inspiring|awesome|enjoy(?:ed)?|fun|caring|helpful|honest|brave|sweet|grateful|congratulations|adore)\b",
+    re.IGNORECASE,
+)
+_AFTER = re.compile(r"\b(?:our|these|those|you|them)\s+$", re.IGNORECASE)
+_NAMES_GROUP = words_pattern(BALANCE_TERMS)
+_VOWELS = "aeiouAEIOU"
+
+
+def _article(word: str, adjective: str) -> str:
+    """``word`` ("a" or "an" in any case) fitted to the adjective that now follows it; other words unchanged."""
+    if word.lower() not in ("a", "an"):
+        return word
+    article = "an" if adjective[0] in _VOWELS else "a"
+    return article.capitalize() if word[0].isupper() else article
+
+
+def insert_group(text: str, rng: np.random.Generator) -> str | None:
+    """``text`` with a seeded group adjective put before one of its person nouns (drawn at random), the article
+    before it fitted ("a man" -> "an Asian man"); None when it names a group already or has no person noun."""
+    if _NAMES_GROUP.search(text) is not None:
+        return None
+    nouns = [m for m in _PERSON_NOUN.finditer(text) if _AFTER.search(text, 0, m.start()) is None]
+    if not nouns:
+        return None
+    noun = nouns[int(rng.integers(len(nouns)))]
+    word, adjective = noun.group(1), ADJECTIVES[int(rng.integers(len(ADJECTIVES)))]
+    if word.isupper() and len(word) > 1:  # "PEOPLE" -> "MUSLIM PEOPLE"
+        adjective = adjective.upper()
+    elif word[0].isupper():  # "People are ..." -> "Gay people are ...", "Muslim people are ..."
+        adjective, word = adjective[0].upper() + adjective[1:], word[0].lower() + word[1:]
+    head = text[: noun.start()]
+    previous = re.search(r"(\w+)(\s+)$", head)
+    if previous is not None:
+        head = head[: previous.start()] + _article(previous.group(1), adjective) + previous.group(2)
+    return f"{head}{adjective} {word}{text[noun.end() :]}"
+
+
+def friendly(text: str) -> bool:
+    """Whether ``text`` has a warm word and no hostile one."""
+    return _FRIENDLY.search(text) is not None and _HOSTILE.search(text) is None
+
+
+def identity_mentions(train: Dataset, copies: float, seed: int) -> Dataset:
+    """``train`` plus, for each of its non-hateful texts (class 0 of a single-label task) that is ``friendly``,
+    names no group and has a person noun, ``copies`` copies on average with a group adjective put before it
+    (``insert_group``; the whole part of ``copies`` for every text, one more with the probability of its fractional
+    part); same label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
+    if copies <= 0 or train.problem_type == MULTI_LABEL:
+        return train
+    rng = np.random.default_rng(seed)
+    whole, extra = int(copies), copies - int(copies)
+    texts, rows = [], []
+    for i in np.flatnonzero(train.y == 0):
+        text = train.texts[i]
+        if not friendly(text):
+            continue
+        for _ in range(whole + int(rng.random() < extra)):
+            named = insert_group(text, rng)
+            if named is None:
+                break
+            texts.append(named)
+            rows.append(int(i))
+    return with_copies(train, rows, texts, "mentions")
