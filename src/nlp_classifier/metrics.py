@@ -29,6 +29,11 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float] | No
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
+def interval_text(interval: Sequence[float] | None) -> str:
+    """A rate's interval for a table: "0.09-0.53", or "" when there is none."""
+    return "" if interval is None else f"{interval[0]:.2f}-{interval[1]:.2f}"
+
+
 def compute_metrics(
     y_true: np.ndarray,
     proba: np.ndarray,

@@ -31,6 +31,7 @@ from nlp_classifier.audit import (
     scored_label,
     subgroup_auc,
 )
+from nlp_classifier.audit.run import IDENTITY_COLUMNS, identity_rows
 from nlp_classifier.errors import ConfigError, DataError
 from nlp_classifier.tasks import BINARY_LABELS, DAVIDSON3_LABELS, HATE_LABELS, TOXICITY_LABELS, harmless_labels
 
@@ -115,6 +116,9 @@ def test_audit_of_scored_cases_matches_the_hand_computed_case():
     assert (a.subgroup_auc, a.bpsn_auc, a.bnsp_auc) == pytest.approx((0.75, 1.0, 0.75))
     assert (a.fpr_neutral, a.fpr_positive, a.fpr, a.false_negative_rate) == pytest.approx((0.0, 1.0, 0.5, 0.5))
     assert a.fpr_neutral_interval == pytest.approx([0.0, 0.7934], abs=1e-4)  # 0 of 1 neutral sentence, Wilson 95%
+    # the table row the CLI and the HTML report print, interval beside the rate
+    assert identity_rows(result)[0] == ["A", "x", 0.75, 1.0, 0.75, 0.0, "0.00-0.79", 1.0, 0.5]
+    assert len(IDENTITY_COLUMNS) == 9 and IDENTITY_COLUMNS[5:7] == ["FPR neutral", "95% interval"]
     b = result.identity("B")
     assert (b.subgroup_auc, b.bpsn_auc, b.bnsp_auc) == pytest.approx((1.0, 0.75, 1.0))
     assert result.overall_auc == pytest.approx(14 / 16)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..decision import decide
 from ..errors import ConfigError
-from ..metrics import wilson_interval
+from ..metrics import interval_text, wilson_interval
 from . import metrics
 from .terms import HATEFUL, KINDS, NEUTRAL, POSITIVE, IdentityTerm, Template
 
@@ -144,6 +144,37 @@ class AuditResult:
         out["identities"] = [row.to_dict() for row in self.identities]
         out["categories"] = list(self.categories)
         return out
+
+
+IDENTITY_COLUMNS = [
+    "identity",
+    "category",
+    "subgroup AUC",
+    "BPSN AUC",
+    "BNSP AUC",
+    "FPR neutral",
+    "95% interval",
+    "FPR positive",
+    "FNR hateful",
+]
+
+
+def identity_rows(result: AuditResult) -> list[list]:
+    """An audit's per-identity table rows (``IDENTITY_COLUMNS``), worst first."""
+    return [
+        [
+            r.identity,
+            r.category,
+            r.subgroup_auc,
+            r.bpsn_auc,
+            r.bnsp_auc,
+            r.fpr_neutral,
+            interval_text(r.fpr_neutral_interval),
+            r.fpr_positive,
+            r.false_negative_rate,
+        ]
+        for r in result.identities
+    ]
 
 
 def _mean(values: np.ndarray) -> float | None:

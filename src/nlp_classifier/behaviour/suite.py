@@ -12,7 +12,7 @@ import pandas as pd
 from ..data.readers import read_table
 from ..decision import DEFAULT_THRESHOLD
 from ..errors import ConfigError, DataError
-from ..metrics import wilson_interval
+from ..metrics import interval_text, wilson_interval
 from ..paths import PROJECT_ROOT, data_dir
 from ..tasks import MULTI_LABEL
 
@@ -118,11 +118,6 @@ def hateful_decision(classifier) -> Callable:
 
 def _rate(passed: int, n: int) -> float | None:
     return passed / n if n else None
-
-
-def interval_text(interval: list[float] | None) -> str:
-    """A rate's 95% interval for a table: "0.09-0.53", or "" when there is none."""
-    return "" if interval is None else f"{interval[0]:.2f}-{interval[1]:.2f}"
 
 
 FUNCTIONALITY_COLUMNS = ["functionality", "expected", "cases", "passed", "pass rate", "95% interval"]

@@ -76,33 +76,14 @@ def run(args: argparse.Namespace) -> int:
 
 def print_result(result) -> None:
     """The per-identity table (worst first) and the summary lines."""
+    from ..audit.run import IDENTITY_COLUMNS, identity_rows
+
     stdout.print(
         table(
             f"identity-bias audit of {result.model} (score: {result.label}; {result.n_cases:,} sentences, "
             f"{len(result.identities)} identities), worst first",
-            [
-                "identity",
-                "category",
-                "subgroup AUC",
-                "BPSN AUC",
-                "BNSP AUC",
-                "FPR neutral",
-                "FPR positive",
-                "FNR hateful",
-            ],
-            [
-                [
-                    r.identity,
-                    r.category,
-                    r.subgroup_auc,
-                    r.bpsn_auc,
-                    r.bnsp_auc,
-                    r.fpr_neutral,
-                    r.fpr_positive,
-                    r.false_negative_rate,
-                ]
-                for r in result.identities
-            ],
+            IDENTITY_COLUMNS,
+            identity_rows(result),
         )
     )
     stdout.print(

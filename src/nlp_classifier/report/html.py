@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..audit.run import IDENTITY_COLUMNS, identity_rows
 from ..behaviour.suite import FUNCTIONALITY_COLUMNS, GROUP_COLUMNS, functionality_rows, group_rows
 from ..evaluation import per_source_rows, summary_metric_names
 from ..explain.html import AGAINST, TOWARDS, explanation_html
@@ -250,22 +251,8 @@ def audit_section(model: ModelReport, anchor: str, figures: dict[str, Figure]) -
         f"{esc(cell(a.power_mean_bnsp_auc))}; false-positive "
         f"rate on neutral sentences {esc(percent(a.fpr_neutral))}, on positive ones {esc(percent(a.fpr_positive))}.</p>"
     )
-    rows = [
-        [
-            r.identity,
-            r.category,
-            r.subgroup_auc,
-            r.bpsn_auc,
-            r.bnsp_auc,
-            percent(r.fpr_neutral),
-            percent(r.fpr_positive),
-            percent(r.false_negative_rate),
-        ]
-        for r in a.identities
-    ]
-    columns = ["identity", "category", "subgroup AUC", "BPSN AUC", "BNSP AUC", "FPR neutral", "FPR positive", "FNR"]
     body = summary + image(figures[figure_name(model.name, "identity-audit")]) + "<h3>Worst first</h3>"
-    return section(anchor, "Identity-bias audit", body + table(columns, rows))
+    return section(anchor, "Identity-bias audit", body + table(IDENTITY_COLUMNS, identity_rows(a)))
 
 
 def model_anchor(model: ModelReport) -> str:
