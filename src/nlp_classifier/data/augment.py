@@ -19,6 +19,7 @@ Only training splits are augmented; validation and test stay as collected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -57,21 +58,38 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
     names a group, ``copies`` copies on average with other groups swapped in (the whole part of ``copies`` for
     every text, one more with the probability of its fractional part); same label, same source. ``copies`` 0, or
     a multi-label task, returns ``train`` unchanged."""
+    return rewritten_copies(
+        train, copies, seed, lambda text: _PATTERN.search(text) is not None, swap_identity_terms, "swaps"
+    )
+
+
+def rewritten_copies(
+    train: Dataset,
+    copies: float,
+    seed: int,
+    eligible: Callable[[str], bool],
+    rewrite: Callable[[str, np.random.Generator], str | None],
+    suffix: str,
+) -> Dataset:
+    """``train`` plus, for each of its non-hateful texts (class 0 of a single-label task) that is ``eligible``,
+    ``copies`` copies on average made by ``rewrite`` (the whole part of ``copies`` for every text, one more with
+    the probability of its fractional part; a rewrite that gives None or the text itself adds nothing); same
+    label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
     if copies <= 0 or train.problem_type == MULTI_LABEL:
         return train
     rng = np.random.default_rng(seed)
     whole, extra = int(copies), copies - int(copies)
-    extra_texts, extra_rows = [], []
+    texts, rows = [], []
     for i in np.flatnonzero(train.y == 0):
         text = train.texts[i]
-        if _PATTERN.search(text) is None:
+        if not eligible(text):
             continue
         for _ in range(whole + int(rng.random() < extra)):
-            swapped = swap_identity_terms(text, rng)
-            if swapped is not None and swapped != text:
-                extra_texts.append(swapped)
-                extra_rows.append(int(i))
-    return with_copies(train, extra_rows, extra_texts, "swaps")
+            rewritten = rewrite(text, rng)
+            if rewritten is not None and rewritten != text:
+                texts.append(rewritten)
+                rows.append(int(i))
+    return with_copies(train, rows, texts, suffix)
 
 
 def with_copies(

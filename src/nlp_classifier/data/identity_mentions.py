@@ -23,8 +23,7 @@ import re
 import numpy as np
 
 from ..identity_terms import BALANCE_TERMS, SWAP_ADJECTIVES, words_pattern
-from ..tasks import MULTI_LABEL
-from .augment import with_copies
+from .augment import rewritten_copies
 from .datasets import Dataset
 
 # Adjectives that are not written with a capital letter; the others name a religion, nation or ethnicity.
@@ -97,19 +96,4 @@ def identity_mentions(train: Dataset, copies: float, seed: int) -> Dataset:
     names no group and has a person noun, ``copies`` copies on average with a group adjective put before it
     (``insert_group``; the whole part of ``copies`` for every text, one more with the probability of its fractional
     part); same label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
-    if copies <= 0 or train.problem_type == MULTI_LABEL:
-        return train
-    rng = np.random.default_rng(seed)
-    whole, extra = int(copies), copies - int(copies)
-    texts, rows = [], []
-    for i in np.flatnonzero(train.y == 0):
-        text = train.texts[i]
-        if not friendly(text):
-            continue
-        for _ in range(whole + int(rng.random() < extra)):
-            named = insert_group(text, rng)
-            if named is None:
-                break
-            texts.append(named)
-            rows.append(int(i))
-    return with_copies(train, rows, texts, "mentions")
+    return rewritten_copies(train, copies, seed, friendly, insert_group, "mentions")
