@@ -311,11 +311,17 @@ def test_davidson3_and_a_user_file(tmp_path, tiny_bert, small_csv):
     user = train_transformer(
         str(small_csv),
         "quick",
-        overrides={**FAST, "base_model": str(tiny_bert), "read_obfuscation": True},
+        overrides={**FAST, "base_model": str(tiny_bert), "read_obfuscation": True, "best_checkpoint_metric": "roc_auc"},
         output=tmp_path / "mine",
         models_dir=tmp_path,
     )
     assert user.name == "mine" and user.labels == ["abusive", "fine"] and user.task == "small"
+    # asked to, the run keeps the checkpoint with the best validation ROC-AUC, not macro-F1 at threshold 0.5
+    last = max((tmp_path / "mine").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    history = json.loads((last / "trainer_state.json").read_text())["log_history"]
+    aucs = [entry["eval_roc_auc"] for entry in history if "eval_roc_auc" in entry]
+    assert len(aucs) == 2 and user.training_config["best_checkpoint_metric"] == "roc_auc"
+    assert user.training_config["best_validation_score"] == pytest.approx(max(aucs))
     mine = nlp_classifier.load(tmp_path / "mine")
     assert mine.predict(["love thanks"])[0].label in ("abusive", "fine")
     # trained reading disguised words: the card pins the lexicon, and "l0v3 th4nks" scores as "love thanks"

@@ -169,7 +169,8 @@ def _minutes(seconds: float) -> str:
 
 def training_arguments(settings: TransformerSettings, staging: Path, problem_type: str, gpu: bool):
     """The Trainer's arguments: checkpoints and evaluation every ``save_steps`` in ``staging``, the best
-    checkpoint by the headline metric loaded at the end, fp16 only on a GPU, batches grouped by length."""
+    checkpoint by ``best_checkpoint_metric`` (default: the headline metric) loaded at the end, fp16 only on a
+    GPU, batches grouped by length."""
     from transformers import TrainingArguments
 
     scheduler_kwargs = {"num_cycles": settings.num_cycles} if settings.lr_scheduler == "cosine_with_restarts" else {}
@@ -191,7 +192,7 @@ def training_arguments(settings: TransformerSettings, staging: Path, problem_typ
         save_steps=settings.save_steps,
         save_total_limit=settings.save_total_limit,
         load_best_model_at_end=True,
-        metric_for_best_model=headline_metric(problem_type),
+        metric_for_best_model=settings.best_checkpoint_metric or headline_metric(problem_type),
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=settings.logging_steps,

@@ -57,6 +57,10 @@ def setting(
     return field(default=default, metadata={"help": help, "flags": flags, "checks": checks, "resume_free": resume_free})
 
 
+# Validation metrics the kept checkpoint can be chosen by (names as metrics.compute_metrics gives them).
+CHECKPOINT_METRICS = ("f1_macro", "roc_auc", "accuracy")
+
+
 @dataclass(frozen=True)
 class TransformerSettings:
     """Every setting of a fine-tuning run (defaults where a preset is silent); invalid values are refused on
@@ -141,6 +145,12 @@ class TransformerSettings:
     label_smoothing: float = setting(0.0, "label smoothing of the loss", checks=(fraction,))
     class_weights: bool = setting(True, "class weights (single-label) or pos_weight (multi-label) from the train split")
     early_stopping_patience: int = setting(5, "early-stopping patience (evaluations)", flags=("--patience",))
+    best_checkpoint_metric: str | None = setting(
+        None,
+        "validation metric that picks the checkpoint kept and stops early (default: macro-F1 at threshold 0.5, "
+        "mean ROC-AUC for multi-label; roc_auc ranks without a threshold, which is tuned afterwards)",
+        checks=(one_of(*CHECKPOINT_METRICS),),
+    )
     save_steps: int = setting(
         100,
         "evaluate on validation and checkpoint every N optimiser steps",
