@@ -31,7 +31,8 @@ _FORMS = (SWAP_ADJECTIVES, SWAP_PLURALS)
 _PATTERN = words_pattern((*SWAP_ADJECTIVES, *SWAP_PLURALS))
 
 
-def _same_case(word: str, like: str) -> str:
+def same_case(word: str, like: str) -> str:
+    """``word`` written in the case of ``like``: all capitals, a leading capital, or as it is."""
     if like.isupper() and len(like) > 1:
         return word.upper()
     if like[:1].isupper():
@@ -50,7 +51,7 @@ def swap_identity_terms(text: str, rng: np.random.Generator) -> str | None:
         form = next(f for f in _FORMS if word in f)
         choices = [w for w in form if w not in found]
         replacement[word] = choices[int(rng.integers(len(choices)))]
-    return _PATTERN.sub(lambda m: _same_case(replacement[m.group(1).lower()], m.group(1)), text)
+    return _PATTERN.sub(lambda m: same_case(replacement[m.group(1).lower()], m.group(1)), text)
 
 
 def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:

@@ -23,7 +23,7 @@ import re
 import numpy as np
 
 from ..identity_terms import BALANCE_TERMS, SWAP_ADJECTIVES, words_pattern
-from .augment import rewritten_copies
+from .augment import rewritten_copies, same_case
 from .datasets import Dataset
 
 # Adjectives that are not written with a capital letter; the others name a religion, nation or ethnicity.
@@ -74,11 +74,10 @@ def insert_group(text: str, rng: np.random.Generator) -> str | None:
     if not nouns:
         return None
     noun = nouns[int(rng.integers(len(nouns)))]
-    word, adjective = noun.group(1), ADJECTIVES[int(rng.integers(len(ADJECTIVES)))]
-    if word.isupper() and len(word) > 1:  # "PEOPLE" -> "MUSLIM PEOPLE"
-        adjective = adjective.upper()
-    elif word[0].isupper():  # "People are ..." -> "Gay people are ...", "Muslim people are ..."
-        adjective, word = adjective[0].upper() + adjective[1:], word[0].lower() + word[1:]
+    word = noun.group(1)
+    adjective = same_case(ADJECTIVES[int(rng.integers(len(ADJECTIVES)))], word)  # "PEOPLE" -> "MUSLIM PEOPLE"
+    if word[0].isupper() and not word.isupper():  # "People are ..." -> "Gay people are ..."
+        word = word[0].lower() + word[1:]
     head = text[: noun.start()]
     previous = re.search(r"(\w+)(\s+)$", head)
     if previous is not None:
