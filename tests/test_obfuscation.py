@@ -50,6 +50,10 @@ LEXICON = {
     "shit": 100,
     "ass": 90,
     "so": 800,
+    "all": 900,
+    "are": 1000,
+    "disgusting": 50,
+    "vermin": 25,
 }
 
 
@@ -71,6 +75,7 @@ def reader() -> ObfuscationReader:
         ("I haaate all gaaay peeeople", "I hate all gay people"),  # stretched letters squeezed to one or two
         ("I despisegaypeople", "I despise gay people"),  # a run-together token split into frequent words
         ("Despisewomen!", "Despise women!"),
+        ("#allwomenaredisgustingvermin", "#all women are disgusting vermin"),  # 4-6 words: 3-letter ones frequent
     ],
 )
 def test_readings(reader, text, read):
@@ -87,6 +92,7 @@ def test_readings(reader, text, read):
         "a b c d",  # spaced letters that make no known word
         "Schwarzenegger",  # a long unknown word that does not split into frequent words
         "carefree",  # shorter than a run-together token
+        "assfreecarefiles",  # four words, but a 3-letter one ("ass", 90) is not among the very frequent
         "wooow",  # stretched, but no known squeeze
         "",
     ],

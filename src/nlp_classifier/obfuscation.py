@@ -13,7 +13,10 @@ when that reading is a word of the lexicon and the word as written is not:
 - single letters separated by single spaces ("d e s p i s e") joined into one word of at least 4 letters;
 - a letter repeated three times or more squeezed to one or two ("haaate", "peeeople");
 - a run-together alphabetic token of at least 10 letters that is not itself known, split into two or three
-  frequent words of at least 3 letters each ("despisewomen"; the most probable split under word frequencies).
+  frequent words of at least 3 letters each ("despisewomen"; the most probable split under word frequencies);
+  failing that, into four to six words whose 3-letter words are very frequent ones ("#makeeuropegreatagain",
+  "womenaredisgustingvermin"). A long unknown word such as "commemorating" must not become "com memo rat ing",
+  hence the stricter rule for more words.
 
 URLs are left alone. Everything else of the text is kept character for character, so an explanation of the read
 text maps back to the original (``explain.words.align``).
@@ -43,10 +46,13 @@ if TYPE_CHECKING:
 LEXICON_PATH = Path(__file__).with_name("resources") / "lexicon.txt.gz"
 MIN_COUNT = 3
 # Splitting a run-together token: its length, the number, length and frequency of the words it splits into.
+# Each rule is (most words, least count of a word of 4 letters or more, least count of a 3-letter word), tried in
+# turn: two or three frequent words; else up to six, where a 3-letter word must be one of the very frequent ones
+# ("are", "the", "all"), which keeps prefixes and suffixes such as "com" or "ing" from splitting unknown words.
 MIN_RUN_TOGETHER = 10
-MAX_SPLIT_WORDS = 3
 MIN_SPLIT_WORD = 3
 MIN_SPLIT_COUNT = 20
+SPLIT_RULES: tuple[tuple[int, int, int], ...] = ((3, MIN_SPLIT_COUNT, MIN_SPLIT_COUNT), (6, MIN_SPLIT_COUNT, 300))
 MAX_SPLIT_WORD_LENGTH = 20
 MAX_READINGS = 256  # candidate spellings tried for one disguised word
 
@@ -220,23 +226,32 @@ class ObfuscationReader:
         word = token.lower()
         if len(word) < MIN_RUN_TOGETHER or self.known(word):
             return token
-        # best[i]: (log-probability, cut positions) of the best split of word[:i] into frequent words
+        for max_words, least_count, least_short_count in SPLIT_RULES:
+            cuts = self._split_cuts(word, max_words, least_count, least_short_count)
+            if cuts:
+                return " ".join(token[a:b] for a, b in zip([0, *cuts], cuts))
+        return token
+
+    def _split_cuts(self, word: str, max_words: int, least_count: int, least_short_count: int) -> list[int] | None:
+        """The end positions of the most probable split of ``word`` into 2 to ``max_words`` known words of at least
+        ``MIN_SPLIT_WORD`` letters, each seen ``least_count`` times (``least_short_count`` for 3 letters); None
+        when there is none."""
+        # best[i]: (log-probability, cut positions) of the best split of word[:i] into such words
         best: list[tuple[float, list[int]] | None] = [(0.0, [])] + [None] * len(word)
         for end in range(MIN_SPLIT_WORD, len(word) + 1):
             for start in range(max(0, end - MAX_SPLIT_WORD_LENGTH), end - MIN_SPLIT_WORD + 1):
                 before = best[start]
+                if before is None or len(before[1]) >= max_words:
+                    continue
                 count = self.lexicon.get(word[start:end], 0)
-                if before is None or count < MIN_SPLIT_COUNT or len(before[1]) >= MAX_SPLIT_WORDS:
+                if count < (least_short_count if end - start == MIN_SPLIT_WORD else least_count):
                     continue
                 score = before[0] + math.log(count) - self._log_total
                 current = best[end]
                 if current is None or score > current[0]:
                     best[end] = (score, before[1] + [end])
         found = best[len(word)]
-        if found is None or len(found[1]) < 2:
-            return token
-        cuts = [0, *found[1]]
-        return " ".join(token[a:b] for a, b in zip(cuts, cuts[1:]))
+        return found[1] if found is not None and len(found[1]) >= 2 else None
 
 
 def read_dataset(dataset: Dataset, reader: ObfuscationReader) -> Dataset:
