@@ -52,7 +52,11 @@ MIN_COUNT = 3
 MIN_RUN_TOGETHER = 10
 MIN_SPLIT_WORD = 3
 MIN_SPLIT_COUNT = 20
-SPLIT_RULES: tuple[tuple[int, int, int], ...] = ((3, MIN_SPLIT_COUNT, MIN_SPLIT_COUNT), (6, MIN_SPLIT_COUNT, 300))
+MIN_SHORT_SPLIT_COUNT = 300  # a 3-letter word in a split of four words or more
+SPLIT_RULES: tuple[tuple[int, int, int], ...] = (
+    (3, MIN_SPLIT_COUNT, MIN_SPLIT_COUNT),
+    (6, MIN_SPLIT_COUNT, MIN_SHORT_SPLIT_COUNT),
+)
 MAX_SPLIT_WORD_LENGTH = 20
 MAX_READINGS = 256  # candidate spellings tried for one disguised word
 
