@@ -46,17 +46,14 @@ if TYPE_CHECKING:
 LEXICON_PATH = Path(__file__).with_name("resources") / "lexicon.txt.gz"
 MIN_COUNT = 3
 # Splitting a run-together token: its length, the number, length and frequency of the words it splits into.
-# Each rule is (most words, least count of a word of 4 letters or more, least count of a 3-letter word), tried in
-# turn: two or three frequent words; else up to six, where a 3-letter word must be one of the very frequent ones
-# ("are", "the", "all"), which keeps prefixes and suffixes such as "com" or "ing" from splitting unknown words.
+# Each rule is (most words, least count of a 3-letter word; longer words need MIN_SPLIT_COUNT), tried in turn: two
+# or three frequent words; else up to six, where a 3-letter word must be one of the very frequent ones ("are",
+# "the", "all"), which keeps prefixes and suffixes such as "com" or "ing" from splitting unknown words.
 MIN_RUN_TOGETHER = 10
 MIN_SPLIT_WORD = 3
 MIN_SPLIT_COUNT = 20
 MIN_SHORT_SPLIT_COUNT = 300  # a 3-letter word in a split of four words or more
-SPLIT_RULES: tuple[tuple[int, int, int], ...] = (
-    (3, MIN_SPLIT_COUNT, MIN_SPLIT_COUNT),
-    (6, MIN_SPLIT_COUNT, MIN_SHORT_SPLIT_COUNT),
-)
+SPLIT_RULES: tuple[tuple[int, int], ...] = ((3, MIN_SPLIT_COUNT), (6, MIN_SHORT_SPLIT_COUNT))
 MAX_SPLIT_WORD_LENGTH = 20
 MAX_READINGS = 256  # candidate spellings tried for one disguised word
 
@@ -230,15 +227,15 @@ class ObfuscationReader:
         word = token.lower()
         if len(word) < MIN_RUN_TOGETHER or self.known(word):
             return token
-        for max_words, least_count, least_short_count in SPLIT_RULES:
-            cuts = self._split_cuts(word, max_words, least_count, least_short_count)
+        for max_words, least_short_count in SPLIT_RULES:
+            cuts = self._split_cuts(word, max_words, least_short_count)
             if cuts:
                 return " ".join(token[a:b] for a, b in zip([0, *cuts], cuts))
         return token
 
-    def _split_cuts(self, word: str, max_words: int, least_count: int, least_short_count: int) -> list[int] | None:
+    def _split_cuts(self, word: str, max_words: int, least_short_count: int) -> list[int] | None:
         """The end positions of the most probable split of ``word`` into 2 to ``max_words`` known words of at least
-        ``MIN_SPLIT_WORD`` letters, each seen ``least_count`` times (``least_short_count`` for 3 letters); None
+        ``MIN_SPLIT_WORD`` letters, each seen ``MIN_SPLIT_COUNT`` times (``least_short_count`` for 3 letters); None
         when there is none."""
         # best[i]: (log-probability, cut positions) of the best split of word[:i] into such words
         best: list[tuple[float, list[int]] | None] = [(0.0, [])] + [None] * len(word)
@@ -248,7 +245,7 @@ class ObfuscationReader:
                 if before is None or len(before[1]) >= max_words:
                     continue
                 count = self.lexicon.get(word[start:end], 0)
-                if count < (least_short_count if end - start == MIN_SPLIT_WORD else least_count):
+                if count < (least_short_count if end - start == MIN_SPLIT_WORD else MIN_SPLIT_COUNT):
                     continue
                 score = before[0] + math.log(count) - self._log_total
                 current = best[end]
