@@ -11,13 +11,20 @@ import numpy as np
 import pytest
 
 from nlp_classifier.data import load_dataset, split_dataset
-from nlp_classifier.data.augment import identity_swaps, misspell, spelling_noise, swap_identity_terms
+from nlp_classifier.data.augment import (
+    hateful_identity_swaps,
+    identity_swaps,
+    misspell,
+    spelling_noise,
+    swap_identity_terms,
+)
 from nlp_classifier.data.datasets import Dataset
 from nlp_classifier.data.hate import PART_IDS, build_hate_frame, dedup_key, load_hate
 from nlp_classifier.data.hate_sources import SOURCES, read_source
 from nlp_classifier.data.mixing import mixture, training_set
-from nlp_classifier.errors import DataError
+from nlp_classifier.errors import ConfigError, DataError
 from nlp_classifier.paths import data_dir
+from nlp_classifier.training.transformer_settings import TransformerSettings
 
 # rows and hateful rows of each bundled source after its label mapping (SOURCE.md counts)
 EXPECTED = {
@@ -196,6 +203,30 @@ def test_identity_swaps_copy_only_non_hateful_texts_naming_a_group():
     assert identity_swaps(data, 0.0, seed=0) is data
     unchanged, mix = training_set(data, identity_swaps=0.0)
     assert unchanged is data and set(mix.rows) == {"a", "b"}
+
+
+def test_hateful_swaps_copy_only_hateful_texts_naming_a_group_and_keep_them_hateful():
+    data = Dataset(
+        "d",
+        ["muslims are my neighbours", "muslims are vermin", "you are vermin", "latinos are vermin"],
+        np.array([0, 1, 1, 1]),
+        ["not_hateful", "hateful"],
+        "single_label",
+        "test",
+        sources=["a", "b", "b", "c"],
+    )
+    out = hateful_identity_swaps(data, 1.5, seed=0)
+    copies = out.texts[len(data) :]
+    # one copy of each of the two hateful texts naming a group, a second for some: never of the others
+    assert 2 <= len(copies) <= 4 and out.y[len(data) :].tolist() == [1] * len(copies)
+    assert all(t.endswith(" are vermin") and not t.startswith(("muslims", "latinos")) for t in copies)
+    assert set(out.sources[len(data) :]) <= {"b", "c"}
+    assert hateful_identity_swaps(data, 0.0, seed=0) is data
+    both, _ = training_set(data, identity_swaps=1.0, hateful_swaps=1.0)
+    assert len(both) == len(data) + 3 and both.y.tolist() == [0, 1, 1, 1, 0, 1, 1]
+    assert TransformerSettings(hateful_swaps=2.0).hateful_swaps == 2.0
+    with pytest.raises(ConfigError, match="hateful_swaps"):
+        TransformerSettings(hateful_swaps=11.0)
 
 
 def test_misspell_obfuscates_words_but_keeps_the_rest():

@@ -1,12 +1,14 @@
 """Training-split augmentation.
 
-Counterfactual identity-term substitution: extra non-hateful training texts in which the group a text names
-is replaced by another group.
+Counterfactual identity-term substitution: extra training texts in which the group a text names is replaced by
+another group.
 
 Hate speech data names groups mostly in hateful texts, so a model learns a group's name as a signal of hate
 ("gay" -> hateful) and flags neutral and positive statements about the group. Copies of the *non-hateful* texts
 that name a group, with other groups swapped in, add non-hateful mentions of every group, so the name alone
-predicts the label less.
+predicts the label less. The sources attack some groups far more often than others, so a group rarely attacked
+in them ("Latinos", "Hindus") is then named mostly in non-hateful texts, and hate against it is missed; copies of
+the *hateful* texts with other groups swapped in give every group its share of attacks too.
 
 Spelling noise: extra copies of training texts (of every class, so noise itself predicts nothing) with a few
 words obfuscated the way people dodge word filters: digits for letters ("h4te"), letters dropped or repeated,
@@ -64,6 +66,20 @@ def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
     )
 
 
+def hateful_identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
+    """``identity_swaps`` for the positive-class texts (class 1 of a single-label task: hateful): ``copies``
+    copies on average of each hateful text that names a group, with other groups swapped in, still hateful."""
+    return rewritten_copies(
+        train,
+        copies,
+        seed,
+        lambda text: _PATTERN.search(text) is not None,
+        swap_identity_terms,
+        "hateful-swaps",
+        of_class=1,
+    )
+
+
 def rewritten_copies(
     train: Dataset,
     copies: float,
@@ -71,17 +87,18 @@ def rewritten_copies(
     eligible: Callable[[str], bool],
     rewrite: Callable[[str, np.random.Generator], str | None],
     suffix: str,
+    of_class: int = 0,
 ) -> Dataset:
-    """``train`` plus, for each of its non-hateful texts (class 0 of a single-label task) that is ``eligible``,
-    ``copies`` copies on average made by ``rewrite`` (the whole part of ``copies`` for every text, one more with
-    the probability of its fractional part; a rewrite that gives None or the text itself adds nothing); same
-    label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
+    """``train`` plus, for each of its texts of class ``of_class`` (of a single-label task; 0 is not hateful) that
+    is ``eligible``, ``copies`` copies on average made by ``rewrite`` (the whole part of ``copies`` for every text,
+    one more with the probability of its fractional part; a rewrite that gives None or the text itself adds
+    nothing); same label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
     if copies <= 0 or train.problem_type == MULTI_LABEL:
         return train
     rng = np.random.default_rng(seed)
     whole, extra = int(copies), copies - int(copies)
     texts, rows = [], []
-    for i in np.flatnonzero(train.y == 0):
+    for i in np.flatnonzero(train.y == of_class):
         text = train.texts[i]
         if not eligible(text):
             continue

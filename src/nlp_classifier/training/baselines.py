@@ -156,6 +156,7 @@ def train_baseline(
     train, mix = training_set(
         fit_train,
         identity_swaps=float(base.get("identity_swaps", 0.0)),
+        hateful_swaps=float(base.get("hateful_swaps", 0.0)),
         identity_mentions=float(base.get("identity_mentions", 0.0)),
         spelling_noise=float(base.get("spelling_noise", 0.0)),
         counter_speech=float(base.get("counter_speech", 0.0)),

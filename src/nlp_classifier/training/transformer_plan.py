@@ -87,6 +87,7 @@ def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Datase
     rows, mix = training_set(
         train,
         identity_swaps=settings.identity_swaps,
+        hateful_swaps=settings.hateful_swaps,
         identity_mentions=settings.identity_mentions,
         spelling_noise=settings.spelling_noise,
         counter_speech=settings.counter_speech,

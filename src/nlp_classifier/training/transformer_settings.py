@@ -95,6 +95,11 @@ class TransformerSettings:
         "swapped-group copies of each non-hateful text naming a group (data.augment)",
         checks=(between(0, 10, "copies"),),
     )
+    hateful_swaps: float = setting(
+        0.0,
+        "swapped-group copies of each hateful text naming a group (data.augment)",
+        checks=(between(0, 10, "copies"),),
+    )
     identity_mentions: float = setting(
         0.0,
         "copies of each friendly non-hateful text naming no group, with a group put before a person noun "
