@@ -56,28 +56,20 @@ def swap_identity_terms(text: str, rng: np.random.Generator) -> str | None:
     return _PATTERN.sub(lambda m: same_case(replacement[m.group(1).lower()], m.group(1)), text)
 
 
-def identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
-    """``train`` plus, for each of its negative-class texts (class 0 of a single-label task: not hateful) that
-    names a group, ``copies`` copies on average with other groups swapped in (the whole part of ``copies`` for
-    every text, one more with the probability of its fractional part); same label, same source. ``copies`` 0, or
-    a multi-label task, returns ``train`` unchanged."""
+def identity_swaps(train: Dataset, copies: float, seed: int, of_class: int = 0) -> Dataset:
+    """``train`` plus, for each of its texts of class ``of_class`` (of a single-label task; 0, the default, is not
+    hateful) that names a group, ``copies`` copies on average with other groups swapped in (the whole part of
+    ``copies`` for every text, one more with the probability of its fractional part); same label, same source.
+    ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
+    suffix = "swaps" if of_class == 0 else "hateful-swaps"
     return rewritten_copies(
-        train, copies, seed, lambda text: _PATTERN.search(text) is not None, swap_identity_terms, "swaps"
+        train, copies, seed, lambda text: _PATTERN.search(text) is not None, swap_identity_terms, suffix, of_class
     )
 
 
 def hateful_identity_swaps(train: Dataset, copies: float, seed: int) -> Dataset:
-    """``identity_swaps`` for the positive-class texts (class 1 of a single-label task: hateful): ``copies``
-    copies on average of each hateful text that names a group, with other groups swapped in, still hateful."""
-    return rewritten_copies(
-        train,
-        copies,
-        seed,
-        lambda text: _PATTERN.search(text) is not None,
-        swap_identity_terms,
-        "hateful-swaps",
-        of_class=1,
-    )
+    """``identity_swaps`` of the hateful texts (class 1): copies with other groups swapped in, still hateful."""
+    return identity_swaps(train, copies, seed, of_class=1)
 
 
 def rewritten_copies(
