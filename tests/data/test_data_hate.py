@@ -258,23 +258,3 @@ def test_spelling_noise_copies_a_share_of_every_class_with_labels_and_sources():
     assert spelling_noise(data, 0.0, seed=1) is data
     noisy, _ = training_set(data, spelling_noise=0.25, seed=1)
     assert len(noisy) == len(out)
-
-
-def test_cross_source_benchmark_holds_the_source_out_of_training():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "cross_source.py"
-    spec = importlib.util.spec_from_file_location("cross_source", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    train, test = module.held_out_data("toxigen")
-    assert "toxigen" not in set(train.sources) and set(test.sources) == {"toxigen"}
-    assert train.name == "hate" and len(test) == 73
-    assert split_dataset(train).test.source_names() == [
-        "davidson",
-        "jigsaw",
-        "implicit_hate",
-        "gab",
-        "stormfront",
-        "hatemoji",
-    ]
