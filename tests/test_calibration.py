@@ -10,9 +10,10 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from testkit.models import train_small_baseline
+from testkit.models import model_test_sample, train_small_baseline
 
 import nlp_classifier
 from nlp_classifier.calibration import (
@@ -23,10 +24,11 @@ from nlp_classifier.calibration import (
 )
 from nlp_classifier.calibrators import Calibrator, fit_calibrator
 from nlp_classifier.card import ModelCard, sha256_file
-from nlp_classifier.data.model_data import model_splits
-from nlp_classifier.errors import ConfigError, IntegrityError
-from nlp_classifier.evaluation import predict_proba_batched
-from nlp_classifier.model_calibration import calibrate_model
+from nlp_classifier.data.model_data import load_for_labels, model_splits
+from nlp_classifier.errors import ConfigError, DataError, IntegrityError
+from nlp_classifier.evaluation import dataset_metrics, predict_proba_batched
+from nlp_classifier.metrics import tune_thresholds
+from nlp_classifier.model_calibration import calibrate_model, file_halves
 from nlp_classifier.operating_points import at_thresholds, curve, pick_thresholds, threshold_for_target
 from nlp_classifier.registry import resolve
 from nlp_classifier.tasks import MULTI_LABEL, SINGLE_LABEL
@@ -297,6 +299,59 @@ def test_operating_point_reaches_its_target_on_validation(baseline_models_dir, t
         assert flagged[y[:, i] == 1].mean() >= 0.8
         higher = np.unique(raw[:, i][raw[:, i] > t])
         assert not len(higher) or (raw[y[:, i] == 1, i] >= higher[0]).mean() < 0.8
+
+
+def test_calibrating_on_a_users_file_fits_one_half_and_measures_the_other(baseline_models_dir, tmp_path):
+    models = copy_models(baseline_models_dir, tmp_path / "models")
+    card = resolve(DAVIDSON, models)
+    path = model_test_sample(DAVIDSON, models, tmp_path / "our_posts.csv", rows=600)
+    data = load_for_labels(path, card.labels, card.problem_type, text_column="post", label_columns=["verdict"])
+    fit, check, note = file_halves(data, card)
+    assert len(fit) + len(check) == 600 and "our_posts.csv (300 of its 600 rows, seed" in note
+    assert all(abs(np.sum(fit.y == i) - np.sum(check.y == i)) <= 1 for i in range(2))  # stratified halves
+
+    result = calibrate_model(DAVIDSON, models_dir=models, method="isotonic", best_f1=True, data=data)
+    clf = nlp_classifier.load(DAVIDSON, models_dir=models)
+    assert result.measured_on == "the other half of the file" and result.test["after"]["n"] == len(check)
+    assert clf.calibrator.fitted_on["n"] == len(fit) and "our_posts.csv" in clf.calibrator.fitted_on["data"]
+    fit_scores = clf.calibrate(predict_proba_batched(clf, fit.texts, calibrated=False))
+    tuned = tune_thresholds(fit.y, fit_scores, clf.labels, clf.problem_type)
+    assert clf.thresholds["Hate Speech"] == tuned["Hate Speech"]  # picked on the fit half, as training picks
+    point = clf.card.operating_point
+    assert point["metric"] == "f1" and point["target"] == "max" and "our_posts.csv" in point["picked_on"]
+    check_scores = clf.calibrate(predict_proba_batched(clf, check.texts, calibrated=False))
+    assert result.test["after"]["ece"] == pytest.approx(
+        calibration_metrics(check.y, check_scores, clf.labels, clf.problem_type)["ece"]
+    )
+    assert point["test"] == at_thresholds(check.y, check_scores, clf.labels, clf.problem_type, clf.thresholds)
+    assert clf.card.metrics["calibration_data"]["check"]["n"] == len(check)
+    # the card's figures on the model's own test split are those of the new scores and threshold
+    own_test = model_splits(clf.card)[0].test
+    _, _, calibrated, _ = raw_and_calibrated(DAVIDSON, models)
+    own = dataset_metrics(own_test, calibrated, clf.thresholds)
+    assert clf.card.metrics["test"]["f1_macro"] == pytest.approx(own["f1_macro"])
+
+
+def test_a_users_file_with_too_few_rows_or_other_labels_is_refused(baseline_models_dir, tmp_path):
+    models = copy_models(baseline_models_dir, tmp_path / "models")
+    before = {p: p.read_bytes() for p in models.rglob("*") if p.is_file()}
+    card = resolve(DAVIDSON, models)
+    tiny = tmp_path / "tiny.csv"
+    pd.DataFrame({"text": [f"post {i}" for i in range(6)], "label": ["Regular Speech"] * 5 + ["Hate Speech"]}).to_csv(
+        tiny, index=False
+    )
+    data = load_for_labels(tiny, card.labels, card.problem_type)
+    with pytest.raises(DataError, match=r"tiny\.csv: label 'Hate Speech' has 1 row\(s\); calibrating on a file needs"):
+        calibrate_model(DAVIDSON, models_dir=models, data=data)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["Regular Speech", "spam", "Hate Speech"]}).to_csv(
+        other, index=False
+    )
+    with pytest.raises(DataError, match=r"other\.csv, row 2, column 'label': unknown label 'spam'"):
+        load_for_labels(other, card.labels, card.problem_type)
+    with pytest.raises(ConfigError, match="give a target precision, a target recall or the best F1, not two of them"):
+        calibrate_model(DAVIDSON, models_dir=models, best_f1=True, target_recall=0.9)
+    assert {p: p.read_bytes() for p in models.rglob("*") if p.is_file()} == before
 
 
 def test_bad_input_is_refused_before_anything_changes(baseline_models_dir, tmp_path):

@@ -4,7 +4,8 @@ of thresholds gives on labelled data (precision, recall, F1 and flag rate per la
 
 For a target precision the smallest threshold whose precision reaches it is chosen (the most recall at that
 precision); for a target recall, the largest threshold whose recall reaches it (the most precision at that
-recall). Candidate thresholds are the distinct scores themselves: a text is flagged when its score is at or over
+recall); for the best F1, the threshold training would pick (``metrics.tune_thresholds``). Candidate thresholds are
+the distinct scores themselves: a text is flagged when its score is at or over
 the threshold, as ``decision.decide`` decides.
 """
 
@@ -21,6 +22,7 @@ from .metrics import compute_metrics
 from .tasks import MULTI_LABEL
 
 TARGET_METRICS = ("precision", "recall")
+BEST_F1 = "f1"  # the operating point whose thresholds maximise F1 (metrics.tune_thresholds, as training picks them)
 
 
 def check_target(precision: float | None = None, recall: float | None = None) -> tuple[str, float] | None:

@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from testkit.cli import run_cli
+from testkit.models import model_test_sample
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_calibrate_prints_before_and_after_and_saves_the_next_version(models):
     [
         (["--target-precision", "1.2"], "the target precision must be between 0 and 1 (exclusive), got 1.2"),
         (["--target-precision", "0.9", "--target-recall", "0.9"], "give a target precision or a target recall, not"),
-        (["--thresholds-only"], "nothing to do: give a calibration method, a target precision or a target recall"),
+        (["--thresholds-only"], "nothing to do: give a calibration method, a target precision or recall, or the best"),
     ],
 )
 def test_bad_input_is_a_clear_error(models, args, message):
@@ -57,3 +58,37 @@ def test_bad_input_is_a_clear_error(models, args, message):
 def test_unknown_method_is_refused_by_the_parser(models):
     proc = run_cli("calibrate", "--model", "logistic_regression", "--method", "platt", models_dir=models)
     assert proc.returncode == 2 and "invalid choice: 'platt'" in proc.stderr
+
+
+def test_calibrate_on_a_users_file_reports_on_its_held_back_half(models, tmp_path):
+    """A model whose training data is not here can still be tuned to a labelled sample of the user's own posts."""
+    path = model_test_sample("logistic_regression", models, tmp_path / "posts.csv", rows=400)
+    args = ["--data", str(path), "--text-column", "post", "--label-column", "verdict"]
+    proc = run_cli(
+        "calibrate", "--model", "logistic_regression", *args, "--thresholds-only", "--best-f1", models_dir=models
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert "the other half of the file (n=200)" in out and "operating point: best F1 on fit half" in out
+    payload = json.loads(
+        run_cli("calibrate", "--model", "logistic_regression", *args, "--json", models_dir=models, check=True).stdout
+    )
+    assert payload["measured_on"] == "the other half of the file" and payload["test"]["after"]["n"] == 200
+    assert payload["operating_point"]["metric"] == "f1"  # kept: re-picked for the best F1 on the new scores
+    assert "posts.csv (200 of its 400 rows" in payload["calibration"]["fitted_on"]["data"]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("post,verdict\nhello,Regular Speech\nbye,maybe\n")
+    proc = run_cli(
+        "calibrate",
+        "--model",
+        "logistic_regression",
+        "--data",
+        str(bad),
+        "--text-column",
+        "post",
+        "--label-column",
+        "verdict",
+        models_dir=models,
+    )
+    assert proc.returncode == 2 and "bad.csv, row 2, column 'verdict': unknown label 'maybe'" in proc.stderr

@@ -58,3 +58,17 @@ def train_small_baseline(task: str, models_dir: Path, tmp_dir: Path, algorithm: 
 
     data = task_slice(task, Path(tmp_dir) / f"{task}-slice.csv")
     return train_baseline(task, algorithm, "seed", data=data, models_dir=models_dir)
+
+
+def model_test_sample(name: str, models_dir: Path, path: Path, rows: int) -> Path:
+    """A user's labelled file in their own columns (``post``, ``verdict`` holding label names): the first ``rows``
+    of the test split of the data model ``name`` was trained on."""
+    import pandas as pd
+
+    from nlp_classifier.data.model_data import model_splits
+    from nlp_classifier.registry import resolve
+
+    test = model_splits(resolve(name, models_dir))[0].test
+    frame = pd.DataFrame({"post": test.texts[:rows], "verdict": [test.labels[i] for i in test.y[:rows]]})
+    frame.to_csv(path, index=False)
+    return path

@@ -142,6 +142,7 @@ def run_report(args: argparse.Namespace) -> int:
 def evaluation_data(args: argparse.Namespace, classifier):
     """The dataset the arguments name (the model's task by default) and the chosen part of it."""
     from ..data import load_dataset, split_dataset
+    from ..data.model_data import load_for_labels
 
     task = args.task or classifier.card.task
     if task not in TASKS and not args.data:
@@ -151,12 +152,13 @@ def evaluation_data(args: argparse.Namespace, classifier):
     if task in TASKS and own_format:
         dataset = load_dataset(task, args.data, text_column=args.text_column, label_columns=columns)
     else:  # a user's labelled file: the model's labels fix the columns / class order
-        multi = classifier.problem_type == MULTI_LABEL
-        dataset = load_dataset(
+        dataset = load_for_labels(
             args.data,
+            classifier.labels,
+            classifier.problem_type,
             text_column=args.text_column,
-            label_columns=columns or (classifier.labels if multi else None),
-            labels=None if multi else (split_list(args.labels) or classifier.labels),
+            label_columns=columns,
+            label_names=split_list(args.labels),
         )
     part = dataset if args.split == "all" else split_dataset(dataset).part(args.split)
     return dataset, part
