@@ -64,6 +64,34 @@ def tiny_config_and_tokenizer(kind: str, words: list[str], **config_options):
     return config, tokenizer
 
 
+def save_tiny_encoder(folder: Path, kind: str = "bert", words: list[str] = WORDS) -> Path:
+    """A random-init ``kind`` encoder (no classification head) with its tokenizer, saved as a Hugging Face folder:
+    the base model the training tests fine-tune."""
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    config, tokenizer = tiny_config_and_tokenizer(kind, words)
+    model = transformers.BertModel(config) if kind == "bert" else transformers.DistilBertModel(config)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+# Small, fast settings for the training tests: a few optimiser steps on a sample of the task.
+FAST_TRAINING = {
+    "max_length": 24,
+    "max_train_samples": 96,
+    "max_steps": 6,
+    "save_steps": 3,
+    "batch_size": 16,
+    "eval_batch_size": 128,
+    "logging_steps": 3,
+    "num_threads": 1,
+    "gradient_accumulation_steps": 1,
+}
+
+
 def make_tiny_model(
     models_dir: Path, name: str, task: str, kind: str = "bert", max_length: int = 48, emoji_to_text: bool = False
 ):

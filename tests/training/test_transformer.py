@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from testkit.cli import run_cli, start_cli
-from testkit.tiny_transformers import tiny_config_and_tokenizer
+from testkit.tiny_transformers import FAST_TRAINING, save_tiny_encoder
 
 import nlp_classifier
 from nlp_classifier.backends import transformer_backend
@@ -53,27 +53,12 @@ WORDS = (
     "good great nice thanks thank day life man woman girl boy white black gay jew muslim"
 ).split()
 # Small, fast settings shared by the training tests (a few optimiser steps on a sample of the task).
-FAST = {
-    "max_length": 24,
-    "max_train_samples": 96,
-    "max_steps": 6,
-    "save_steps": 3,
-    "batch_size": 16,
-    "eval_batch_size": 128,
-    "logging_steps": 3,
-    "num_threads": 1,
-    "gradient_accumulation_steps": 1,
-}
+FAST = FAST_TRAINING
 
 
 def _tiny_model(folder: Path, kind: str) -> Path:
-    """A random-init encoder (no classification head) with a tokenizer, saved as a Hugging Face folder."""
-    torch.manual_seed(0)
-    config, tokenizer = tiny_config_and_tokenizer(kind, WORDS)
-    model = transformers.BertModel(config) if kind == "bert" else transformers.DistilBertModel(config)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    """A random-init encoder (no classification head) over this module's words, saved with its tokenizer."""
+    return save_tiny_encoder(folder, kind, WORDS)
 
 
 @pytest.fixture(scope="module")

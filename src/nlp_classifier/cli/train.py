@@ -8,7 +8,7 @@ import importlib
 from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
-TRAIN_KIND_MODULES: list[str] = ["train_transformer"]
+TRAIN_KIND_MODULES: list[str] = ["train_transformer", "train_average"]
 
 
 def register(sub) -> None:
