@@ -206,6 +206,18 @@ def test_review_by_button_and_keyboard_undo_and_insights_in_a_browser(page, revi
         page.evaluate("document.activeElement && document.activeElement.blur()")
         page.keyboard.press(key)
 
+    def decide_by_key(number: int, external_id: str) -> None:
+        """Press a decision's number key once its button is on the page; press again only while the item is still
+        undecided (a key pressed while Streamlit is still drawing the page can be missed)."""
+        page.get_by_role("button", name=f"{number} · {labels[number - 1]}").wait_for()
+        for _ in range(3):
+            press(str(number))
+            for _ in range(50):
+                if review_of(external_id)["state"] == "decided":
+                    return
+                page.wait_for_timeout(200)
+        raise AssertionError(f"key {number} did not decide {external_id}")
+
     def metric(name: str) -> str:
         return page.get_by_test_id("stMetric").filter(has_text=name).get_by_test_id("stMetricValue").inner_text()
 
@@ -244,7 +256,7 @@ def test_review_by_button_and_keyboard_undo_and_insights_in_a_browser(page, revi
 
     # the next item, decided with the keyboard
     second = shown(other_than=first)
-    press("1")
+    decide_by_key(1, second)
     second_id = review_of(second)["id"]
     page.get_by_text(f"Review {second_id} decided: {labels[0]}.").wait_for()
     assert (review_of(second)["state"], review_of(second)["decided_label"]) == ("decided", labels[0])
@@ -271,8 +283,7 @@ def test_review_by_button_and_keyboard_undo_and_insights_in_a_browser(page, revi
     # decide the undone item again (by key), and the statistics follow
     page.get_by_role("link", name="Review").click()
     assert shown() == second
-    page.get_by_role("button", name=f"2 · {labels[1]}").wait_for()
-    press("2")
+    decide_by_key(2, second)
     page.get_by_text(f"Review {second_id} decided: {labels[1]}.").wait_for()
     page.get_by_role("link", name="Insights").click()
     page.get_by_role("heading", name="Agreement over time").wait_for()
