@@ -11,13 +11,16 @@ from .card import ModelCard
 from .fileio import write_json
 from .versioning import record_model
 
+# The seed's training record beside (or inside) a model.
+TRAINING_INFO_FILE = "training_info.json"
+
 
 def training_info_path(card: ModelCard) -> Path:
     """``training_info.json`` inside a folder model, ``<stem>.training_info.json`` beside a file model."""
     artifact = card.artifact_path
     if artifact.is_dir():
-        return artifact / "training_info.json"
-    return artifact.with_name(artifact.name.split(".")[0] + ".training_info.json")
+        return artifact / TRAINING_INFO_FILE
+    return artifact.with_name(artifact.name.split(".")[0] + "." + TRAINING_INFO_FILE)
 
 
 def finalise_card(

@@ -25,7 +25,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from testkit.cli import run_cli, start_cli
-from testkit.tiny_transformers import FAST_TRAINING, save_tiny_encoder
+from testkit.tiny_transformers import FAST_TRAINING as FAST
+from testkit.tiny_transformers import save_tiny_encoder
 
 import nlp_classifier
 from nlp_classifier.backends import transformer_backend
@@ -52,8 +53,6 @@ WORDS = (
     "they them love hate people stupid idiot kill die fuck shit bitch ass trash nigga hoe fag retard "
     "good great nice thanks thank day life man woman girl boy white black gay jew muslim"
 ).split()
-# Small, fast settings shared by the training tests (a few optimiser steps on a sample of the task).
-FAST = FAST_TRAINING
 
 
 def _tiny_model(folder: Path, kind: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_bump_argument, stdout, test_summary
+from .common import add_bump_argument, split_list, stdout, test_summary
 
 
 def register(kinds) -> None:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..training.weight_average import average_models
 
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    models = split_list(args.models) or []
     weights = None
     if args.weights:
         try:

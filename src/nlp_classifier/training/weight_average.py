@@ -14,7 +14,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..artifacts import publish_folder
+from ..artifacts import TRAINING_INFO_FILE, publish_folder
+from ..backends.onnx_files import ONNX_FILES
 from ..backends.transformer_backend import WEIGHT_FILES, load_torch, set_threads
 from ..card import FOLDER_CARD_NAME, ModelCard
 from ..data.model_data import model_splits
@@ -28,7 +29,7 @@ from .finish import finish_training
 SHARED_SETTINGS = ("max_length", "stride", "normalise_text", "emoji_to_text", "read_obfuscation", "text_column")
 # Files of an ingredient's folder that are not carried into the average (weights are rebuilt; exports and the
 # training record belong to the ingredient).
-NOT_CARRIED = (*WEIGHT_FILES, "training_info.json", "model.onnx", "model.int8.onnx")
+NOT_CARRIED = (*WEIGHT_FILES, TRAINING_INFO_FILE, *ONNX_FILES.values())
 
 
 def average_models(
@@ -151,14 +152,14 @@ def _write_average(cards: Sequence[ModelCard], mix: Sequence[float], staging: Pa
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(first.root / rel, target)
     model = AutoModelForSequenceClassification.from_pretrained(first.root, local_files_only=True)
-    total = {key: value.detach().double() * mix[0] for key, value in model.state_dict().items()}
+    reference = model.state_dict()
+    total = {key: value.detach().double() * mix[0] for key, value in reference.items()}
     for card, share in zip(cards[1:], mix[1:]):
         other = AutoModelForSequenceClassification.from_pretrained(card.root, local_files_only=True).state_dict()
         if set(other) != set(total) or any(other[k].shape != total[k].shape for k in total):
             raise ConfigError(f"'{card.name}' has other weight names or shapes than '{first.name}'")
         for key in total:
             total[key] += other[key].detach().double() * share
-    reference = model.state_dict()
     model.load_state_dict({k: v.to(reference[k].dtype) for k, v in total.items()})
     model.save_pretrained(staging)
 
