@@ -76,12 +76,14 @@ def train_without(family: str, source: str, data, models_dir: Path, args) -> str
     return name
 
 
-def scored(name: str, test, models_dir: Path | None, backend: str | None = None) -> dict:
-    """Accuracy, macro-F1, ROC-AUC and hateful F1 of one model on ``test``."""
+def scored(name: str, test, models_dir: Path | None, backend: str | None = None, device: str | None = None) -> dict:
+    """Accuracy, macro-F1, ROC-AUC and hateful F1 of one model on ``test`` (``device``: where a PyTorch
+    transformer runs, e.g. cuda)."""
     from nlp_classifier import load
     from nlp_classifier.evaluation import evaluate
 
-    metrics = evaluate(load(name, backend=backend, models_dir=models_dir), test)
+    options = {"device": device} if device else {}
+    metrics = evaluate(load(name, backend=backend, models_dir=models_dir, **options), test)
     return figures_of(metrics)
 
 
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", help="registry name of the model trained on all sources (in-domain column)")
     parser.add_argument("--reference-backend", help="backend of the reference model (e.g. onnx-int8)")
     parser.add_argument("--models-dir", help="keep the held-out models here (default: a temporary folder)")
+    parser.add_argument("--device", help="where PyTorch transformers are scored (e.g. cuda; default: the CPU)")
     parser.add_argument("--output", help="write the results as JSON to this file")
     parser.add_argument("--compare", nargs="+", metavar="FILE", help="compare these results (no training)...")
     parser.add_argument("--against", nargs="+", metavar="FILE", help="...with these (another family's results)")
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 "test_rows": len(test),
                 "model": name,
                 "train_minutes": round((time.perf_counter() - started) / 60, 1),
-                "held_out_metrics": scored(name, test, models_dir),
+                "held_out_metrics": scored(name, test, models_dir, device=args.device),
             }
             if args.reference:
                 row["reference"] = args.reference

@@ -136,6 +136,32 @@ def test_predict_without_a_model_uses_the_hate_model(tmp_path, hate_models_dir):
     assert empty.returncode == 2 and "no model in the registry" in empty.stderr
 
 
+def test_device_option_runs_the_torch_backend_there_and_names_a_bad_device(tmp_path):
+    pytest.importorskip("torch")
+    from testkit.tiny_transformers import make_tiny_model
+
+    make_tiny_model(tmp_path, "tiny_hate", "hate")
+    texts = ["I am a gay man and proud of it", "you are a stupid idiot"]
+
+    def scores(*options: str) -> list[dict]:
+        proc = run_cli("predict", "--model", "tiny_hate", "--json", *options, *texts, models_dir=tmp_path, check=True)
+        return [row["scores"] for row in json.loads(proc.stdout)]
+
+    default, on_cpu = scores(), scores("--device", "cpu")
+    assert [s["hateful"] for s in on_cpu] == pytest.approx([s["hateful"] for s in default], abs=1e-6)
+    wrong = run_cli("predict", "--model", "tiny_hate", "--device", "gpu0", "hello", models_dir=tmp_path)
+    assert wrong.returncode == 2 and "device 'gpu0' is not a PyTorch device" in wrong.stderr
+    onnx = run_cli(
+        "predict", "--model", "tiny_hate", "--backend", "onnx", "--device", "cuda", "hi", models_dir=tmp_path
+    )
+    assert onnx.returncode == 2 and "the ONNX backend runs on the CPU" in onnx.stderr
+    import torch
+
+    if not torch.cuda.is_available():
+        missing = run_cli("evaluate", "--model", "tiny_hate", "--device", "cuda", models_dir=tmp_path)
+        assert missing.returncode == 2 and "sees no CUDA GPU" in missing.stderr
+
+
 def test_predict_argument_errors(tmp_path, baseline_models_dir):
     both = run_cli("predict", "--input", "x.csv", models_dir=baseline_models_dir)
     assert both.returncode == 2 and "--input and --output go together" in both.stderr

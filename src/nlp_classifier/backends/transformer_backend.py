@@ -39,6 +39,22 @@ def set_threads(num_threads: int | None) -> None:
     torch.set_num_threads(int(num_threads))
 
 
+def torch_device(name: str):
+    """The torch device called ``name`` (cpu, cuda, cuda:1, mps), with a clear error when it is not one or is
+    not there."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"device '{name}' is not a PyTorch device (e.g. cpu, cuda, cuda:1): {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device '{name}' asked for, but PyTorch sees no CUDA GPU on this machine")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device '{name}' asked for, but this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    return device
+
+
 class TransformerClassifier(WindowedTransformer):
     """A Hugging Face sequence-classification model run with PyTorch."""
 
@@ -57,9 +73,10 @@ class TransformerClassifier(WindowedTransformer):
     def _logits(self, inputs) -> np.ndarray:
         import torch
 
+        device = self.model.device  # the inputs go where the model is (a GPU when loaded with device="cuda")
         with torch.inference_mode():
-            out = self.model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
-        return out.logits.float().numpy()
+            out = self.model(**{k: torch.from_numpy(v).to(device) for k, v in inputs.items()})
+        return out.logits.float().cpu().numpy()
 
 
 def load(card: ModelCard, backend: str | None = None, **options) -> Classifier:
@@ -96,7 +113,7 @@ def load_torch(
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     check_labels(card, model.config.id2label)
     if device:
-        model.to(device)
+        model.to(torch_device(device))
     tokenizer = load_tokenizer(folder)
     settings = text_settings(card, tokenizer, max_length, stride)
     return TransformerClassifier(card, model, tokenizer, settings, batch_size)

@@ -91,10 +91,9 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     training_seconds = seconds_before + time.perf_counter() - started
     state = trainer.state
 
-    trained = trainer.model
-    assert isinstance(trained, PreTrainedModel)  # the Trainer keeps the Hugging Face model it was given
-    # PreTrainedModel.to is decorated with functools.wraps, whose typeshed stub leaves ``self`` unbound
-    model = trained.to("cpu") if gpu else trained  # type: ignore[arg-type]
+    model = trainer.model
+    assert isinstance(model, PreTrainedModel)  # the Trainer keeps the Hugging Face model it was given
+    # it stays on the device it trained on: thresholds and test scores are measured there (a GPU is much faster)
     clear_run_files(plan.staging)
     with stage("Saving the best model"):
         model.save_pretrained(plan.staging)
