@@ -313,6 +313,20 @@ def test_davidson3_and_a_user_file(tmp_path, tiny_bert, small_csv):
     np.testing.assert_allclose(mine.predict_proba("l0v3 th4nks"), mine.predict_proba("love thanks"))
 
 
+def test_the_same_seed_trains_the_same_model_and_another_seed_does_not(tmp_path, tiny_bert, small_csv):
+    def weights(seed: int, folder: str) -> dict:
+        overrides = {**FAST, "base_model": str(tiny_bert), "seed": seed}
+        train_transformer(str(small_csv), "quick", overrides=overrides, output=tmp_path / folder, models_dir=tmp_path)
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / folder)
+        return {name: tensor.clone() for name, tensor in model.state_dict().items()}
+
+    first, again, other = weights(7, "first"), weights(7, "again"), weights(8, "other")
+    assert first.keys() == again.keys() == other.keys()
+    # the classification head is new in every run: it too must come from the seed
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert not torch.equal(first["classifier.weight"], other["classifier.weight"])
+
+
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
     args = [

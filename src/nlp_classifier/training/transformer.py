@@ -46,7 +46,7 @@ def train_transformer(
 def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     """Train a checked plan (see ``plan_run``) and publish the result."""
     import torch
-    from transformers import DataCollatorWithPadding, PreTrainedModel, PrinterCallback, Trainer
+    from transformers import DataCollatorWithPadding, PreTrainedModel, PrinterCallback, Trainer, set_seed
 
     settings, problem_type = plan.settings, plan.dataset.problem_type
     set_threads(settings.num_threads or os.cpu_count() or 1)
@@ -54,6 +54,9 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     if not plan.resume_from:
         save_run_config(plan.staging, plan.preset, settings.to_dict(), plan.base.name)
     text = TextSettings(settings.max_length, settings.stride, settings.normalise_text, settings.emoji_to_text)
+    # the new classification head is drawn when the base model loads, before the Trainer seeds anything: seed
+    # first, or two runs with the same seed start from different heads and end as different models
+    set_seed(settings.seed)
     tokenizer, model = _load_base_model(plan)
     input_names = [
         n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inspect.signature(model.forward).parameters
