@@ -82,8 +82,7 @@ def scored(name: str, test, models_dir: Path | None, backend: str | None = None,
     from nlp_classifier import load
     from nlp_classifier.evaluation import evaluate
 
-    options = {"device": device} if device else {}
-    metrics = evaluate(load(name, backend=backend, models_dir=models_dir, **options), test)
+    metrics = evaluate(load(name, backend=backend, models_dir=models_dir, device=device), test)
     return figures_of(metrics)
 
 

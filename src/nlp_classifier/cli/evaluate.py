@@ -8,7 +8,7 @@ import importlib.util
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL, TASKS
 from .common import add_data_arguments, print_json, split_list, stdout, table
-from .predict import add_model_arguments, load_chosen_model, model_options
+from .predict import add_model_arguments, load_chosen_model
 
 
 def register(sub) -> None:
@@ -107,7 +107,7 @@ def run_report(args: argparse.Namespace) -> int:
         if len(set(names)) != len(names):
             raise ConfigError(f"--compare names a model twice: '{args.compare}'")
         classifiers = [
-            load(name, backend=args.backend, models_dir=args.models_dir, **model_options(args)) for name in names
+            load(name, backend=args.backend, models_dir=args.models_dir, device=args.device) for name in names
         ]
     else:
         classifiers = [load_chosen_model(args)]

@@ -16,17 +16,12 @@ DEFAULT_MODEL_HELP = (
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model and --backend, shared by every command that loads a model."""
+    """--model, --backend and --device, shared by every command that loads a model."""
     parser.add_argument("--model", help=f"registry name or path (default: {DEFAULT_MODEL_HELP})")
     parser.add_argument("--backend", help="implementation where a family has several (e.g. torch, onnx, onnx-int8)")
     parser.add_argument(
         "--device", help="where the PyTorch backend runs a transformer (e.g. cuda, cuda:1; default: the CPU)"
     )
-
-
-def model_options(args: argparse.Namespace) -> dict:
-    """The loading options --device asks for (none when it is not given, so every family loads as before)."""
-    return {"device": args.device} if getattr(args, "device", None) else {}
 
 
 def chosen_model_name(args: argparse.Namespace) -> str:
@@ -40,10 +35,11 @@ def chosen_model_name(args: argparse.Namespace) -> str:
 
 
 def load_chosen_model(args: argparse.Namespace):
-    """The Classifier named by --model/--backend, or the default model."""
+    """The Classifier named by --model/--backend/--device, or the default model (every backend takes
+    ``device=None``; TF-IDF ignores it, ONNX refuses a GPU)."""
     from .. import load
 
-    return load(chosen_model_name(args), backend=args.backend, models_dir=args.models_dir, **model_options(args))
+    return load(chosen_model_name(args), backend=args.backend, models_dir=args.models_dir, device=args.device)
 
 
 def _column_list(value: str) -> list[str]:
