@@ -4,7 +4,6 @@ reading with ``nlpc models reading`` (scores, explanations, card, refusals) and 
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from testkit.frames import tiny_hate_frame
+from testkit.models import hate_task_dataset
 
 import nlp_classifier
 from nlp_classifier.errors import ConfigError
@@ -194,18 +194,12 @@ def test_cli_models_reading_json(reading_models):
 def test_preset_trains_a_reading_model(tmp_path):
     """The ``char`` preset's hate settings switch reading on: the card pins the lexicon and the texts the model
     trained on were read (a disguised word of the training data scores like its plain spelling)."""
-    from nlp_classifier.data import load_dataset
-    from nlp_classifier.tasks import HATE_LABELS
     from nlp_classifier.training.baselines import train_baseline
 
     frame = tiny_hate_frame()
     for i in range(6):  # enough that several land in the training split
         frame.loc[len(frame)] = {"text": f"the h4t3rs are loud today, day {i}", "label": "not_hateful"}
-    path = tmp_path / "tiny.csv"
-    frame.to_csv(path, index=False)
-    dataset = dataclasses.replace(
-        load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
-    )
+    dataset = hate_task_dataset(frame, tmp_path / "tiny.csv")
     card = train_baseline("hate", "logistic_regression", "char", dataset=dataset, models_dir=tmp_path / "m")
     assert card.read_obfuscation == lexicon_sha256()
     assert card.training_config["pipeline"]["read_obfuscation"] is True

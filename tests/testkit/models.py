@@ -7,22 +7,28 @@ from pathlib import Path
 from testkit.frames import HATE_TINY_NAME, tiny_hate_frame
 
 
+def hate_task_dataset(frame, path: Path):
+    """``frame`` (columns text, label with not_hateful / hateful) written to ``path`` and read back as a Dataset
+    named ``hate``, so that training applies the ``hate`` task's preset settings to it."""
+    import dataclasses
+
+    from nlp_classifier.data import load_dataset
+    from nlp_classifier.tasks import HATE_LABELS
+
+    frame.to_csv(path, index=False)
+    return dataclasses.replace(
+        load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
+    )
+
+
 def train_tiny_hate_model(
     models_dir: Path, tmp_dir: Path, name: str = HATE_TINY_NAME, algorithm: str = "logistic_regression"
 ):
     """A TF-IDF model of the ``hate`` task (labels not_hateful / hateful) trained in a second on
     ``tiny_hate_frame()`` and saved as ``name`` (the real one takes a minute on the full data); returns its card."""
-    import dataclasses
-
-    from nlp_classifier.data import load_dataset
-    from nlp_classifier.tasks import HATE_LABELS
     from nlp_classifier.training.baselines import train_baseline
 
-    path = Path(tmp_dir) / "tiny_hate.csv"
-    tiny_hate_frame().to_csv(path, index=False)
-    dataset = dataclasses.replace(
-        load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
-    )
+    dataset = hate_task_dataset(tiny_hate_frame(), Path(tmp_dir) / "tiny_hate.csv")
     return train_baseline("hate", algorithm, "seed", dataset=dataset, name=name, models_dir=models_dir)
 
 

@@ -3,9 +3,8 @@ counter-speech: group-mention copies of friendly texts and condemning frames aro
 
 from __future__ import annotations
 
-import dataclasses
-
 from testkit.frames import tiny_hate_frame
+from testkit.models import hate_task_dataset
 
 import nlp_classifier
 from nlp_classifier.identity_terms import SWAP_ADJECTIVES
@@ -21,18 +20,13 @@ FRIENDLY = [
 
 
 def test_the_char_preset_adds_group_mentions_and_counter_speech_frames_to_hate_training(tmp_path):
-    from nlp_classifier.data import load_dataset, split_dataset
-    from nlp_classifier.tasks import HATE_LABELS
+    from nlp_classifier.data import split_dataset
     from nlp_classifier.training.baselines import train_baseline
 
     frame = tiny_hate_frame()
     for i, text in enumerate(FRIENDLY * 4):
         frame.loc[len(frame)] = {"text": f"{text} {i}", "label": "not_hateful"}
-    path = tmp_path / "tiny.csv"
-    frame.to_csv(path, index=False)
-    dataset = dataclasses.replace(
-        load_dataset(str(path), text_column="text", label_columns=["label"], labels=HATE_LABELS), name="hate"
-    )
+    dataset = hate_task_dataset(frame, tmp_path / "tiny.csv")
     train = split_dataset(dataset).train
     hateful = int((train.y == 1).sum())
     friendly = sum(text.rsplit(" ", 1)[0] in FRIENDLY for text in train.texts)
