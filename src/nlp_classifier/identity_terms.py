@@ -92,11 +92,18 @@ SWAP_PLURALS: tuple[str, ...] = (
     "migrants",
 )
 
+# Names of a group in more than one word, for the one group the bundled training data annotates (ToxiGen's
+# `target_group`) that the words above do not name at all: mental disability. They are not swapped (in "the mentally
+# ill" the adjective is a noun, and "the Muslim" would not be English); group mentions (data.identity_mentions) put
+# them before a person noun ("a mentally ill man") and identity balancing counts them.
+PHRASE_ADJECTIVES: tuple[str, ...] = ("mentally ill", "mentally disabled")
+
 # Words whose share of hateful training texts identity balancing (data.balance) evens out: every word above, plus
 # group words that cannot be swapped (other senses, or singular nouns) but still mark a group in most texts.
 BALANCE_TERMS: tuple[str, ...] = (
     *SWAP_ADJECTIVES,
     *SWAP_PLURALS,
+    *PHRASE_ADJECTIVES,
     "black",
     "blacks",
     "white",

@@ -50,6 +50,7 @@ def test_rare_words_are_left_alone_and_matching_is_whole_word():
     rows = [(f"muslims here {i}", 1, "a") for i in range(MIN_TEXTS - 1)] + [("a sunny day", 0, "a")] * 30
     assert np.allclose(identity_weights(_data(rows), 1.0), 1.0)
     assert group_words("Gay and JEWISH people, not gayety") == {"gay", "jewish"}
+    assert group_words("Mentally ill people, not an ill mentor") == {"mentally ill"}  # a name in two words, whole
 
 
 def test_bad_settings_are_refused():

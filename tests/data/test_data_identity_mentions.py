@@ -32,16 +32,18 @@ def test_the_adjective_goes_right_before_the_person_noun():
     assert any(r.endswith(" neighbours are lovely people") for r in two)
     assert {"Muslim", "gay"} <= {a for a in ADJECTIVES}  # religions capitalised, orientations not
     for result in _inserted("People are great"):  # at the start of a sentence the adjective takes the capital
-        first, rest = result.split(" ", 1)
-        assert first[0].isupper() and first in {a[0].upper() + a[1:] for a in ADJECTIVES} and rest == "people are great"
+        adjective, rest = re.fullmatch(rf"(?i:{ADJECTIVE}) (.*)", result).groups()
+        assert adjective[0].isupper() and adjective in {a[0].upper() + a[1:] for a in ADJECTIVES}
+        assert rest == "people are great"
     assert all(r.startswith("MY ") and r.split()[1].isupper() for r in _inserted("MY FRIENDS ARE THE BEST"))
 
 
 def test_the_article_before_the_noun_follows_the_adjective():
     results = set(_inserted("I met a man today", seeds=200))
     assert "I met an Asian man today" in results and "I met a Muslim man today" in results
+    assert "I met a mentally ill man today" in results  # a group named in two words goes in whole
     for result in results:
-        article, adjective = re.fullmatch(r"I met (an?) (\S+) man today", result).groups()
+        article, adjective = re.fullmatch(rf"I met (an?) {ADJECTIVE} man today", result).groups()
         assert article == ("an" if adjective[0] in "aeiouAEIOU" else "a")
     assert all(r.startswith(("A ", "An ")) for r in _inserted("A kind person helped me"))
 

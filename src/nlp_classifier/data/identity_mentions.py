@@ -22,13 +22,17 @@ import re
 
 import numpy as np
 
-from ..identity_terms import BALANCE_TERMS, SWAP_ADJECTIVES, words_pattern
+from ..identity_terms import BALANCE_TERMS, PHRASE_ADJECTIVES, SWAP_ADJECTIVES, words_pattern
 from .augment import rewritten_copies, same_case
 from .datasets import Dataset
 
 # Adjectives that are not written with a capital letter; the others name a religion, nation or ethnicity.
-LOWER_CASE_ADJECTIVES = frozenset({"gay", "lesbian", "bisexual", "trans", "transgender", "immigrant", "disabled"})
-ADJECTIVES: tuple[str, ...] = tuple(a if a in LOWER_CASE_ADJECTIVES else a.capitalize() for a in SWAP_ADJECTIVES)
+LOWER_CASE_ADJECTIVES = frozenset(
+    {"gay", "lesbian", "bisexual", "trans", "transgender", "immigrant", "disabled", *PHRASE_ADJECTIVES}
+)
+ADJECTIVES: tuple[str, ...] = tuple(
+    a if a in LOWER_CASE_ADJECTIVES else a.capitalize() for a in (*SWAP_ADJECTIVES, *PHRASE_ADJECTIVES)
+)
 
 # Nouns for people that take an adjective in front ("a kind person" -> "a kind Jewish person"). "man" is left out
 # where a comma or "!" follows ("man, that was close" is an exclamation), "couple" before "of" (a quantity).
