@@ -121,6 +121,30 @@ def test_multi_label_temperature_per_label_and_identity_without_positives():
         assert np.array_equal(proba[:, i] >= [0.3, 0.7, 0.5][i], out[:, i] >= thresholds[lab])
 
 
+def test_a_threshold_on_an_isotonic_step_keeps_the_raw_decisions():
+    # every text under 0.55 is negative, so the map is one flat step at 0 from 0 to 0.55, and the raw threshold 0.5
+    # is on it: mapped plainly, all the step's texts tie with the threshold and every text would be flagged
+    scores = np.linspace(0.0, 1.0, 2001)
+    y = (scores >= 0.55).astype(int)
+    proba = np.column_stack([1 - scores, scores])
+    cal = fit_calibrator("isotonic", y, proba, ["no", "yes"], SINGLE_LABEL)
+    out = cal.apply(proba)[:, 1]
+    raw = scores >= 0.5
+    plain = cal.map_thresholds({"yes": 0.5})["yes"]
+    assert plain == 0.0 and (out >= plain).all()
+    settled = cal.map_thresholds({"yes": 0.5}, proba)["yes"]
+    kept = (out >= settled) == raw
+    assert kept.mean() > 0.95 and kept.sum() > ((out >= plain) == raw).sum()
+    assert not (out[scores < 0.5] >= settled).any()  # the step's texts are no longer flagged
+    # a multi-label map settles each label the same way; temperature maps have no steps and are left exact
+    two = np.column_stack([scores, scores])
+    multi = fit_calibrator("isotonic", np.column_stack([y, y]), two, ["a", "b"], MULTI_LABEL)
+    both = multi.map_thresholds({"a": 0.5, "b": 0.5}, two)
+    assert both["a"] == both["b"] == settled
+    warm = fit_calibrator("temperature", y, proba, ["no", "yes"], SINGLE_LABEL)
+    assert warm.map_thresholds({"yes": 0.5}, proba) == warm.map_thresholds({"yes": 0.5})
+
+
 def test_isotonic_is_monotone_and_multi_class_rows_sum_to_one():
     y, proba = overconfident_binary(5000)
     cal = fit_calibrator("isotonic", y, proba, ["no", "yes"], SINGLE_LABEL)

@@ -13,7 +13,8 @@ negative class is one minus it), on each label of a multi-label model, and one-v
 multi-class model, whose rows are then divided by their sum (a row every map sends to 0 keeps its raw
 probabilities). The maps are non-decreasing step functions (linearly interpolated between the fitted points,
 clipped outside them): no pair of texts changes order, but texts in the same step tie, so ROC-AUC can move a
-little either way (ties count one half). A label without both outcomes in the validation split is left as it
+little either way (ties count one half). A threshold that falls on a step is moved to the side of it that keeps the raw
+decisions (``map_thresholds``). A label without both outcomes in the validation split is left as it
 is (temperature 1, no isotonic map).
 """
 
@@ -105,18 +106,33 @@ class Calibrator:
         sums = out.sum(axis=1, keepdims=True)
         return np.where(sums > 0, out / np.where(sums > 0, sums, 1.0), proba)
 
-    def map_thresholds(self, thresholds: Mapping[str, float]) -> dict[str, float]:
+    def map_thresholds(self, thresholds: Mapping[str, float], proba: np.ndarray | None = None) -> dict[str, float]:
         """The decision thresholds on the calibrated scale that make the decisions the raw ``thresholds`` made:
         each threshold goes through the same map as a score (binary: the positive class; multi-label: each
-        label). Exact for temperature scaling; for isotonic maps, texts in the threshold's step now tie with
-        it. A multi-class model's thresholds take no part in its decisions and are kept."""
+        label). Exact for temperature scaling. An isotonic map is flat over a step, so the texts in the
+        threshold's step tie with it and would all be flagged; given ``proba``, raw (n, n_labels) scores such as
+        the validation split's, a threshold on a step is put at the step's value or just above it, whichever
+        decides more of those texts as the raw threshold did. A multi-class model's thresholds take no part in
+        its decisions and are kept."""
         out = {lab: float(t) for lab, t in thresholds.items()}
         if self.problem_type == MULTI_LABEL:
-            row = np.array([[out[lab] for lab in self.labels]])
-            out.update(zip(self.labels, self.apply(row)[0].tolist()))
+            row, columns = np.array([[out[lab] for lab in self.labels]]), range(len(self.labels))
         elif len(self.labels) == 2:
-            positive = self.labels[1]
-            out[positive] = float(self.apply(np.array([[1.0 - out[positive], out[positive]]]))[0, 1])
+            row, columns = np.array([[1.0 - out[self.labels[1]], out[self.labels[1]]]]), [1]
+        else:
+            return out
+        mapped_row = self.apply(row)[0]
+        scores = None if proba is None or self.method != "isotonic" else np.asarray(proba, dtype=float)
+        calibrated = None if scores is None else self.apply(scores)
+        for i in columns:
+            lab, mapped = self.labels[i], float(mapped_row[i])
+            if scores is not None and calibrated is not None:
+                raw_decisions = scores[:, i] >= out[lab]
+                above = float(np.nextafter(mapped, np.inf))
+                kept_at, kept_above = ((calibrated[:, i] >= t) == raw_decisions for t in (mapped, above))
+                if kept_above.sum() > kept_at.sum():
+                    mapped = above
+            out[lab] = mapped
         return out
 
     def summary(self) -> str:

@@ -134,7 +134,7 @@ def calibrate_model(
         thresholds = {**thresholds_before, **thresholds}
     else:
         assert calibrator is not None
-        thresholds = calibrator.map_thresholds(raw_thresholds)
+        thresholds = calibrator.map_thresholds(raw_thresholds, val_raw)
 
     test_report = {
         "before": _report(test, classifier.calibrate(test_raw), thresholds_before, n_bins),
