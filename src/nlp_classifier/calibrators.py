@@ -116,7 +116,7 @@ class Calibrator:
         its decisions and are kept."""
         out = {lab: float(t) for lab, t in thresholds.items()}
         if self.problem_type == MULTI_LABEL:
-            row, columns = np.array([[out[lab] for lab in self.labels]]), range(len(self.labels))
+            row, columns = np.array([[out[lab] for lab in self.labels]]), list(range(len(self.labels)))
         elif len(self.labels) == 2:
             row, columns = np.array([[1.0 - out[self.labels[1]], out[self.labels[1]]]]), [1]
         else:

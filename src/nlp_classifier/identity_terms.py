@@ -1,6 +1,6 @@
 """Words that name groups of people by a protected characteristic, in the forms that can replace each other in a
-sentence. Used to make counterfactual training texts (data.augment), to weight them (data.balance) and by the
-behavioural suite's generator.
+sentence. Used to make counterfactual training texts (data.augment), to name groups in friendly training texts
+(data.identity_mentions), to weight texts (data.balance) and by the behavioural suite's generator.
 
 Each group has an adjective ("a Muslim woman", "Muslim people") and a plural noun ("Muslims"); where English has
 no plural noun for a group the adjective + "people" stands in.
