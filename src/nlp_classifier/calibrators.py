@@ -57,6 +57,14 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _side_of_step(threshold: float, calibrated: np.ndarray, raw_decisions: np.ndarray) -> float:
+    """``threshold`` (texts scoring at it are flagged) or the next float above it (they are not), whichever makes
+    ``calibrated >= threshold`` agree with ``raw_decisions`` for more texts; ``threshold`` on a tie."""
+    above = float(np.nextafter(threshold, np.inf))
+    kept_at, kept_above = (int(np.sum((calibrated >= t) == raw_decisions)) for t in (threshold, above))
+    return above if kept_above > kept_at else float(threshold)
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     from scipy.special import expit
 
@@ -121,18 +129,14 @@ class Calibrator:
             row, columns = np.array([[1.0 - out[self.labels[1]], out[self.labels[1]]]]), [1]
         else:
             return out
-        mapped_row = self.apply(row)[0]
-        scores = None if proba is None or self.method != "isotonic" else np.asarray(proba, dtype=float)
-        calibrated = None if scores is None else self.apply(scores)
-        for i in columns:
-            lab, mapped = self.labels[i], float(mapped_row[i])
-            if scores is not None and calibrated is not None:
-                raw_decisions = scores[:, i] >= out[lab]
-                above = float(np.nextafter(mapped, np.inf))
-                kept_at, kept_above = ((calibrated[:, i] >= t) == raw_decisions for t in (mapped, above))
-                if kept_above.sum() > kept_at.sum():
-                    mapped = above
-            out[lab] = mapped
+        mapped = self.apply(row)[0]
+        if proba is not None and self.method == "isotonic":
+            scores = np.asarray(proba, dtype=float)
+            calibrated = self.apply(scores)
+            for i in columns:
+                raw_decisions = scores[:, i] >= out[self.labels[i]]
+                mapped[i] = _side_of_step(mapped[i], calibrated[:, i], raw_decisions)
+        out.update((self.labels[i], float(mapped[i])) for i in columns)
         return out
 
     def summary(self) -> str:
