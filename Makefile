@@ -9,7 +9,7 @@ EXTRAS ?= all,dev
 # Installed before the extras so nothing pulls another torch; empty (TORCH=) where no extra needs it (the UI image).
 TORCH ?= torch==2.13.0
 
-.PHONY: install run test lint models bench clean
+.PHONY: install run test lint models minilm bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ models: install
 
 run: models
 	$(NLPC) run
+
+# The fine-tuned `hate` transformer and its int8 export (about an hour on 2 idle cores, docs/transformers.md):
+# `make run` serves it from then on instead of the TF-IDF model. Retrains when run again; after an interruption,
+# `make minilm TRAIN_FLAGS=--resume` continues from the last checkpoint.
+TRAIN_FLAGS ?=
+minilm: install
+	$(NLPC) train transformer --preset hate --num-threads 2 --time-budget-minutes 115 $(TRAIN_FLAGS)
+	$(NLPC) export onnx --model minilm_hate --quantize int8 --threads 2
 
 # ruff (lint rules and formatting) and mypy on src/, all configured in pyproject.toml; `make test` runs it first.
 lint: install

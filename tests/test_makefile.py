@@ -1,0 +1,44 @@
+"""The Makefile's `minilm` target, read with `make -n` (it trains for an hour): it runs real ``nlpc`` commands that
+train the `hate` preset and export the model that preset writes, the one the service prefers."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+from testkit.cli import ROOT
+
+from nlp_classifier.cli import build_parser
+from nlp_classifier.defaults import PREFERRED_MODELS
+from nlp_classifier.training.transformer_config import read_preset
+
+VENV = "/nonexistent/.venv"
+
+
+def nlpc_commands(target: str, *variables: str) -> list[list[str]]:
+    """The ``nlpc`` command lines ``make -n`` prints for ``target``, as argv lists without the program."""
+    dry = subprocess.run(
+        ["make", "-n", "-B", target, f"VENV={VENV}", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [shlex.split(line) for line in dry.splitlines()]
+    return [argv[1:] for argv in lines if argv and argv[0] == f"{VENV}/bin/nlpc"]
+
+
+def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefers():
+    parser = build_parser()
+    commands = [parser.parse_args(argv) for argv in nlpc_commands("minilm")]
+    assert [(c.command, c.kind) for c in commands] == [("train", "transformer"), ("export", "onnx")]
+    train, export = commands
+    assert train.preset == "hate" and train.name is None and train.output is None
+    assert not train.resume
+    assert export.model == read_preset("hate")["name"] == PREFERRED_MODELS[0]
+    assert export.quantize == "int8"
+
+
+def test_minilm_passes_train_flags_through_so_an_interrupted_run_can_resume():
+    train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "TRAIN_FLAGS=--resume"))
+    assert train.resume
