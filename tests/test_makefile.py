@@ -4,28 +4,18 @@ train the `hate` preset and export the model that preset writes, the one the ser
 from __future__ import annotations
 
 import shlex
-import subprocess
 
-from testkit.cli import ROOT
+from testkit.cli import DRY_RUN_VENV, make_dry_run
 
 from nlp_classifier.cli import build_parser
 from nlp_classifier.defaults import PREFERRED_MODELS
 from nlp_classifier.training.transformer_config import read_preset
 
-VENV = "/nonexistent/.venv"
-
 
 def nlpc_commands(target: str, *variables: str) -> list[list[str]]:
     """The ``nlpc`` command lines ``make -n`` prints for ``target``, as argv lists without the program."""
-    dry = subprocess.run(
-        ["make", "-n", "-B", target, f"VENV={VENV}", *variables],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    lines = [shlex.split(line) for line in dry.splitlines()]
-    return [argv[1:] for argv in lines if argv and argv[0] == f"{VENV}/bin/nlpc"]
+    lines = [shlex.split(line) for line in make_dry_run(target, *variables).splitlines()]
+    return [argv[1:] for argv in lines if argv and argv[0] == f"{DRY_RUN_VENV}/bin/nlpc"]
 
 
 def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefers():

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
 
 import yaml
-from testkit.cli import ROOT
+from testkit.cli import ROOT, make_dry_run
 
 from nlp_classifier.cli import build_parser
 
@@ -82,21 +81,9 @@ def test_images_install_with_the_makefiles_command_and_copy_only_kept_files():
                 assert (ROOT / source).exists(), f"{stage}: COPY {source}: not in the repository"
                 assert not ignored(source, patterns), f"{stage}: COPY {source}: excluded by .dockerignore"
     # What the images' `make install` runs: the same recipe as a developer's, with the extras and torch chosen.
-    dry = subprocess.run(
-        ["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=ui", "TORCH="],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    dry = make_dry_run("install", "EXTRAS=ui", "TORCH=")
     assert '-m pip install --quiet -e ".[ui]"' in dry and "torch" not in dry
-    dry = subprocess.run(
-        ["make", "-n", "-B", "install", "VENV=/nonexistent/.venv", "EXTRAS=serve,transformers"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    dry = make_dry_run("install", "EXTRAS=serve,transformers")
     assert dry.index('install --quiet "torch==2.13.0"') < dry.index('install --quiet -e ".[serve,transformers]"')
 
 

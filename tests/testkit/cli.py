@@ -1,4 +1,5 @@
-"""The repository root and the ``nlpc`` command line run in a child process."""
+"""The repository root, the ``nlpc`` command line run in a child process, and the Makefile's recipes as ``make -n``
+prints them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
+DRY_RUN_VENV = "/nonexistent/.venv"  # a virtual environment that is never there, so `make -n` prints every step
+
+
+def make_dry_run(target: str, *variables: str) -> str:
+    """What ``make -n -B target`` would run, with ``VENV`` at ``DRY_RUN_VENV`` and ``variables`` ("NAME=value")."""
+    return subprocess.run(
+        ["make", "-n", "-B", target, f"VENV={DRY_RUN_VENV}", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def run_cli(
