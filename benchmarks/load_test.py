@@ -2,8 +2,9 @@
 
 Starts `nlpc serve` on a free 127.0.0.1 port (or targets --url) and drives it with a small asyncio HTTP/1.1
 keep-alive client (one connection per concurrent client; raw sockets so the load generator takes little of the
-CPU it shares with the server). Each level is bounded by --requests and --max-seconds. Results go to stdout (or
---output) as JSON, and a Markdown table to stderr.
+CPU it shares with the server). Each model gets a seeded sample of 512 texts from its own test split, the texts
+`nlpc bench` times it on. Each level is bounded by --requests and --max-seconds. Results go to stdout (or --output)
+as JSON, and a Markdown table to stderr.
 
     python benchmarks/load_test.py --models-dir models --model logistic_regression --concurrency 1 8 32
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,12 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def sample_texts(n: int = 512) -> list[str]:
-    """Real tweets from the bundled Davidson data (the first ``n`` of the seeded test split)."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from nlp_classifier.data import load_dataset, split_dataset
+def sample_texts(model: str, models_dir: str | None, n: int = 512) -> tuple[list[str], str]:
+    """A seeded sample of ``n`` texts from the test split of ``model``'s own data (the sample `nlpc bench` times it
+    on), and where they came from: a `hate` model is driven with the posts it is meant for, not with tweets."""
+    from nlp_classifier.bench.runner import bench_texts
+    from nlp_classifier.registry import resolve
 
-    return list(split_dataset(load_dataset("davidson")).test.texts[:n])
+    return bench_texts(str(resolve(model, models_dir).path), n)
 
 
 # --- the API under test ------------------------------------------------------------------------------------------
@@ -209,12 +212,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("--url must point at 127.0.0.1 (this benchmark never loads remote hosts)")
     load_start = round(os.getloadavg()[0], 2)  # other work on the machine skews the numbers: recorded with them
-    texts = sample_texts()
+    sys.path.insert(0, str(ROOT / "src"))
+    from nlp_classifier.errors import NlpcError
+
+    try:
+        samples = {model: sample_texts(model, args.models_dir) for model in args.model}
+    except NlpcError as error:  # an unknown model name or an unreadable card: say which, no traceback
+        raise SystemExit(f"error: {error}") from None
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server(args)
     host = urlsplit(url).netloc
     results = []
     try:
         for model in args.model:
+            texts, texts_from = samples[model]
             requests = [request_bytes(host, args.endpoint, {"text": t, "model": model}) for t in texts]
             for concurrency in args.concurrency:
                 asyncio.run(drive(url, requests, concurrency, args.warmup, args.max_seconds))
@@ -228,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                         "model": model,
                         "endpoint": args.endpoint,
                         "concurrency": concurrency,
+                        "texts": f"{len(texts)} texts, {np.mean([len(t.split()) for t in texts]):.1f} words on "
+                        f"average: {texts_from}",
                         **stats,
                         "mean_batch_size": mean_batch,
                     }
