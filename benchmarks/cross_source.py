@@ -118,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare or args.against:
         return compare_main(args)
 
+    if args.family == "tfidf":
+        from nlp_classifier.cli.train_transformer import overrides_from
+
+        ignored = sorted(overrides_from(args))
+        if ignored:  # they would be dropped without a word, and the result file would not say so
+            raise SystemExit(
+                f"error: {', '.join(ignored)}: transformer settings, which --family tfidf does not use (it trains "
+                "the TF-IDF `char` preset with --algorithm; its mixture seed is fixed)"
+            )
     sources = args.sources.split(",") if args.sources else list(SOURCES)
     keep = Path(args.models_dir).resolve() if args.models_dir else None
     rows = []

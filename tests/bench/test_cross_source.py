@@ -124,3 +124,9 @@ def test_compare_errors_name_the_file_and_the_run(cross_source, tmp_path):
     assert proc.returncode == 2
     assert "missing.json: source 'gab' is not held out there" in proc.stderr
     assert "error:" in _compare("--compare", one).stderr  # --against is required with --compare
+
+
+def test_transformer_settings_are_refused_for_the_tfidf_family_before_any_training():
+    proc = _compare("--family", "tfidf", "--sources", "toxigen", "--seed", "13", "--set", "mixed_train_size=100")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "error: mixed_train_size, seed: transformer settings, which --family tfidf does not use" in proc.stderr
