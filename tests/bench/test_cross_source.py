@@ -3,26 +3,23 @@ of two families' results (merging batches, ahead / behind / level, the table, er
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from testkit.benchmarks import benchmark_script, load_benchmark
 
 from nlp_classifier.data import split_dataset
 from nlp_classifier.errors import DataError
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cross_source.py"
+SCRIPT = benchmark_script("cross_source")
 
 
 @pytest.fixture(scope="module")
 def cross_source():
-    spec = importlib.util.spec_from_file_location("cross_source", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("cross_source")
 
 
 def test_cross_source_benchmark_holds_the_source_out_of_training(cross_source):

@@ -3,24 +3,20 @@ model is named before any server starts."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from testkit.benchmarks import benchmark_script, load_benchmark
 
 from nlp_classifier.data import load_dataset, split_dataset
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "load_test.py"
+SCRIPT = benchmark_script("load_test")
 
 
 @pytest.fixture(scope="module")
 def load_test():
-    spec = importlib.util.spec_from_file_location("load_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("load_test")
 
 
 def test_each_model_is_driven_with_a_seeded_sample_of_its_own_test_split(load_test, baseline_models_dir):
