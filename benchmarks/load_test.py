@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for model in args.model:
             texts, texts_from = samples[model]
+            words = np.mean([len(t.split()) for t in texts])
+            texts_note = f"{len(texts)} texts, {words:.1f} words on average: {texts_from}"
             requests = [request_bytes(host, args.endpoint, {"text": t, "model": model}) for t in texts]
             for concurrency in args.concurrency:
                 asyncio.run(drive(url, requests, concurrency, args.warmup, args.max_seconds))
@@ -238,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                         "model": model,
                         "endpoint": args.endpoint,
                         "concurrency": concurrency,
-                        "texts": f"{len(texts)} texts, {np.mean([len(t.split()) for t in texts]):.1f} words on "
-                        f"average: {texts_from}",
+                        "texts": texts_note,
                         **stats,
                         "mean_batch_size": mean_batch,
                     }
