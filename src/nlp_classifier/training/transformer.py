@@ -25,6 +25,7 @@ from ..obfuscation import lexicon_sha256, read_dataset, reader_for
 from ..progress import console, stage
 from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
+from .counterfactual_pairs import PairCollator, PairedTexts, paired_trainer
 from .finish import finish_training, splits_record
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
 from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config
@@ -61,8 +62,14 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     input_names = [
         n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inspect.signature(model.forward).parameters
     ]
+    pairing = settings.counterfactual_pairing
     with stage(f"Tokenising {len(plan.train):,} training and {len(plan.splits.validation):,} validation texts"):
-        train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
+        train_items: EncodedTexts
+        if pairing:
+            train_items = PairedTexts(tokenizer, plan.train, text, input_names, settings.seed)
+            console.print(f"{len(train_items.rows):,} non-hateful training texts paired with a swapped copy")
+        else:
+            train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
         validation = plan.splits.validation
         if settings.read_obfuscation:  # checkpoints are chosen on validation texts as the model will read them
             validation = read_dataset(validation, reader_for(lexicon_sha256()))
@@ -74,13 +81,14 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     seconds_before = elapsed_before(plan.staging, plan.resume_from)
     started = time.perf_counter()
     callbacks, stopped = trainer_callbacks(settings, plan.staging, seconds_before, started)
-    trainer = Trainer(
+    trainer_class = paired_trainer(pairing) if pairing else Trainer
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=train_items,
         eval_dataset=val_items,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=PairCollator(tokenizer) if pairing else DataCollatorWithPadding(tokenizer),
         compute_loss_func=make_loss(problem_type, weights, settings.label_smoothing),
         compute_metrics=metrics_for_trainer(plan.dataset.labels, problem_type),
         callbacks=callbacks,

@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..obfuscation import lexicon_sha256, read_dataset, reader_for
 from ..paths import models_dir as default_models_dir
 from ..progress import stage
-from ..tasks import TASKS
+from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
 from .staging import check_staging, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
@@ -56,6 +56,10 @@ def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> 
     if settings.labels and list(settings.labels) != list(dataset.labels):
         raise ConfigError(
             f"preset '{preset}' expects the labels {settings.labels}, but task '{dataset.name}' has {dataset.labels}"
+        )
+    if settings.counterfactual_pairing and dataset.problem_type == MULTI_LABEL:
+        raise ConfigError(
+            f"setting 'counterfactual_pairing' needs a single-label task, but task '{dataset.name}' is multi-label"
         )
 
 

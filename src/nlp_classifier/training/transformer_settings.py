@@ -106,6 +106,12 @@ class TransformerSettings:
         "(data.identity_mentions)",
         checks=(between(0, 10, "copies"),),
     )
+    counterfactual_pairing: float = setting(
+        0.0,
+        "single-label tasks: weight of a loss asking each non-hateful text naming a group and its copy with other "
+        "groups swapped in for the same scores (training.counterfactual_pairs)",
+        checks=(between(0, 100, "(weight)"),),
+    )
     spelling_noise: float = setting(
         0.0,
         "share of the training texts that get one misspelled copy (data.augment)",
