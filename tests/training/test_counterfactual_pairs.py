@@ -1,5 +1,5 @@
 """Counterfactual logit pairing: which texts are paired, how a batch carries its pairs, the penalty's value, and a
-tiny model trained with it scoring a non-hateful sentence more alike whichever group it names."""
+tiny model trained with it learning the attack rather than the group an attack names."""
 
 from __future__ import annotations
 
@@ -78,15 +78,17 @@ def test_a_batch_carries_the_pairs_of_its_items_with_their_rows(tiny_bert):
     assert not [k for k in plain if k.startswith("pair_")]
 
 
-def test_the_penalty_is_the_mean_l1_distance_of_the_pairs_log_probabilities():
+def test_the_penalty_is_the_mean_total_variation_distance_of_the_pairs_probabilities():
     logits = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
     pair_logits = torch.tensor([[0.0, 0.0], [0.0, 1.0]])
-    rows = torch.tensor([0, 2])
     # row 0 and its pair are equal; row 2 and its pair are equal too
-    assert pairing_penalty(logits, pair_logits, rows).item() == pytest.approx(0.0)
-    rows = torch.tensor([1, 2])
-    lp = torch.log_softmax(torch.tensor([2.0, 0.0]), 0) - torch.log_softmax(torch.tensor([0.0, 0.0]), 0)
-    assert pairing_penalty(logits, pair_logits, rows).item() == pytest.approx(lp.abs().sum().item() / 2)
+    assert pairing_penalty(logits, pair_logits, torch.tensor([0, 2])).item() == pytest.approx(0.0)
+    # row 1 (p = 0.881, 0.119) against (0.5, 0.5): 0.381; row 2 against its own logits: 0
+    p = 1 / (1 + np.exp(-2.0))
+    assert pairing_penalty(logits, pair_logits, torch.tensor([1, 2])).item() == pytest.approx((p - 0.5) / 2)
+    # bounded: confident opposite predictions are 1 apart, however confident
+    far = pairing_penalty(torch.tensor([[30.0, -30.0]]), torch.tensor([[-30.0, 30.0]]), torch.tensor([0]))
+    assert far.item() == pytest.approx(1.0)
 
 
 def test_pairing_is_refused_for_a_multi_label_task(tmp_path):

@@ -5,8 +5,8 @@ Identity swaps (data.augment) add swapped copies as texts of their own, so a mod
 mentions of each group, but nothing ties a copy's score to its original's. Pairing does: each non-hateful training
 text that names a group is tokenised beside a copy naming other groups (``augment.swap_identity_terms``, drawn
 once per run from the run's seed), and the loss adds ``weight`` times the mean, over the pairs in the batch, of the
-L1 distance between the two texts' log-probabilities. Hateful texts are not paired: whether an attack is hateful
-can depend on the group it names.
+total variation distance between the two texts' class probabilities. Hateful texts are not paired: whether an
+attack is hateful can depend on the group it names.
 
 The pair rides in each training item under ``pair_`` keys; ``PairCollator`` pads the pairs of a batch into a
 second batch with the rows they belong to, and ``paired_trainer`` is a Trainer that scores that second batch and
@@ -90,13 +90,17 @@ class PairCollator:
 
 
 def pairing_penalty(logits, pair_logits, rows):
-    """Mean over the pairs of the L1 distance between the log-probabilities of each paired item (``logits[rows]``)
-    and of its swapped copy (``pair_logits``)."""
+    """Mean over the pairs of the total variation distance (half the L1 distance) between the class probabilities
+    of each paired item (``logits[rows]``) and of its swapped copy (``pair_logits``): 0 to 1 per pair.
+
+    Probabilities, not log-probabilities or logits: a distance in log space is unbounded where one text of a pair
+    is confidently not hateful, and at weight 1 it outweighed the classification loss so far that a full ``hate``
+    run learned to give every text naming a group one constant score, hateful or not (docs/transformers.md)."""
     import torch.nn.functional as F
 
-    own = F.log_softmax(logits[rows], dim=-1)
-    swapped = F.log_softmax(pair_logits, dim=-1)
-    return (own - swapped).abs().sum(dim=-1).mean()
+    own = F.softmax(logits[rows], dim=-1)
+    swapped = F.softmax(pair_logits, dim=-1)
+    return 0.5 * (own - swapped).abs().sum(dim=-1).mean()
 
 
 def paired_trainer(weight: float):
