@@ -42,7 +42,7 @@ HATEFUL = ["kill the {} vermin", "{} people are vermin", "hate the {} man"]
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
-    return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert"), "bert", WORDS)
+    return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert-pairs"), "bert", WORDS)
 
 
 def _dataset(texts: list[str], y: list[int]) -> Dataset:
