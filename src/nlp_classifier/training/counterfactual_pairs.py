@@ -51,10 +51,7 @@ class PairedTexts(EncodedTexts):
         enc = tokenizer(
             prepare_texts([pairs[i] for i in self.rows], settings), truncation=True, max_length=settings.max_length
         )
-        position = {row: k for k, row in enumerate(self.rows)}
-        self.pair_columns = {
-            name: {row: enc[name][position[row]] for row in self.rows} for name in self.columns if name in enc
-        }
+        self.pair_columns = {name: dict(zip(self.rows, enc[name], strict=True)) for name in self.columns}
 
     def __getitem__(self, i: int) -> dict:
         item = super().__getitem__(i)
@@ -76,16 +73,17 @@ class PairCollator:
     def __call__(self, features: list[dict]) -> dict:
         import torch
 
-        plain = [{k: v for k, v in f.items() if not k.startswith(PAIR)} for f in features]
-        paired = [
-            (row, {k[len(PAIR) :]: v for k, v in f.items() if k.startswith(PAIR)}) for row, f in enumerate(features)
-        ]
-        paired = [(row, pair) for row, pair in paired if pair]
-        batch = self.pad(plain)
-        if paired:
-            for name, tensor in self.pad([pair for _, pair in paired]).items():
+        batch = self.pad([{k: v for k, v in f.items() if not k.startswith(PAIR)} for f in features])
+        rows, pairs = [], []
+        for row, f in enumerate(features):
+            pair = {k[len(PAIR) :]: v for k, v in f.items() if k.startswith(PAIR)}
+            if pair:
+                rows.append(row)
+                pairs.append(pair)
+        if pairs:
+            for name, tensor in self.pad(pairs).items():
                 batch[PAIR + name] = tensor
-            batch[ROWS] = torch.tensor([row for row, _ in paired], dtype=torch.long)
+            batch[ROWS] = torch.tensor(rows, dtype=torch.long)
         return batch
 
 

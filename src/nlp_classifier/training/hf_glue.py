@@ -204,6 +204,7 @@ def training_arguments(settings: TransformerSettings, staging: Path, problem_typ
         train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
         dataloader_num_workers=0,
         dataloader_pin_memory=gpu,
-        # counterfactual pairs travel as extra columns the model's forward does not take (training.counterfactual_pairs)
-        remove_unused_columns=not settings.counterfactual_pairing,
+        # items carry only what the model's forward takes (EncodedTexts keeps just those inputs) and the labels,
+        # plus, when pairing, the pair columns its collator needs (training.counterfactual_pairs): nothing to remove
+        remove_unused_columns=False,
     )
