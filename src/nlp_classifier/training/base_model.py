@@ -81,6 +81,11 @@ def load_base_config(base: BaseModel, dataset: Dataset, settings: TransformerSet
         raise ConfigError(
             f"max_length {settings.max_length} is longer than base model '{base.name}' accepts ({limit} positions)"
         )
+    layers = getattr(hf_config, "num_hidden_layers", None)
+    if settings.frozen_layers and layers is not None and settings.frozen_layers > layers:
+        raise ConfigError(
+            f"setting 'frozen_layers' is {settings.frozen_layers}, but base model '{base.name}' has {layers} layers"
+        )
     hf_config.num_labels = len(dataset.labels)
     hf_config.id2label = {i: lab for i, lab in enumerate(dataset.labels)}
     hf_config.label2id = {lab: i for i, lab in enumerate(dataset.labels)}

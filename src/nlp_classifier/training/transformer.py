@@ -27,6 +27,7 @@ from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
 from .counterfactual_pairs import PairCollator, PairedTexts, paired_trainer
 from .finish import finish_training, splits_record
+from .freezing import freeze
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
 from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config
 from .transformer_plan import RunPlan, plan_run
@@ -59,6 +60,9 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     # first, or two runs with the same seed start from different heads and end as different models
     set_seed(settings.seed)
     tokenizer, model = _load_base_model(plan)
+    if settings.freeze_word_embeddings or settings.frozen_layers:
+        frozen = freeze(model, word_embeddings=settings.freeze_word_embeddings, layers=settings.frozen_layers)
+        console.print(f"{frozen:,} of {model.num_parameters():,} weights kept as pretrained")
     input_names = [
         n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inspect.signature(model.forward).parameters
     ]

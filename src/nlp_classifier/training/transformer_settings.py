@@ -112,6 +112,14 @@ class TransformerSettings:
         "groups swapped in for the same scores (training.counterfactual_pairs)",
         checks=(between(0, 100, "(weight)"),),
     )
+    freeze_word_embeddings: bool = setting(
+        False, "keep the base model's word embeddings as pretrained (training.freezing)"
+    )
+    frozen_layers: int = setting(
+        0,
+        "keep the base model's first N encoder layers as pretrained (training.freezing)",
+        checks=(at_least(0, "layers"),),
+    )
     spelling_noise: float = setting(
         0.0,
         "share of the training texts that get one misspelled copy (data.augment)",
