@@ -1,5 +1,5 @@
 """Group mentions (data.identity_mentions): where a group adjective goes, which texts get copies, their labels
-and sources, and the wiring into ``training_set`` and the transformer settings."""
+and sources, open mentions' made-up groups, and the wiring into ``training_set`` and the transformer settings."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import numpy as np
 import pytest
 
 from nlp_classifier.data.datasets import Dataset
-from nlp_classifier.data.identity_mentions import ADJECTIVES, friendly, identity_mentions, insert_group
+from nlp_classifier.data.identity_mentions import (
+    ADJECTIVES,
+    friendly,
+    identity_mentions,
+    insert_group,
+    made_up_adjective,
+    open_mentions,
+)
 from nlp_classifier.data.mixing import training_set
 from nlp_classifier.errors import ConfigError
+from nlp_classifier.obfuscation import read_lexicon
 from nlp_classifier.training.transformer_settings import TransformerSettings
 
 LABELS = ["not_hateful", "hateful"]
@@ -112,3 +120,31 @@ def test_fractional_copies_nothing_when_off_and_the_wiring():
     assert TransformerSettings(identity_mentions=2.0).identity_mentions == 2.0
     with pytest.raises(ConfigError, match="identity_mentions"):
         TransformerSettings(identity_mentions=11.0)
+
+
+def test_made_up_adjectives_are_seeded_varied_and_never_a_word_of_the_lexicon():
+    words = [made_up_adjective(np.random.default_rng(s)) for s in range(300)]
+    assert words == [made_up_adjective(np.random.default_rng(s)) for s in range(300)]
+    assert len(set(w.lower() for w in words)) > 290
+    lexicon = read_lexicon()
+    assert not [w for w in words if w.lower() in lexicon]
+    assert not [w for w in words if w.lower() in {a.lower() for a in ADJECTIVES}]
+    capitalised = sum(w[0].isupper() for w in words)
+    assert 100 < capitalised < 200  # like "Muslim" half the time, like "gay" otherwise
+    assert all(re.fullmatch(r"[A-Za-z]{5,}", w) for w in words)
+
+
+def test_open_mentions_put_a_made_up_group_where_mentions_put_a_real_one():
+    data = _data()
+    real, made_up = identity_mentions(data, 3.0, seed=0), open_mentions(data, 3.0, seed=0)
+    assert len(made_up) == len(real) and made_up.texts[: len(data)] == data.texts
+    for text, label in zip(made_up.texts[len(data) :], made_up.y[len(data) :].tolist(), strict=True):
+        assert label == 0
+        found = re.fullmatch(r"they are lovely (\w+) people|thank you to the kind (\w+) man who helped", text)
+        word = found.group(1) or found.group(2)
+        assert word not in ADJECTIVES and word.lower() not in read_lexicon()
+    rows, _ = training_set(data, identity_mentions=1.0, open_mentions=2.0, seed=0)
+    assert len(rows) == len(data) + 2 + 4  # both kinds, one after the other
+    assert TransformerSettings(open_mentions=3.0).open_mentions == 3.0
+    with pytest.raises(ConfigError, match="open_mentions"):
+        TransformerSettings(open_mentions=-1.0)

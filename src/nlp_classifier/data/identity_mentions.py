@@ -14,15 +14,24 @@ Only texts that read as friendly get copies: a warm word ("love", "kind", "proud
 into it), and no person noun after "our", "these", "those" or "you" ("our people" in a separatist forum post,
 "you people"). Texts that already name a group are left to the swaps. Like the swaps, only non-hateful texts and
 only training splits get copies.
+
+Open mentions put a made-up group adjective there instead ("my neighbours are lovely Drelonian people"). The
+vocabulary names 20 groups; a model trained on it still flags friendly sentences about groups it never names, and
+a made-up word in a group's place is flagged about as often as a rarely named real group. Made-up words (never a
+word of the lexicon, so never a real group or slur of the training data) teach the model that an unfamiliar word
+for people is not by itself a sign of hate.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
 from ..identity_terms import BALANCE_TERMS, PHRASE_ADJECTIVES, SWAP_ADJECTIVES, words_pattern
+from ..obfuscation import read_lexicon
 from .augment import rewritten_copies, same_case
 from .datasets import Dataset
 
@@ -69,9 +78,42 @@ def _article(word: str, adjective: str) -> str:
     return article.capitalize() if word[0].isupper() else article
 
 
-def insert_group(text: str, rng: np.random.Generator) -> str | None:
-    """``text`` with a seeded group adjective put before one of its person nouns (drawn at random), the article
-    before it fitted ("a man" -> "an Asian man"); None when it names a group already or has no person noun."""
+# Made-up adjectives: two syllables and an ending that English gives to words for peoples and groups.
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gl", "kr", "pl", "tr")
+_NUCLEI = ("a", "e", "i", "o", "u", "ai", "ou")
+_CODAS = ("", "", "n", "r", "l", "s", "m")
+_ENDINGS = ("ish", "ian", "ese", "ic", "an", "ite", "ist", "al", "i", "ean")
+
+
+@lru_cache(maxsize=1)
+def _real_words() -> frozenset[str]:
+    return frozenset(read_lexicon())
+
+
+def made_up_adjective(rng: np.random.Generator) -> str:
+    """A seeded pronounceable word that is not in the lexicon of the training texts ("Drelonian", "tavesic"),
+    capitalised half of the time as the names of peoples and religions are."""
+    while True:
+        syllables = (_pick(rng, _ONSETS) + _pick(rng, _NUCLEI) + _pick(rng, _CODAS) for _ in range(2))
+        word = "".join(syllables) + _pick(rng, _ENDINGS)
+        if word not in _real_words():
+            return word.capitalize() if rng.random() < 0.5 else word
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def _group_adjective(rng: np.random.Generator) -> str:
+    return _pick(rng, ADJECTIVES)
+
+
+def insert_group(
+    text: str, rng: np.random.Generator, adjective_for: Callable[[np.random.Generator], str] = _group_adjective
+) -> str | None:
+    """``text`` with a seeded group adjective (``adjective_for``: one of the vocabulary's by default) put before
+    one of its person nouns (drawn at random), the article before it fitted ("a man" -> "an Asian man"); None when
+    it names a group already or has no person noun."""
     if _NAMES_GROUP.search(text) is not None:
         return None
     nouns = [m for m in _PERSON_NOUN.finditer(text) if _AFTER.search(text, 0, m.start()) is None]
@@ -79,7 +121,7 @@ def insert_group(text: str, rng: np.random.Generator) -> str | None:
         return None
     noun = nouns[int(rng.integers(len(nouns)))]
     word = noun.group(1)
-    adjective = same_case(ADJECTIVES[int(rng.integers(len(ADJECTIVES)))], word)  # "PEOPLE" -> "MUSLIM PEOPLE"
+    adjective = same_case(adjective_for(rng), word)  # "PEOPLE" -> "MUSLIM PEOPLE"
     if word[0].isupper() and not word.isupper():  # "People are ..." -> "Gay people are ..."
         word = word[0].lower() + word[1:]
     head = text[: noun.start()]
@@ -100,3 +142,13 @@ def identity_mentions(train: Dataset, copies: float, seed: int) -> Dataset:
     (``insert_group``; the whole part of ``copies`` for every text, one more with the probability of its fractional
     part); same label, same source. ``copies`` 0, or a multi-label task, returns ``train`` unchanged."""
     return rewritten_copies(train, copies, seed, friendly, insert_group, "mentions")
+
+
+def insert_made_up_group(text: str, rng: np.random.Generator) -> str | None:
+    """``insert_group`` with a made-up adjective (``made_up_adjective``)."""
+    return insert_group(text, rng, made_up_adjective)
+
+
+def open_mentions(train: Dataset, copies: float, seed: int) -> Dataset:
+    """``identity_mentions`` with made-up group adjectives (``insert_made_up_group``)."""
+    return rewritten_copies(train, copies, seed, friendly, insert_made_up_group, "open_mentions")

@@ -109,6 +109,7 @@ def training_set(
     identity_swaps: float = 0.0,
     hateful_swaps: float = 0.0,
     identity_mentions: float = 0.0,
+    open_mentions: float = 0.0,
     spelling_noise: float = 0.0,
     counter_speech: float = 0.0,
     identity_balance: float = 0.0,
@@ -117,7 +118,8 @@ def training_set(
 ) -> tuple[Dataset, Mixture | None]:
     """A training split made ready for fitting: counterfactual identity swaps added (``identity_swaps`` copies
     of each non-hateful text that names a group, ``hateful_swaps`` of each hateful one) and group mentions
-    (``identity_mentions`` copies of each friendly non-hateful text that names none, data.identity_mentions),
+    (``identity_mentions`` copies of each friendly non-hateful text that names none, data.identity_mentions, and
+    ``open_mentions`` copies with a made-up group),
     then misspelled copies of a ``spelling_noise`` share of the texts, then framed copies of a ``counter_speech``
     share of the hateful texts (data.counter_speech), and for multi-source data the mixture its sources are
     weighted by, identity-balanced with ``identity_balance`` (0 off, 1 full; data.balance)."""
@@ -127,9 +129,10 @@ def training_set(
     from .balance import identity_weights
     from .counter_speech import counter_speech as add_counter_speech
     from .identity_mentions import identity_mentions as add_mentions
+    from .identity_mentions import open_mentions as add_open_mentions
 
     train = add_hateful_swaps(add_swaps(train, identity_swaps, seed), hateful_swaps, seed)
-    train = add_mentions(train, identity_mentions, seed)
+    train = add_open_mentions(add_mentions(train, identity_mentions, seed), open_mentions, seed)
     train = add_noise(train, spelling_noise, seed)
     train = add_counter_speech(train, counter_speech, seed)
     if train.sources is None:

@@ -158,6 +158,7 @@ def train_baseline(
         identity_swaps=float(base.get("identity_swaps", 0.0)),
         hateful_swaps=float(base.get("hateful_swaps", 0.0)),
         identity_mentions=float(base.get("identity_mentions", 0.0)),
+        open_mentions=float(base.get("open_mentions", 0.0)),
         spelling_noise=float(base.get("spelling_noise", 0.0)),
         counter_speech=float(base.get("counter_speech", 0.0)),
         identity_balance=float(base.get("identity_balance", 0.0)),

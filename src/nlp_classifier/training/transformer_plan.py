@@ -93,6 +93,7 @@ def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Datase
         identity_swaps=settings.identity_swaps,
         hateful_swaps=settings.hateful_swaps,
         identity_mentions=settings.identity_mentions,
+        open_mentions=settings.open_mentions,
         spelling_noise=settings.spelling_noise,
         counter_speech=settings.counter_speech,
         identity_balance=settings.identity_balance,

@@ -106,6 +106,11 @@ class TransformerSettings:
         "(data.identity_mentions)",
         checks=(between(0, 10, "copies"),),
     )
+    open_mentions: float = setting(
+        0.0,
+        "like identity_mentions, with a made-up group adjective instead of a real one (data.identity_mentions)",
+        checks=(between(0, 10, "copies"),),
+    )
     counterfactual_pairing: float = setting(
         0.0,
         "single-label tasks: weight of a loss asking each non-hateful text naming a group and its copy with other "
