@@ -132,6 +132,9 @@ def test_made_up_adjectives_are_seeded_varied_and_never_a_word_of_the_lexicon():
     capitalised = sum(w[0].isupper() for w in words)
     assert 100 < capitalised < 200  # like "Muslim" half the time, like "gay" otherwise
     assert all(re.fullmatch(r"[A-Za-z]{5,}", w) for w in words)
+    # nothing that begins like a slur or holds a hostile stem, over enough draws to meet them otherwise
+    many = [made_up_adjective(np.random.default_rng(s)).lower() for s in range(20000)]
+    assert not [w for w in many if re.match("fag|kik|nig", w) or re.search("kill|pig|rape|dumb|burn", w)]
 
 
 def test_open_mentions_put_a_made_up_group_where_mentions_put_a_real_one():

@@ -83,6 +83,9 @@ _ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
 _NUCLEI = ("a", "e", "i", "o", "u", "ai", "ou")
 _CODAS = ("", "", "n", "r", "l", "s", "m")
 _ENDINGS = ("ish", "ian", "ese", "ic", "an", "ite", "ist", "al", "i", "ean")
+# Slur stems a made-up word must not begin with, beside the hostile stems it must not contain ("Fagoulese",
+# "Kikresian", "pigainish" would teach that these are harmless in a friendly sentence).
+_SLUR_START = re.compile(r"(?:nig|fag|kik|spic|coon|chink|gook|dyk|tran+y|wetb|paki|sheeny|yid)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -91,12 +94,13 @@ def _real_words() -> frozenset[str]:
 
 
 def made_up_adjective(rng: np.random.Generator) -> str:
-    """A seeded pronounceable word that is not in the lexicon of the training texts ("Drelonian", "tavesic"),
-    capitalised half of the time as the names of peoples and religions are."""
+    """A seeded pronounceable word that is not in the lexicon of the training texts ("Drelonian", "tavesic"), has
+    no hostile stem (``_HOSTILE``) and begins with no slur stem, capitalised half of the time as the names of
+    peoples and religions are."""
     while True:
         syllables = (_pick(rng, _ONSETS) + _pick(rng, _NUCLEI) + _pick(rng, _CODAS) for _ in range(2))
         word = "".join(syllables) + _pick(rng, _ENDINGS)
-        if word not in _real_words():
+        if word not in _real_words() and _HOSTILE.search(word) is None and _SLUR_START.match(word) is None:
             return word.capitalize() if rng.random() < 0.5 else word
 
 
