@@ -83,9 +83,9 @@ _ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
 _NUCLEI = ("a", "e", "i", "o", "u", "ai", "ou")
 _CODAS = ("", "", "n", "r", "l", "s", "m")
 _ENDINGS = ("ish", "ian", "ese", "ic", "an", "ite", "ist", "al", "i", "ean")
-# Slur stems a made-up word must not begin with, beside the hostile stems it must not contain ("Fagoulese",
-# "Kikresian", "pigainish" would teach that these are harmless in a friendly sentence).
-_SLUR_START = re.compile(r"(?:nig|fag|kik|spic|coon|chink|gook|dyk|tran+y|wetb|paki|sheeny|yid)", re.IGNORECASE)
+# Slur stems a made-up word must not begin with ("Kikresian"), beside the hostile stems of _HOSTILE it must not
+# contain ("Fagoulese", "pigainish"): as friendly copies they would teach that these are harmless.
+_SLUR_START = re.compile(r"(?:nig|kik|spic|coon|chink|gook|dyk|tran+y|wetb|paki|sheeny|yid)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
