@@ -27,7 +27,11 @@ for part in 001 002 003 004 005; do
 done > "$WORK/model.zip"
 "$PY" -m zipfile -t "$WORK/model.zip" >/dev/null
 "$PY" -m zipfile -e "$WORK/model.zip" "$WORK/model"
-SOURCE=$(dirname "$(find "$WORK/model" -name config.json -path '*all-mpnet-base-v2/config.json' | head -1)")
+SOURCE="$WORK/model/all-mpnet-base-v2"  # the zip holds the model's folder
+if [ ! -f "$SOURCE/config.json" ]; then
+  echo "the joined zip has no all-mpnet-base-v2/config.json; the PyPI parts have changed" >&2
+  exit 1
+fi
 mkdir -p "$(dirname "$DEST")"
 rm -rf "$DEST.partial"
 cp -r "$SOURCE" "$DEST.partial"
