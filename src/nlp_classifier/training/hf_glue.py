@@ -39,15 +39,23 @@ LOGGED_KEYS = (
 class EncodedTexts:
     """Tokenised texts with their targets, as the items a Trainer data collator pads into batches."""
 
-    def __init__(self, tokenizer, dataset: Dataset, settings: TextSettings, input_names: Sequence[str]):
+    def __init__(
+        self,
+        tokenizer,
+        dataset: Dataset,
+        settings: TextSettings,
+        input_names: Sequence[str],
+        targets: np.ndarray | None = None,
+    ):
         texts = prepare_texts(dataset.texts, settings)
         enc = tokenizer(texts, truncation=True, max_length=settings.max_length)
         self.columns = {name: enc[name] for name in input_names if name in enc}
-        self.labels = (
-            dataset.y.astype(np.float32).tolist()
-            if dataset.problem_type == MULTI_LABEL
-            else dataset.y.astype(int).tolist()
-        )
+        if targets is not None:  # one probability row per text (training.distillation), in place of the labels
+            self.labels = targets.astype(np.float32).tolist()
+        elif dataset.problem_type == MULTI_LABEL:
+            self.labels = dataset.y.astype(np.float32).tolist()
+        else:
+            self.labels = dataset.y.astype(int).tolist()
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -69,7 +77,8 @@ def class_weights(train: Dataset) -> np.ndarray:
 
 def make_loss(problem_type: str, weights: np.ndarray | None, label_smoothing: float):
     """The Trainer's ``compute_loss_func``: weighted cross-entropy (single-label) or BCE with pos_weight
-    (multi-label), label smoothing, summed and divided by the items in the accumulated batch."""
+    (multi-label), label smoothing, summed and divided by the items in the accumulated batch. Single-label
+    targets may be class indices or, when distilling (training.distillation), one probability row per item."""
     import torch
     import torch.nn.functional as F
 
@@ -84,9 +93,8 @@ def make_loss(problem_type: str, weights: np.ndarray | None, label_smoothing: fl
                 targets = targets * (1 - label_smoothing) + 0.5 * label_smoothing
             per_item = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=w, reduction="none")
         else:
-            per_item = F.cross_entropy(
-                logits, labels.long(), weight=w, label_smoothing=label_smoothing, reduction="none"
-            )
+            targets = labels.float() if labels.dim() == 2 else labels.long()
+            per_item = F.cross_entropy(logits, targets, weight=w, label_smoothing=label_smoothing, reduction="none")
         if num_items_in_batch is None:
             return per_item.mean()
         return per_item.sum() / num_items_in_batch

@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ..artifacts import publish_folder
 from ..backends.transformer_backend import HF_PROBLEM_TYPES, TransformerClassifier, set_threads
 from ..backends.transformer_text import TextSettings, unpad_tokenizer
@@ -26,6 +28,7 @@ from ..progress import console, stage
 from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
 from .counterfactual_pairs import PairCollator, PairedTexts, paired_trainer
+from .distillation import blended_targets, teacher_record, teacher_scores
 from .finish import finish_training, splits_record
 from .freezing import freeze
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
@@ -66,14 +69,15 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     input_names = [
         n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inspect.signature(model.forward).parameters
     ]
+    targets, teacher = _distilled_targets(plan)
     pairing = settings.counterfactual_pairing
     with stage(f"Tokenising {len(plan.train):,} training and {len(plan.splits.validation):,} validation texts"):
         train_items: EncodedTexts
         if pairing:
-            train_items = PairedTexts(tokenizer, plan.train, text, input_names, settings.seed)
+            train_items = PairedTexts(tokenizer, plan.train, text, input_names, settings.seed, targets)
             console.print(f"{len(train_items.rows):,} non-hateful training texts paired with a swapped copy")
         else:
-            train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
+            train_items = EncodedTexts(tokenizer, plan.train, text, input_names, targets)
         validation = plan.splits.validation
         if settings.read_obfuscation:  # checkpoints are chosen on validation texts as the model will read them
             validation = read_dataset(validation, reader_for(lexicon_sha256()))
@@ -116,6 +120,8 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
         tokenizer.save_pretrained(plan.staging)
         write_json(plan.staging / "labels.json", labels_json(plan.dataset.labels, problem_type))
     card = _card(plan, training_seconds, state, result, stopped, resumed_step)
+    if teacher is not None:
+        card.extra["teacher"] = teacher
     classifier = TransformerClassifier(card, model, tokenizer, text, settings.eval_batch_size)
     finish_training(
         card,
@@ -139,6 +145,20 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     card.path = plan.final / card.path.name
     console.print(f"saved {plan.final} (version {card.version})")
     return card
+
+
+def _distilled_targets(plan: RunPlan) -> tuple[np.ndarray | None, dict | None]:
+    """With a teacher: each training text's blended target and what the card records of the teacher;
+    (None, None) without one."""
+    if plan.teacher is None:
+        return None, None
+    weight, dataset = plan.settings.distillation_weight, plan.dataset
+    started = time.perf_counter()
+    with stage(f"Scoring {len(plan.train):,} training texts with the teacher {plan.teacher.name}"):
+        scores = teacher_scores(plan.teacher, plan.train.texts, dataset.labels, plan.models_dir)
+    seconds = time.perf_counter() - started
+    targets = blended_targets(plan.train.y, scores, weight, dataset.problem_type)
+    return targets, teacher_record(plan.teacher, weight, len(plan.train), seconds)
 
 
 def _load_base_model(plan: RunPlan):

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..card import ModelCard
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.extra import ExtraRows, add_extra_rows
 from ..data.mixing import Mixture, training_set
@@ -21,6 +22,7 @@ from ..paths import models_dir as default_models_dir
 from ..progress import stage
 from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
+from .distillation import teacher_card
 from .staging import check_staging, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
 from .transformer_settings import TransformerSettings, resume_free_keys
@@ -44,6 +46,7 @@ class RunPlan:
     resume_from: str | None
     mixture: Mixture | None = None
     extra_rows: ExtraRows | None = None
+    teacher: ModelCard | None = None  # the model whose scores are distilled (training.distillation)
 
 
 def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> None:
@@ -158,6 +161,11 @@ def plan_run(
             f"the interrupted run in {staging}",
         )
     check_task(dataset, settings, preset)
+    teacher = (
+        teacher_card(settings.teacher_model, dataset.labels, dataset.problem_type, models_dir)
+        if settings.teacher_model
+        else None
+    )
     base = resolve_base_model(settings.base_model)
     hf_config = load_base_config(base, dataset, settings)
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
@@ -178,4 +186,5 @@ def plan_run(
         resume_from,
         mix,
         extra_rows,
+        teacher,
     )

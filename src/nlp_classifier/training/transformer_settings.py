@@ -117,6 +117,16 @@ class TransformerSettings:
         "groups swapped in for the same scores (training.counterfactual_pairs)",
         checks=(between(0, 100, "(weight)"),),
     )
+    teacher_model: str | None = setting(
+        None,
+        "a trained model (registry name or folder) with the same labels whose scores on the training texts are "
+        "blended into the targets (training.distillation)",
+    )
+    distillation_weight: float = setting(
+        0.5,
+        "with teacher_model: share of each training target taken from the teacher's scores, the rest from the label",
+        checks=(between(0, 1, "(share)"),),
+    )
     freeze_word_embeddings: bool = setting(
         False, "keep the base model's word embeddings as pretrained (training.freezing)"
     )

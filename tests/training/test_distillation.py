@@ -1,0 +1,132 @@
+"""Distillation: the blended targets, the soft cross-entropy they train with, the teacher checks, and a tiny
+student that follows its teacher rather than its labels when told to, with the teacher's scores cached."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from testkit.tiny_transformers import FAST_TRAINING as FAST
+from testkit.tiny_transformers import save_tiny_encoder
+
+import nlp_classifier
+from nlp_classifier.errors import ConfigError, ModelNotFoundError
+from nlp_classifier.training.baselines import train_baseline
+from nlp_classifier.training.distillation import CACHE_FOLDER, blended_targets
+from nlp_classifier.training.hf_glue import make_loss
+from nlp_classifier.training.transformer import plan_run, train_transformer
+
+torch.set_num_threads(1)
+
+WORDS = "the a is man woman people good nice kind kill vermin are gay muslim christian jewish".split()
+GROUPS = ["gay", "muslim", "christian", "jewish"]
+HATEFUL = ["kill the {} vermin", "{} people are vermin", "kill {} people"]
+FRIENDLY = ["the {} man is good", "a {} woman is nice", "{} people are kind"]
+
+
+def test_targets_blend_the_label_with_the_teachers_probabilities():
+    scores = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], dtype=np.float32)
+    y = np.array([0, 0, 1])
+    blended = blended_targets(y, scores, 0.25, "single_label")
+    np.testing.assert_allclose(blended, [[0.975, 0.025], [0.825, 0.175], [0.15, 0.85]], rtol=1e-6)
+    np.testing.assert_allclose(blended_targets(y, scores, 1.0, "single_label"), scores)
+    multi = blended_targets(np.array([[1, 0], [0, 0]]), np.array([[0.2, 0.4], [0.6, 0.0]]), 0.5, "multi_label")
+    np.testing.assert_allclose(multi, [[0.6, 0.2], [0.3, 0.0]], rtol=1e-6)
+
+
+def test_probability_targets_train_with_the_soft_cross_entropy():
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.5], [-1.0, 1.0]])
+    targets = torch.tensor([[0.8, 0.2], [0.5, 0.5], [0.1, 0.9]])
+    loss = make_loss("single_label", None, 0.0)({"logits": logits}, targets)
+    expected = -(targets * torch.log_softmax(logits, dim=-1)).sum(dim=-1).mean()
+    assert loss.item() == pytest.approx(expected.item())
+    # a one-hot row is the same loss as its class index
+    hard = make_loss("single_label", None, 0.0)({"logits": logits}, torch.tensor([0, 1, 1]))
+    onehot = make_loss("single_label", None, 0.0)({"logits": logits}, torch.eye(2)[[0, 1, 1]])
+    assert hard.item() == pytest.approx(onehot.item())
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    return path
+
+
+def _rows(flip: bool) -> list[tuple[str, str]]:
+    hateful, friendly = ("not_hateful", "hateful") if flip else ("hateful", "not_hateful")
+    rows = [(t.format(g), hateful) for t in HATEFUL for g in GROUPS for _ in range(4)]
+    return rows + [(t.format(g), friendly) for t in FRIENDLY for g in GROUPS for _ in range(4)]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert-distil"), "bert", WORDS)
+
+
+def test_a_teacher_with_other_labels_or_no_such_teacher_is_refused_before_training(tmp_path, tiny_bert):
+    three = _write(tmp_path / "three.csv", [(f"text {i} {w}", w) for i in range(20) for w in ("x", "y", "z")])
+    train_baseline(str(three), "logistic_regression", name="three_way", models_dir=tmp_path)
+    data = str(_write(tmp_path / "two.csv", _rows(flip=False)))
+    settings = {**FAST, "base_model": str(tiny_bert)}
+    with pytest.raises(ConfigError, match="'teacher_model': three_way is a single_label model with labels"):
+        plan_run(data, "quick", overrides={**settings, "teacher_model": "three_way"}, models_dir=tmp_path)
+    with pytest.raises(ModelNotFoundError, match="no model named 'nobody'"):
+        plan_run(data, "quick", overrides={**settings, "teacher_model": "nobody"}, models_dir=tmp_path)
+    with pytest.raises(ConfigError, match="'distillation_weight' must be between 0 and 1"):
+        plan_run(data, "quick", overrides={**settings, "distillation_weight": 1.5}, models_dir=tmp_path)
+
+
+def _hateful(model, texts: list[str]) -> np.ndarray:
+    return model.predict_proba(texts)[:, model.labels.index("hateful")]
+
+
+def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says(tmp_path, tiny_bert):
+    # the teacher (TF-IDF) learnt the right labels; the student's file has every label the wrong way round
+    teacher = train_baseline(
+        str(_write(tmp_path / "right.csv", _rows(flip=False))),
+        "logistic_regression",
+        name="teacher",
+        models_dir=tmp_path,
+    )
+    wrong = str(_write(tmp_path / "wrong.csv", _rows(flip=True)))
+    settings = {
+        **FAST,
+        "base_model": str(tiny_bert),
+        "max_train_samples": None,
+        "max_steps": 120,
+        "save_steps": 120,
+        "learning_rate": 1e-3,
+        "warmup_ratio": 0.0,
+        "class_weights": False,
+        "seed": 3,
+        "teacher_model": "teacher",
+    }
+    probe = ["kill the gay vermin", "muslim people are vermin", "the gay man is good", "christian people are kind"]
+    gaps = {}
+    for weight in (0.0, 1.0):
+        card = train_transformer(
+            wrong,
+            "quick",
+            overrides={**settings, "distillation_weight": weight},
+            output=tmp_path / f"student{weight}",
+            models_dir=tmp_path,
+        )
+        assert card.extra["teacher"]["name"] == "teacher" and card.extra["teacher"]["version"] == teacher.version
+        assert card.extra["teacher"]["distillation_weight"] == weight
+        scores = _hateful(nlp_classifier.load(tmp_path / f"student{weight}"), probe)
+        gaps[weight] = scores[:2].mean() - scores[2:].mean()  # attacks minus friendly sentences
+    assert gaps[0.0] < -0.5  # on its labels alone the student learnt them the wrong way round
+    assert gaps[1.0] > 0.3  # on the teacher's scores alone it learnt the teacher's view
+    # both students trained on the same texts: the teacher scored them once, the second run read the cache
+    cached = list((tmp_path / CACHE_FOLDER).iterdir())
+    assert len(cached) == 1 and cached[0].suffix == ".npy"
+    assert np.load(cached[0]).shape == (card.extra["teacher"]["texts_scored"], 2)
