@@ -14,7 +14,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+transformers = pytest.importorskip("transformers")
 
 from testkit.tiny_transformers import FAST_TRAINING as FAST
 from testkit.tiny_transformers import save_tiny_encoder
@@ -70,6 +70,23 @@ def _rows(flip: bool) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
     return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert-distil"), "bert", WORDS)
+
+
+def test_encoded_texts_train_towards_the_targets_they_are_given(tiny_bert):
+    from nlp_classifier.backends.transformer_text import TextSettings
+    from nlp_classifier.data import Dataset
+    from nlp_classifier.training.hf_glue import EncodedTexts
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    data = Dataset(
+        "t", ["kill the gay vermin", "the gay man is good"], np.array([1, 0]), ["a", "b"], "single_label", "x"
+    )
+    items = EncodedTexts(tokenizer, data, TextSettings(24, None, True, False), ["input_ids", "attention_mask"])
+    assert [items[i]["labels"] for i in range(2)] == [1, 0]
+    items.use_targets(np.array([[0.25, 0.75], [0.5, 0.5]]))
+    assert [items[i]["labels"] for i in range(2)] == [[0.25, 0.75], [0.5, 0.5]]
+    with pytest.raises(ValueError, match="3 targets for 2 texts"):
+        items.use_targets(np.zeros((3, 2)))
 
 
 def test_a_teacher_with_other_labels_or_no_such_teacher_is_refused_before_training(tmp_path, tiny_bert):

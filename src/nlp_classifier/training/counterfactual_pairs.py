@@ -44,16 +44,8 @@ class PairedTexts(EncodedTexts):
     """``EncodedTexts`` whose non-hateful items that name a group also carry their swapped copy's tokens under
     ``pair_`` keys."""
 
-    def __init__(
-        self,
-        tokenizer,
-        dataset: Dataset,
-        settings: TextSettings,
-        input_names: Sequence[str],
-        seed: int,
-        targets: np.ndarray | None = None,
-    ):
-        super().__init__(tokenizer, dataset, settings, input_names, targets)
+    def __init__(self, tokenizer, dataset: Dataset, settings: TextSettings, input_names: Sequence[str], seed: int):
+        super().__init__(tokenizer, dataset, settings, input_names)
         pairs = counterfactual_texts(dataset, seed)
         self.rows = sorted(pairs)
         enc = tokenizer(

@@ -39,23 +39,21 @@ LOGGED_KEYS = (
 class EncodedTexts:
     """Tokenised texts with their targets, as the items a Trainer data collator pads into batches."""
 
-    def __init__(
-        self,
-        tokenizer,
-        dataset: Dataset,
-        settings: TextSettings,
-        input_names: Sequence[str],
-        targets: np.ndarray | None = None,
-    ):
+    def __init__(self, tokenizer, dataset: Dataset, settings: TextSettings, input_names: Sequence[str]):
         texts = prepare_texts(dataset.texts, settings)
         enc = tokenizer(texts, truncation=True, max_length=settings.max_length)
         self.columns = {name: enc[name] for name in input_names if name in enc}
-        if targets is not None:  # one probability row per text (training.distillation), in place of the labels
-            self.labels = targets.astype(np.float32).tolist()
-        elif dataset.problem_type == MULTI_LABEL:
-            self.labels = dataset.y.astype(np.float32).tolist()
-        else:
-            self.labels = dataset.y.astype(int).tolist()
+        self.labels = (
+            dataset.y.astype(np.float32).tolist()
+            if dataset.problem_type == MULTI_LABEL
+            else dataset.y.astype(int).tolist()
+        )
+
+    def use_targets(self, targets: np.ndarray) -> None:
+        """Train towards one probability row per text (training.distillation) instead of the labels."""
+        if len(targets) != len(self.labels):
+            raise ValueError(f"{len(targets)} targets for {len(self.labels)} texts")
+        self.labels = targets.astype(np.float32).tolist()
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -74,10 +74,12 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
     with stage(f"Tokenising {len(plan.train):,} training and {len(plan.splits.validation):,} validation texts"):
         train_items: EncodedTexts
         if pairing:
-            train_items = PairedTexts(tokenizer, plan.train, text, input_names, settings.seed, targets)
+            train_items = PairedTexts(tokenizer, plan.train, text, input_names, settings.seed)
             console.print(f"{len(train_items.rows):,} non-hateful training texts paired with a swapped copy")
         else:
-            train_items = EncodedTexts(tokenizer, plan.train, text, input_names, targets)
+            train_items = EncodedTexts(tokenizer, plan.train, text, input_names)
+        if targets is not None:
+            train_items.use_targets(targets)
         validation = plan.splits.validation
         if settings.read_obfuscation:  # checkpoints are chosen on validation texts as the model will read them
             validation = read_dataset(validation, reader_for(lexicon_sha256()))
