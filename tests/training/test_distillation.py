@@ -137,9 +137,11 @@ def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says
             output=tmp_path / f"student{weight}",
             models_dir=tmp_path,
         )
-        assert card.extra["teacher"]["name"] == "teacher" and card.extra["teacher"]["version"] == teacher.version
-        assert card.extra["teacher"]["distillation_weight"] == weight
-        scores = _hateful(nlp_classifier.load(tmp_path / f"student{weight}"), probe)
+        student = nlp_classifier.load(tmp_path / f"student{weight}")
+        record = student.card.extra["teacher"]  # as the saved card says
+        assert record["name"] == "teacher" and record["version"] == teacher.version
+        assert record["distillation_weight"] == weight and record["texts_scored"] == student.card.splits["train_used"]
+        scores = _hateful(student, probe)
         gaps[weight] = scores[:2].mean() - scores[2:].mean()  # attacks minus friendly sentences
     assert gaps[0.0] < -0.5  # on its labels alone the student learnt them the wrong way round
     assert gaps[1.0] > 0.3  # on the teacher's scores alone it learnt the teacher's view
