@@ -73,6 +73,7 @@ def teacher_scores(card: ModelCard, texts: Sequence[str], labels: Sequence[str],
             return scores
     from .. import load
 
+    assert card.path is not None  # resolve() read the card from its file
     teacher = load(card.path, models_dir=models_dir)
     order = [teacher.labels.index(label) for label in labels]
     unique = list(dict.fromkeys(texts))  # a mixture repeats the texts of small sources: score each once
