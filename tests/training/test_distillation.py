@@ -102,6 +102,27 @@ def test_a_teacher_with_other_labels_or_no_such_teacher_is_refused_before_traini
         plan_run(data, "quick", overrides={**settings, "distillation_weight": 1.5}, models_dir=tmp_path)
 
 
+def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_order(tmp_path):
+    from testkit.tiny_transformers import make_tiny_model
+
+    from nlp_classifier.registry import resolve
+    from nlp_classifier.training.distillation import teacher_card, teacher_scores
+
+    make_tiny_model(tmp_path, "plain", "hate")
+    folder = tmp_path / "transformer" / "plain"
+    (folder / "model_card.json").unlink()  # a folder saved by Hugging Face alone, described from its config
+    texts = ["kill the gay vermin", "the day is good", "kill the gay vermin"]
+    student_labels = ["hateful", "not_hateful"]  # the other way round from the teacher's
+    card = teacher_card(str(folder), student_labels, "single_label", tmp_path)
+    scores = teacher_scores(card, texts, student_labels, tmp_path)
+    direct = nlp_classifier.load(folder).predict_proba(texts)
+    np.testing.assert_allclose(scores, direct[:, ::-1], atol=1e-6)
+    assert np.allclose(scores[0], scores[2]) and not np.allclose(scores[0], scores[1])
+    again = teacher_scores(resolve(folder), texts, student_labels, tmp_path)  # from the cache
+    np.testing.assert_array_equal(again, scores)
+    assert len(list((tmp_path / CACHE_FOLDER).iterdir())) == 1
+
+
 def _hateful(model, texts: list[str]) -> np.ndarray:
     return model.predict_proba(texts)[:, model.labels.index("hateful")]
 
