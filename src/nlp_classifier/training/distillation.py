@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +27,8 @@ import numpy as np
 
 from ..card import ModelCard
 from ..errors import ConfigError
-from ..progress import console
+from ..fileio import atomic_path
+from ..progress import RowProgress, console
 from ..registry import resolve
 from ..tasks import MULTI_LABEL
 
@@ -64,7 +63,7 @@ def cache_key(card: ModelCard, texts: Sequence[str]) -> str:
 def teacher_scores(card: ModelCard, texts: Sequence[str], labels: Sequence[str], models_dir: Path) -> np.ndarray:
     """The teacher's probabilities for ``texts`` (one row per text, columns in the student's ``labels`` order),
     from the cache when this teacher has scored these texts before; else scored, in chunks with progress, and
-    cached (written to a temporary file and renamed, so an interrupted run leaves no partial cache)."""
+    cached (``fileio.atomic_path``: an interrupted run leaves no partial cache)."""
     path = models_dir / CACHE_FOLDER / f"{cache_key(card, texts)}.npy"
     if path.is_file():
         scores = np.load(path)
@@ -77,23 +76,18 @@ def teacher_scores(card: ModelCard, texts: Sequence[str], labels: Sequence[str],
     teacher = load_card(card)
     order = [teacher.labels.index(label) for label in labels]
     unique = list(dict.fromkeys(texts))  # a mixture repeats the texts of small sources: score each once
-    started, parts = time.perf_counter(), []
-    for start in range(0, len(unique), CHUNK):
-        parts.append(teacher.predict_proba(unique[start : start + CHUNK])[:, order])
-        done = min(start + CHUNK, len(unique))
-        elapsed = time.perf_counter() - started
-        console.print(
-            f"{done:,}/{len(unique):,} distinct texts scored by the teacher {card.name}, {done / elapsed:.1f} texts/s, "
-            f"ETA {(len(unique) - done) * elapsed / done / 60:.1f} min",
-            highlight=False,
-        )
+    parts = []
+    with RowProgress(f"Scoring with the teacher {card.name}") as progress:
+        for start in range(0, len(unique), CHUNK):
+            parts.append(teacher.predict_proba(unique[start : start + CHUNK])[:, order])
+            done = min(start + CHUNK, len(unique))
+            eta = (len(unique) - done) / progress.rate / 60 if progress.rate else 0.0
+            line = f"{done:,}/{len(unique):,} distinct texts scored by the teacher {card.name}, ETA {eta:.1f} min"
+            progress.advance(len(parts[-1]), done / len(unique), line)
     by_text = dict(zip(unique, np.concatenate(parts) if parts else [], strict=True))
     scores = np.asarray([by_text[text] for text in texts], dtype=np.float32).reshape(len(texts), len(labels))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as handle:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, scores)
-    os.replace(partial, path)
     return scores
 
 
