@@ -100,6 +100,36 @@ def test_a_teacher_with_other_labels_or_no_such_teacher_is_refused_before_traini
         plan_run(data, "quick", overrides={**settings, "teacher_model": "nobody"}, models_dir=tmp_path)
     with pytest.raises(ConfigError, match="'distillation_weight' must be between 0 and 1"):
         plan_run(data, "quick", overrides={**settings, "distillation_weight": 1.5}, models_dir=tmp_path)
+    train_baseline(data, "logistic_regression", name="two_way", models_dir=tmp_path)
+    with pytest.raises(ConfigError, match="two_way is a tfidf model; its backends are fast, sklearn, not 'torch'"):
+        plan_run(
+            data,
+            "quick",
+            overrides={**settings, "teacher_model": "two_way", "teacher_backend": "torch"},
+            models_dir=tmp_path,
+        )
+    plan = plan_run(data, "quick", overrides={**settings, "teacher_model": "two_way"}, models_dir=tmp_path)
+    assert plan.teacher_backend is None  # a TF-IDF teacher runs with its family's default backend
+
+
+def test_a_transformer_teacher_runs_in_pytorch_unless_told_and_an_onnx_backend_needs_its_export(tmp_path):
+    from testkit.tiny_transformers import make_tiny_model
+
+    from nlp_classifier.registry import resolve
+    from nlp_classifier.training.distillation import cache_key, teacher_backend
+
+    make_tiny_model(tmp_path, "tiny_teacher", "hate")
+    card = resolve("tiny_teacher", tmp_path)
+    assert teacher_backend(card, None) == "torch"  # not whichever export the folder may have
+    with pytest.raises(
+        ConfigError, match=r"no onnx-int8 export .*nlpc export onnx --model tiny_teacher --quantize int8"
+    ):
+        teacher_backend(card, "onnx-int8")
+    with pytest.raises(ConfigError, match="its backends are torch, onnx-int8, onnx, not 'fast'"):
+        teacher_backend(card, "fast")
+    # scores from another backend are other scores: they are cached apart
+    assert cache_key(card, "torch", ["a", "b"]) != cache_key(card, "onnx-int8", ["a", "b"])
+    assert cache_key(card, "torch", ["a", "b"]) != cache_key(card, "torch", ["b", "a"])
 
 
 def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_order(tmp_path):
@@ -121,6 +151,47 @@ def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_or
     again = teacher_scores(resolve(folder), texts, student_labels, tmp_path)  # from the cache
     np.testing.assert_array_equal(again, scores)
     assert len(list((tmp_path / CACHE_FOLDER).iterdir())) == 1
+
+
+def test_an_interrupted_scoring_goes_on_from_the_scores_it_saved(tmp_path, monkeypatch):
+    from testkit.tiny_transformers import make_tiny_model
+
+    import nlp_classifier.backends as backends
+    from nlp_classifier.registry import resolve
+    from nlp_classifier.training import distillation
+
+    make_tiny_model(tmp_path, "tiny_teacher", "hate")
+    card = resolve("tiny_teacher", tmp_path)
+    texts = ["kill the gay vermin", "the day is good", "kill the gay vermin", "muslim people are kind", "hello"]
+    labels = ["not_hateful", "hateful"]
+    expected = nlp_classifier.load(card.artifact_path, backend="torch").predict_proba(texts)
+    monkeypatch.setattr(distillation, "CHUNK", 2)  # 4 distinct texts: two chunks
+    scored: list[str] = []
+    real_load = backends.load_card
+
+    def load_counting(card, backend=None, fail_after=None):
+        model = real_load(card, backend=backend)
+        predict = model.predict_proba
+
+        def counted(batch):
+            if fail_after is not None and len(scored) >= fail_after:
+                raise KeyboardInterrupt  # the run is stopped after its first chunk
+            scored.extend(batch)
+            return predict(batch)
+
+        model.predict_proba = counted
+        return model
+
+    monkeypatch.setattr(backends, "load_card", lambda card, backend=None: load_counting(card, backend, fail_after=2))
+    with pytest.raises(KeyboardInterrupt):
+        distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
+    (partial,) = (tmp_path / CACHE_FOLDER).glob("*.partial.npy")
+    assert np.load(partial).shape == (2, 2) and scored == texts[:2]
+    monkeypatch.setattr(backends, "load_card", lambda card, backend=None: load_counting(card, backend))
+    scores = distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
+    assert scored == texts[:2] + texts[3:]  # the second run scored only the distinct texts not saved
+    np.testing.assert_allclose(scores, expected, atol=1e-6)
+    assert [p.name.endswith(".partial.npy") for p in (tmp_path / CACHE_FOLDER).iterdir()] == [False]
 
 
 def _hateful(model, texts: list[str]) -> np.ndarray:

@@ -24,6 +24,7 @@ from .transformer_base import WindowedTransformer, check_labels, load_tokenizer,
 from .transformer_text import DEFAULT_BATCH_SIZE, TextSettings
 
 TORCH_BACKENDS = ("torch",)
+BACKENDS = TORCH_BACKENDS + ONNX_BACKENDS
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HF_PROBLEM_TYPES = {SINGLE_LABEL: "single_label_classification", MULTI_LABEL: "multi_label_classification"}
 
@@ -83,10 +84,9 @@ def load(card: ModelCard, backend: str | None = None, **options) -> Classifier:
     """A Classifier for a transformer folder. ``backend``: ``torch``, ``onnx`` or ``onnx-int8``; by default
     ONNX Runtime when the folder has an export, else PyTorch. Options: ``num_threads``, ``batch_size``,
     ``max_length`` and ``stride`` (windowing), ``device`` (torch, e.g. ``cuda``)."""
-    if backend not in (None, *TORCH_BACKENDS, *ONNX_BACKENDS):
+    if backend not in (None, *BACKENDS):
         raise ConfigError(
-            f"backend '{backend}' is not available for transformer models; use one of "
-            f"{', '.join(TORCH_BACKENDS + ONNX_BACKENDS)}"
+            f"backend '{backend}' is not available for transformer models; use one of {', '.join(BACKENDS)}"
         )
     if backend in ONNX_BACKENDS or (backend is None and has_onnx_export(card)):
         return onnx_backend.load(card, backend=backend, **options)

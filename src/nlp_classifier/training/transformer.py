@@ -157,10 +157,12 @@ def _distilled_targets(plan: RunPlan) -> tuple[np.ndarray | None, dict | None]:
     weight, dataset = plan.settings.distillation_weight, plan.dataset
     started = time.perf_counter()
     with stage(f"Scoring {len(plan.train):,} training texts with the teacher {plan.teacher.name}"):
-        scores = teacher_scores(plan.teacher, plan.train.texts, dataset.labels, plan.models_dir)
+        scores = teacher_scores(
+            plan.teacher, plan.train.texts, dataset.labels, plan.models_dir, backend=plan.teacher_backend
+        )
     seconds = time.perf_counter() - started
     targets = blended_targets(plan.train.y, scores, weight, dataset.problem_type)
-    return targets, teacher_record(plan.teacher, weight, len(plan.train), seconds)
+    return targets, teacher_record(plan.teacher, plan.teacher_backend, weight, len(plan.train), seconds)
 
 
 def _load_base_model(plan: RunPlan):

@@ -22,7 +22,7 @@ from ..paths import models_dir as default_models_dir
 from ..progress import stage
 from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
-from .distillation import teacher_card
+from .distillation import teacher_backend, teacher_card
 from .staging import check_staging, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
 from .transformer_settings import TransformerSettings, resume_free_keys
@@ -47,6 +47,7 @@ class RunPlan:
     mixture: Mixture | None = None
     extra_rows: ExtraRows | None = None
     teacher: ModelCard | None = None  # the model whose scores are distilled (training.distillation)
+    teacher_backend: str | None = None  # the backend that runs it
 
 
 def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> None:
@@ -166,6 +167,7 @@ def plan_run(
         if settings.teacher_model
         else None
     )
+    teacher_runs_with = teacher_backend(teacher, settings.teacher_backend) if teacher else None
     base = resolve_base_model(settings.base_model)
     hf_config = load_base_config(base, dataset, settings)
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
@@ -187,4 +189,5 @@ def plan_run(
         mix,
         extra_rows,
         teacher,
+        teacher_runs_with,
     )

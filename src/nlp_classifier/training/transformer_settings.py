@@ -122,6 +122,11 @@ class TransformerSettings:
         "a trained model (registry name or folder) with the same labels whose scores on the training texts are "
         "blended into the targets (training.distillation)",
     )
+    teacher_backend: str | None = setting(
+        None,
+        "with teacher_model: the backend that runs the teacher (torch, onnx, onnx-int8 for a transformer; fast, "
+        "sklearn for TF-IDF); default: PyTorch for a transformer, whatever its exports",
+    )
     distillation_weight: float = setting(
         0.5,
         "with teacher_model: share of each training target taken from the teacher's scores, the rest from the label",
