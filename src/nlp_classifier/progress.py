@@ -97,10 +97,12 @@ class RowProgress:
         elapsed = time.perf_counter() - self.start
         return self.rows / elapsed if elapsed > 0 else 0.0
 
-    def advance(self, rows: int, done: float, line: str) -> None:
-        """``rows`` more rows handled; ``done`` of the whole work finished (0 to 1); ``line`` the log line."""
+    def advance(self, rows: int, done: float, line: str, rows_left: int | None = None) -> None:
+        """``rows`` more rows handled; ``done`` of the whole work finished (0 to 1); ``line`` the log line;
+        ``rows_left``, where the job knows it, puts an ETA at this run's rate in the line."""
         self.rows += rows
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=min(max(done, 0.0), 1.0), rows=self.rows, rate=self.rate)
-        else:
-            console.print(f"{line} ({self.rows:,} rows, {self.rate:,.0f} rows/s)", highlight=False, soft_wrap=True)
+            return
+        eta = f", ETA {rows_left / self.rate / 60:.1f} min" if rows_left is not None and self.rate > 0 else ""
+        console.print(f"{line} ({self.rows:,} rows, {self.rate:,.0f} rows/s{eta})", highlight=False, soft_wrap=True)

@@ -120,9 +120,8 @@ def teacher_scores(
             done = min(start + CHUNK, len(unique))
             with atomic_path(partial) as tmp, open(tmp, "wb") as handle:
                 np.save(handle, np.concatenate(parts))
-            eta = (len(unique) - done) / progress.rate / 60 if progress.rate else 0.0
-            line = f"{done:,}/{len(unique):,} distinct texts scored by the teacher {card.name}, ETA {eta:.1f} min"
-            progress.advance(len(parts[-1]), done / len(unique), line)
+            line = f"{done:,}/{len(unique):,} distinct texts scored by the teacher {card.name}"
+            progress.advance(len(parts[-1]), done / len(unique), line, rows_left=len(unique) - done)
     by_text = dict(zip(unique, np.concatenate(parts) if parts else [], strict=True))
     scores = np.asarray([by_text[text] for text in texts], dtype=np.float32).reshape(len(texts), len(labels))
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
