@@ -144,11 +144,11 @@ def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_or
     texts = ["kill the gay vermin", "the day is good", "kill the gay vermin"]
     student_labels = ["hateful", "not_hateful"]  # the other way round from the teacher's
     card = teacher_card(str(folder), student_labels, "single_label", tmp_path)
-    scores = teacher_scores(card, texts, student_labels, tmp_path)
+    scores = teacher_scores(card, texts, student_labels, tmp_path, backend="torch")
     direct = nlp_classifier.load(folder).predict_proba(texts)
     np.testing.assert_allclose(scores, direct[:, ::-1], atol=1e-6)
     assert np.allclose(scores[0], scores[2]) and not np.allclose(scores[0], scores[1])
-    again = teacher_scores(resolve(folder), texts, student_labels, tmp_path)  # from the cache
+    again = teacher_scores(resolve(folder), texts, student_labels, tmp_path, backend="torch")  # cached
     np.testing.assert_array_equal(again, scores)
     assert len(list((tmp_path / CACHE_FOLDER).iterdir())) == 1
 

@@ -90,12 +90,13 @@ def cache_key(card: ModelCard, backend: str | None, texts: Sequence[str]) -> str
 
 
 def teacher_scores(
-    card: ModelCard, texts: Sequence[str], labels: Sequence[str], models_dir: Path, backend: str | None = None
+    card: ModelCard, texts: Sequence[str], labels: Sequence[str], models_dir: Path, *, backend: str | None
 ) -> np.ndarray:
     """The teacher's probabilities for ``texts`` (one row per text, columns in the student's ``labels`` order),
-    run with ``backend`` (``teacher_backend``), from the cache when it has scored these texts before. Else each
-    distinct text is scored once, in chunks with progress; the scores so far are saved after every chunk
-    (``<key>.partial.npy``, written atomically) and an interrupted scoring picks up from them."""
+    run with ``backend`` as ``teacher_backend`` chose it (None would let an ONNX export run it), from the cache
+    when it has scored these texts before. Else each distinct text is scored once, in chunks with progress; the
+    scores so far are saved after every chunk (``<key>.partial.npy``, written atomically) and an interrupted
+    scoring picks up from them."""
     key = cache_key(card, backend, texts)
     path = models_dir / CACHE_FOLDER / f"{key}.npy"
     if path.is_file():
