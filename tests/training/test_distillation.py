@@ -116,7 +116,7 @@ def test_a_transformer_teacher_runs_in_pytorch_unless_told_and_an_onnx_backend_n
     from testkit.tiny_transformers import make_tiny_model
 
     from nlp_classifier.registry import resolve
-    from nlp_classifier.training.distillation import cache_key, teacher_backend
+    from nlp_classifier.training.distillation import store_key, teacher_backend
 
     make_tiny_model(tmp_path, "tiny_teacher", "hate")
     card = resolve("tiny_teacher", tmp_path)
@@ -127,9 +127,10 @@ def test_a_transformer_teacher_runs_in_pytorch_unless_told_and_an_onnx_backend_n
         teacher_backend(card, "onnx-int8")
     with pytest.raises(ConfigError, match="its backends are torch, onnx-int8, onnx, not 'fast'"):
         teacher_backend(card, "fast")
-    # scores from another backend are other scores: they are cached apart
-    assert cache_key(card, "torch", ["a", "b"]) != cache_key(card, "onnx-int8", ["a", "b"])
-    assert cache_key(card, "torch", ["a", "b"]) != cache_key(card, "torch", ["b", "a"])
+    # scores from another backend, or in another column order, are other scores: they are stored apart
+    labels = ["not_hateful", "hateful"]
+    assert store_key(card, "torch", labels) != store_key(card, "onnx-int8", labels)
+    assert store_key(card, "torch", labels) != store_key(card, "torch", labels[::-1])
 
 
 def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_order(tmp_path):
@@ -153,7 +154,7 @@ def test_a_plain_hugging_face_folder_teaches_with_its_columns_in_the_students_or
     assert len(list((tmp_path / CACHE_FOLDER).iterdir())) == 1
 
 
-def test_an_interrupted_scoring_goes_on_from_the_scores_it_saved(tmp_path, monkeypatch):
+def test_an_interrupted_scoring_goes_on_and_other_texts_are_scored_only_where_they_are_new(tmp_path, monkeypatch):
     from testkit.tiny_transformers import make_tiny_model
 
     import nlp_classifier.backends as backends
@@ -164,7 +165,7 @@ def test_an_interrupted_scoring_goes_on_from_the_scores_it_saved(tmp_path, monke
     card = resolve("tiny_teacher", tmp_path)
     texts = ["kill the gay vermin", "the day is good", "kill the gay vermin", "muslim people are kind", "hello"]
     labels = ["not_hateful", "hateful"]
-    expected = nlp_classifier.load(card.artifact_path, backend="torch").predict_proba(texts)
+    model = nlp_classifier.load(card.artifact_path, backend="torch")
     monkeypatch.setattr(distillation, "CHUNK", 2)  # 4 distinct texts: two chunks
     scored: list[str] = []
     real_load = backends.load_card
@@ -185,13 +186,27 @@ def test_an_interrupted_scoring_goes_on_from_the_scores_it_saved(tmp_path, monke
     monkeypatch.setattr(backends, "load_card", lambda card, backend=None: load_counting(card, backend, fail_after=2))
     with pytest.raises(KeyboardInterrupt):
         distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
-    (partial,) = (tmp_path / CACHE_FOLDER).glob("*.partial.npy")
-    assert np.load(partial).shape == (2, 2) and scored == texts[:2]
+    (store,) = (tmp_path / CACHE_FOLDER).iterdir()  # one store, no temporary file left beside it
+    with np.load(store) as saved:
+        assert saved["scores"].shape == (2, 2) and saved["digests"].shape == (2,)
+    assert scored == texts[:2]
     monkeypatch.setattr(backends, "load_card", lambda card, backend=None: load_counting(card, backend))
     scores = distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
     assert scored == texts[:2] + texts[3:]  # the second run scored only the distinct texts not saved
-    np.testing.assert_allclose(scores, expected, atol=1e-6)
-    assert [p.name.endswith(".partial.npy") for p in (tmp_path / CACHE_FOLDER).iterdir()] == [False]
+    np.testing.assert_allclose(scores, model.predict_proba(texts), atol=1e-6)
+    # another mixture sharing two of its texts with the first: only the new one is scored
+    other = ["hello", "a new text", "the day is good"]
+    scores = distillation.teacher_scores(card, other, labels, tmp_path, backend="torch")
+    assert scored[len(texts) - 1 :] == ["a new text"]
+    np.testing.assert_allclose(scores, model.predict_proba(other), atol=1e-6)
+    assert [p.name for p in (tmp_path / CACHE_FOLDER).iterdir()] == [store.name]
+    # an unreadable store is not trusted: its texts are scored again and the file rewritten
+    store.write_bytes(b"not an npz file")
+    again = distillation.teacher_scores(card, other, labels, tmp_path, backend="torch")
+    assert scored[len(texts) :] == other
+    np.testing.assert_allclose(again, scores, atol=1e-6)
+    with np.load(store) as saved:
+        assert saved["scores"].shape == (3, 2)
 
 
 def _hateful(model, texts: list[str]) -> np.ndarray:
@@ -238,6 +253,7 @@ def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says
     assert gaps[0.0] < -0.5  # on its labels alone the student learnt them the wrong way round
     assert gaps[1.0] > 0.3  # on the teacher's scores alone it learnt the teacher's view
     # both students trained on the same texts: the teacher scored them once, the second run read the cache
-    cached = list((tmp_path / CACHE_FOLDER).iterdir())
-    assert len(cached) == 1 and cached[0].suffix == ".npy"
-    assert np.load(cached[0]).shape == (card.extra["teacher"]["texts_scored"], 2)
+    (cached,) = (tmp_path / CACHE_FOLDER).iterdir()
+    with np.load(cached) as saved:  # each distinct text once; a mixture repeats some
+        assert 0 < saved["scores"].shape[0] <= card.extra["teacher"]["texts_scored"]
+        assert saved["scores"].shape == (len(saved["digests"]), 2)

@@ -11,10 +11,11 @@ or folder), the teacher scores every training text once, and each text's target 
 (single-label: soft cross-entropy; multi-label: binary cross-entropy on the blended targets). Validation keeps
 the hard labels, so checkpoints are still chosen on what the data says.
 
-Scoring 40,000 texts with all-mpnet-base-v2 takes about 38 minutes on 2 cores, so the scores are cached under the
-models folder (``.cache/teacher_scores/``), keyed by the teacher's file hashes, the backend that ran it and the
-texts: a resumed run, or a second student trained on the same texts, does not score them again. The scores so far
-are saved after every chunk, so an interrupted scoring continues where it stopped.
+Scoring 40,000 texts with all-mpnet-base-v2 takes about 38 minutes on 2 cores, so the scores are kept under the
+models folder (``.cache/teacher_scores/``), one store per teacher (its file hashes), backend and label order,
+holding each text's scores by the text's sha256: a resumed run, or a second student trained on the same texts or
+on a mixture that shares some of them, scores only the texts the teacher has not seen. The store is saved after
+every chunk, so an interrupted scoring continues where it stopped.
 
 A transformer teacher runs in PyTorch unless ``teacher_backend`` says otherwise, even when it has an ONNX export:
 its int8 export is about three times faster but its scores are not the same (all-mpnet-base-v2: mean absolute
@@ -79,71 +80,84 @@ def files_digest(card: ModelCard) -> str:
     return hashlib.sha256(json.dumps(card.files, sort_keys=True).encode()).hexdigest()
 
 
-def cache_key(card: ModelCard, backend: str | None, texts: Sequence[str]) -> str:
-    """What the teacher's scores depend on: its files (weights, calibrator, ...), the backend that runs it and
-    the texts, in order."""
+def store_key(card: ModelCard, backend: str | None, labels: Sequence[str]) -> str:
+    """What the teacher's scores of a text depend on besides the text: its files (weights, calibrator, ...),
+    the backend that runs it and the order of the score columns."""
     h = hashlib.sha256(files_digest(card).encode())
-    h.update(f"\x00backend={backend}\x00".encode())
-    for text in texts:
-        h.update(hashlib.sha256(text.encode("utf-8")).digest())
+    h.update(f"\x00backend={backend}\x00labels={json.dumps(list(labels))}".encode())
     return h.hexdigest()
+
+
+def text_digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class ScoreStore:
+    """The scores one teacher, run with one backend, has given, by text (the sha256 of each text): one ``.npz``
+    file under the cache folder, rewritten atomically when texts are added. A run on other texts that share some
+    with an earlier one (another ``mixed_train_size`` or seed, an interrupted scoring) scores only the new ones."""
+
+    def __init__(self, path: Path, n_labels: int):
+        self.path = path
+        self.n_labels = n_labels
+        self.rows: dict[bytes, np.ndarray] = {}
+        if path.is_file():
+            try:
+                with np.load(path) as saved:
+                    digests, scores = saved["digests"], saved["scores"]
+            except (OSError, ValueError, KeyError, TypeError):  # unreadable: scored again, then rewritten
+                return
+            if scores.ndim == 2 and scores.shape == (len(digests), n_labels):
+                self.rows = dict(zip(digests.tolist(), scores.astype(np.float32), strict=True))
+
+    def __contains__(self, text: str) -> bool:
+        return text_digest(text) in self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, texts: Sequence[str], scores: np.ndarray) -> None:
+        """Keep ``scores`` (one row per text) and save the store."""
+        for text, row in zip(texts, np.asarray(scores, dtype=np.float32), strict=True):
+            self.rows[text_digest(text)] = row
+        digests = np.array(list(self.rows), dtype="S32")
+        stacked = np.stack(list(self.rows.values())) if self.rows else np.zeros((0, self.n_labels), np.float32)
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, digests=digests, scores=stacked)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray([self.rows[text_digest(text)] for text in texts], dtype=np.float32).reshape(
+            len(texts), self.n_labels
+        )
 
 
 def teacher_scores(
     card: ModelCard, texts: Sequence[str], labels: Sequence[str], models_dir: Path, *, backend: str | None
 ) -> np.ndarray:
     """The teacher's probabilities for ``texts`` (one row per text, columns in the student's ``labels`` order),
-    run with ``backend`` as ``teacher_backend`` chose it (None would let an ONNX export run it), from the cache
-    when it has scored these texts before. Else each distinct text is scored once, in chunks with progress; the
-    scores so far are saved after every chunk (``<key>.partial.npy``, written atomically) and an interrupted
-    scoring picks up from them."""
-    key = cache_key(card, backend, texts)
-    path = models_dir / CACHE_FOLDER / f"{key}.npy"
-    if path.is_file():
-        scores = np.load(path)
-        if scores.shape == (len(texts), len(labels)):
-            console.print(f"teacher scores of {len(texts):,} texts read from {path}")
-            return scores
+    run with ``backend`` as ``teacher_backend`` chose it (None would let an ONNX export run it). Texts the
+    teacher's store already holds are read from it; each other distinct text is scored once, in chunks with
+    progress, and the store is saved after every chunk, so an interrupted scoring goes on from there."""
+    store = ScoreStore(models_dir / CACHE_FOLDER / f"{store_key(card, backend, labels)}.npz", len(labels))
+    unique = [text for text in dict.fromkeys(texts) if text not in store]  # a mixture repeats small sources' texts
+    if not unique:
+        console.print(f"teacher scores of {len(texts):,} texts read from {store.path}")
+        return store.scores(texts)
     from ..backends import load_card
 
-    card.verify_or_raise()  # the files are the ones the card (and so the cache key) pins
+    card.verify_or_raise()  # the files are the ones the card (and so the store's key) pins
     teacher = load_card(card, backend=backend)
     order = [teacher.labels.index(label) for label in labels]
-    unique = list(dict.fromkeys(texts))  # a mixture repeats the texts of small sources: score each once
-    partial = path.with_name(f"{key}.partial.npy")
-    done_scores = _partial_scores(partial, len(unique), len(labels))
-    parts = [done_scores] if len(done_scores) else []
-    if parts:
-        console.print(f"{len(done_scores):,} of {len(unique):,} distinct texts already scored ({partial}); going on")
+    if len(store):
+        console.print(f"{len(store):,} texts already scored by this teacher ({store.path}); {len(unique):,} to go")
     with RowProgress(f"Scoring with the teacher {card.name}") as progress:
-        for start in range(len(done_scores), len(unique), CHUNK):
-            parts.append(teacher.predict_proba(unique[start : start + CHUNK])[:, order].astype(np.float32))
-            done = min(start + CHUNK, len(unique))
-            with atomic_path(partial) as tmp, open(tmp, "wb") as handle:
-                np.save(handle, np.concatenate(parts))
+        for start in range(0, len(unique), CHUNK):
+            chunk = unique[start : start + CHUNK]
+            store.add(chunk, teacher.predict_proba(chunk)[:, order])
+            done = start + len(chunk)
             line = f"{done:,}/{len(unique):,} distinct texts scored by the teacher {card.name}"
-            progress.advance(len(parts[-1]), done / len(unique), line, rows_left=len(unique) - done)
-    by_text = dict(zip(unique, np.concatenate(parts) if parts else [], strict=True))
-    scores = np.asarray([by_text[text] for text in texts], dtype=np.float32).reshape(len(texts), len(labels))
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, scores)
-    partial.unlink(missing_ok=True)
-    return scores
-
-
-def _partial_scores(partial: Path, n_unique: int, n_labels: int) -> np.ndarray:
-    """The scores an interrupted scoring of the same teacher, backend and texts saved (empty when there are
-    none, or when the file is not a prefix of the right shape)."""
-    empty = np.zeros((0, n_labels), dtype=np.float32)
-    if not partial.is_file():
-        return empty
-    try:
-        saved = np.load(partial)
-    except (OSError, ValueError):
-        return empty
-    if saved.ndim != 2 or saved.shape[1] != n_labels or len(saved) > n_unique:
-        return empty
-    return saved.astype(np.float32)
+            progress.advance(len(chunk), done / len(unique), line, rows_left=len(unique) - done)
+    return store.scores(texts)
 
 
 def blended_targets(y: np.ndarray, scores: np.ndarray, weight: float, problem_type: str) -> np.ndarray:
