@@ -188,7 +188,7 @@ def test_an_interrupted_scoring_goes_on_and_other_texts_are_scored_only_where_th
         distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
     (store,) = (tmp_path / CACHE_FOLDER).iterdir()  # one store, no temporary file left beside it
     with np.load(store) as saved:
-        assert saved["scores"].shape == (2, 2) and saved["digests"].shape == (2,)
+        assert saved["scores"].shape == (2, 2) and saved["digests"].shape == (2, 32)
     assert scored == texts[:2]
     monkeypatch.setattr(backends, "load_card", lambda card, backend=None: load_counting(card, backend))
     scores = distillation.teacher_scores(card, texts, labels, tmp_path, backend="torch")
@@ -207,6 +207,22 @@ def test_an_interrupted_scoring_goes_on_and_other_texts_are_scored_only_where_th
     np.testing.assert_allclose(again, scores, atol=1e-6)
     with np.load(store) as saved:
         assert saved["scores"].shape == (3, 2)
+
+
+def test_the_store_reads_back_every_text_it_saved_whatever_bytes_its_digest_has(tmp_path):
+    import hashlib
+
+    from nlp_classifier.training.distillation import ScoreStore
+
+    # a text whose sha256 ends in a zero byte (about 1 in 256), which a numpy byte-string array would cut off
+    zero_ended = next(t for t in (f"text {i}" for i in range(10_000)) if hashlib.sha256(t.encode()).digest()[-1] == 0)
+    texts = [zero_ended, "an ordinary text", "émoji 🙂 text"]
+    store = ScoreStore(tmp_path / "store.npz", 2)
+    store.add(texts, np.array([[0.1, 0.9], [0.7, 0.3], [0.5, 0.5]]))
+    again = ScoreStore(tmp_path / "store.npz", 2)
+    assert all(text in again for text in texts) and len(again) == 3
+    np.testing.assert_allclose(again.scores(texts[::-1]), [[0.5, 0.5], [0.7, 0.3], [0.1, 0.9]])
+    assert ScoreStore(tmp_path / "store.npz", 3).rows == {}  # another column count is another store's file
 
 
 def _hateful(model, texts: list[str]) -> np.ndarray:

@@ -41,6 +41,7 @@ from ..tasks import MULTI_LABEL
 
 CACHE_FOLDER = Path(".cache") / "teacher_scores"
 CHUNK = 1024  # texts scored between progress lines
+DIGEST_BYTES = 32  # sha256
 
 
 def teacher_card(teacher: str, labels: Sequence[str], problem_type: str, models_dir: Path) -> ModelCard:
@@ -107,8 +108,9 @@ class ScoreStore:
                     digests, scores = saved["digests"], saved["scores"]
             except (OSError, ValueError, KeyError, TypeError):  # unreadable: scored again, then rewritten
                 return
-            if scores.ndim == 2 and scores.shape == (len(digests), n_labels):
-                self.rows = dict(zip(digests.tolist(), scores.astype(np.float32), strict=True))
+            if digests.shape == (len(scores), DIGEST_BYTES) and scores.ndim == 2 and scores.shape[1] == n_labels:
+                keys = [row.tobytes() for row in digests.astype(np.uint8)]
+                self.rows = dict(zip(keys, scores.astype(np.float32), strict=True))
 
     def __contains__(self, text: str) -> bool:
         return text_digest(text) in self.rows
@@ -120,7 +122,8 @@ class ScoreStore:
         """Keep ``scores`` (one row per text) and save the store."""
         for text, row in zip(texts, np.asarray(scores, dtype=np.float32), strict=True):
             self.rows[text_digest(text)] = row
-        digests = np.array(list(self.rows), dtype="S32")
+        # raw bytes, not a numpy "S32" string array: that would drop a digest's trailing zero bytes (1 in 256)
+        digests = np.frombuffer(b"".join(self.rows), dtype=np.uint8).reshape(len(self.rows), DIGEST_BYTES)
         stacked = np.stack(list(self.rows.values())) if self.rows else np.zeros((0, self.n_labels), np.float32)
         with atomic_path(self.path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, digests=digests, scores=stacked)
