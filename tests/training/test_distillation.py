@@ -1,5 +1,6 @@
 """Distillation: the blended targets, the soft cross-entropy they train with, the teacher checks, and a tiny
-student that follows its teacher rather than its labels when told to, with the teacher's scores cached."""
+student that follows its teacher rather than its labels when told to, with the teacher's scores cached, and the
+same student taught from those scores written to a file, without the teacher."""
 
 from __future__ import annotations
 
@@ -225,6 +226,57 @@ def test_the_store_reads_back_every_text_it_saved_whatever_bytes_its_digest_has(
     assert ScoreStore(tmp_path / "store.npz", 3).rows == {}  # another column count is another store's file
 
 
+def test_a_score_file_holds_the_stores_scores_in_the_students_column_order_and_refuses_what_it_lacks(tmp_path):
+    from testkit.tiny_transformers import make_tiny_model
+
+    from nlp_classifier.registry import resolve
+    from nlp_classifier.training.distillation import ScoreStore, read_score_file, store_path, write_score_file
+
+    make_tiny_model(tmp_path, "tiny_teacher", "hate")
+    card = resolve("tiny_teacher", tmp_path)
+    labels = ["not_hateful", "hateful"]
+    with pytest.raises(ConfigError, match=r"tiny_teacher has scored no texts .* --set teacher_model=tiny_teacher"):
+        write_score_file(card, "torch", labels, tmp_path, tmp_path / "scores.npz")
+    assert not (tmp_path / "scores.npz").exists()
+    texts = ["kill the gay vermin", "the day is good", "émoji 🙂 text"]
+    ScoreStore(store_path(card, "torch", labels, tmp_path), 2).add(
+        texts, np.array([[0.1, 0.9], [0.8, 0.2], [0.6, 0.4]])
+    )
+    meta = write_score_file(card, "torch", labels, tmp_path, tmp_path / "out" / "scores.npz")
+    assert meta["texts"] == 3 and meta["labels"] == labels and meta["teacher"]["name"] == "tiny_teacher"
+    assert meta["teacher"]["version"] == card.version and meta["teacher"]["backend"] == "torch"
+    # a student whose labels run the other way round gets the columns in its own order, any text repeated
+    scored = read_score_file(str(tmp_path / "out" / "scores.npz"), texts[:2] + texts[:1], labels[::-1])
+    np.testing.assert_allclose(scored.store.scores(texts[1:2]), [[0.2, 0.8]])
+    record = scored.record(0.5, 3)
+    assert record["scores_file"] == "scores.npz" and record["name"] == "tiny_teacher"
+    assert record["distillation_weight"] == 0.5 and len(record["scores_file_sha256"]) == 64
+    with pytest.raises(ConfigError, match=r"has no score for 1 of the run's 3 distinct training texts .*'unseen'"):
+        read_score_file(str(tmp_path / "out" / "scores.npz"), ["unseen", *texts[:2]], labels)
+    with pytest.raises(ConfigError, match=r"holds scores for the labels \['not_hateful', 'hateful'\]; the student has"):
+        read_score_file(str(tmp_path / "out" / "scores.npz"), texts, ["toxic", "clean"])
+    with pytest.raises(ConfigError, match=r"'teacher_scores': .*nowhere.npz is not a file"):
+        read_score_file(str(tmp_path / "nowhere.npz"), texts, labels)
+    (tmp_path / "bad.npz").write_bytes(b"not an npz file")
+    with pytest.raises(ConfigError, match=r"bad.npz is not a score file written by `nlpc export teacher-scores`"):
+        read_score_file(str(tmp_path / "bad.npz"), texts, labels)
+    # a cache store is not a score file: it does not say whose scores it holds
+    with pytest.raises(ConfigError, match="is not a score file"):
+        read_score_file(str(store_path(card, "torch", labels, tmp_path)), texts, labels)
+
+
+def test_a_relative_score_file_is_found_in_the_data_folder_too(tmp_path, monkeypatch):
+    from nlp_classifier.training.distillation import score_file_path
+
+    (tmp_path / "data" / "teacher").mkdir(parents=True)
+    (tmp_path / "data" / "teacher" / "scores.npz").write_bytes(b"x")
+    monkeypatch.setenv("NLPC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert score_file_path("teacher/scores.npz") == tmp_path / "data" / "teacher" / "scores.npz"
+    assert score_file_path("data/teacher/scores.npz") == Path("data/teacher/scores.npz")  # as given, when there
+    assert score_file_path("missing.npz") == Path("missing.npz")  # the error then names the path as given
+
+
 def _hateful(model, texts: list[str]) -> np.ndarray:
     return model.predict_proba(texts)[:, model.labels.index("hateful")]
 
@@ -273,3 +325,23 @@ def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says
     with np.load(cached) as saved:  # each distinct text once; a mixture repeats some
         assert 0 < saved["scores"].shape[0] <= card.extra["teacher"]["texts_scored"]
         assert saved["scores"].shape == (len(saved["digests"]), 2)
+    # the teacher's scores written to a file teach a third student without the teacher: the same model as the
+    # student that ran the teacher itself
+    from nlp_classifier.cli import main
+
+    export = ["export", "teacher-scores", "--model", "teacher", "--output", str(tmp_path / "scores.npz")]
+    assert main(["--models-dir", str(tmp_path), *export]) == 0
+    from_file = {**settings, "teacher_model": None, "teacher_scores": str(tmp_path / "scores.npz")}
+    with pytest.raises(ConfigError, match="'teacher_model' and 'teacher_scores' both name a teacher"):
+        plan_run(wrong, "quick", overrides={**from_file, "teacher_model": "teacher"}, models_dir=tmp_path)
+    train_transformer(
+        wrong,
+        "quick",
+        overrides={**from_file, "distillation_weight": 1.0},
+        output=tmp_path / "student_from_file",
+        models_dir=tmp_path,
+    )
+    student = nlp_classifier.load(tmp_path / "student_from_file")
+    record = student.card.extra["teacher"]
+    assert record["name"] == "teacher" and record["scores_file"] == "scores.npz"
+    np.testing.assert_allclose(_hateful(student, probe), scores, atol=1e-5)  # scores: the weight-1.0 student's

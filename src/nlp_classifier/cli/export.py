@@ -1,18 +1,20 @@
-"""``nlpc export onnx``: write a transformer model's ONNX export (and int8 model) beside it, checked first."""
+"""``nlpc export onnx``: write a transformer model's ONNX export (and int8 model) beside it, checked first.
+``nlpc export teacher-scores``: write the scores a teacher has given its students' texts to one file, so that a
+later run distils from them without the teacher (training.distillation)."""
 
 from __future__ import annotations
 
 import argparse
 
 from ..sizes import format_bytes
-from .common import print_json, stdout, table
+from .common import print_json, split_list, stdout, table
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "export",
-        help="export a model for a faster runtime (ONNX, int8)",
-        description="Export a model for a faster runtime.",
+        help="export a model for a faster runtime (ONNX, int8), or a teacher's scores for distillation",
+        description="Export a model for a faster runtime, or the scores a teacher model gave its students' texts.",
     )
     kinds = p.add_subparsers(dest="kind", metavar="FORMAT", required=True)
     onnx = kinds.add_parser(
@@ -38,6 +40,46 @@ def register(sub) -> None:
     onnx.add_argument("--threads", type=int, help="CPU threads for PyTorch and ONNX Runtime during the check")
     onnx.add_argument("--json", action="store_true", help="print the card's export record as JSON")
     onnx.set_defaults(func=run_onnx)
+    scores = kinds.add_parser(
+        "teacher-scores",
+        help="a teacher's scores of the texts it has scored for students, as one file for --set teacher_scores=FILE",
+        description="Write the scores a teacher model has given the training texts of students distilled from it "
+        "(--set teacher_model=M, kept under the models folder's .cache/teacher_scores/) to one compressed file. A "
+        "later run given --set teacher_scores=FILE learns from those scores without the teacher, as long as the "
+        "file holds every one of its training texts.",
+    )
+    scores.add_argument("--model", required=True, help="registry name or folder of the teacher")
+    scores.add_argument("--output", required=True, help="the file to write (.npz)")
+    scores.add_argument(
+        "--backend", help="the backend the teacher ran with (default: as for teacher_model, PyTorch for a transformer)"
+    )
+    scores.add_argument(
+        "--labels", help="comma-separated column order the students used (default: the teacher's own label order)"
+    )
+    scores.add_argument("--json", action="store_true", help="print the file's description as JSON")
+    scores.set_defaults(func=run_teacher_scores)
+
+
+def run_teacher_scores(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..paths import models_dir
+    from ..registry import resolve
+    from ..training.distillation import teacher_backend, write_score_file
+
+    folder = Path(args.models_dir) if args.models_dir else models_dir()
+    card = resolve(args.model, folder)
+    labels = split_list(args.labels) or list(card.labels)
+    meta = write_score_file(card, teacher_backend(card, args.backend), labels, folder, Path(args.output))
+    if args.json:
+        print_json(meta)
+        return 0
+    size = format_bytes(Path(args.output).stat().st_size)
+    stdout.print(
+        f"wrote {args.output} ({size}): {meta['texts']:,} texts scored by {card.name} {card.version}, columns "
+        f"{', '.join(meta['labels'])}; train with --set teacher_scores={args.output}"
+    )
+    return 0
 
 
 def run_onnx(args: argparse.Namespace) -> int:

@@ -150,11 +150,15 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
 
 
 def _distilled_targets(plan: RunPlan) -> tuple[np.ndarray | None, dict | None]:
-    """With a teacher: each training text's blended target and what the card records of the teacher;
-    (None, None) without one."""
+    """With a teacher (or a file of its scores): each training text's blended target and what the card records
+    of the teacher; (None, None) without one."""
+    weight, dataset = plan.settings.distillation_weight, plan.dataset
+    if plan.teacher_scores is not None:
+        scores = plan.teacher_scores.store.scores(plan.train.texts)
+        targets = blended_targets(plan.train.y, scores, weight, dataset.problem_type)
+        return targets, plan.teacher_scores.record(weight, len(plan.train))
     if plan.teacher is None:
         return None, None
-    weight, dataset = plan.settings.distillation_weight, plan.dataset
     started = time.perf_counter()
     with stage(f"Scoring {len(plan.train):,} training texts with the teacher {plan.teacher.name}"):
         scores = teacher_scores(

@@ -22,7 +22,7 @@ from ..paths import models_dir as default_models_dir
 from ..progress import stage
 from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
-from .distillation import teacher_backend, teacher_card
+from .distillation import ScoreFile, read_score_file, teacher_backend, teacher_card
 from .staging import check_staging, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
 from .transformer_settings import TransformerSettings, resume_free_keys
@@ -48,6 +48,7 @@ class RunPlan:
     extra_rows: ExtraRows | None = None
     teacher: ModelCard | None = None  # the model whose scores are distilled (training.distillation)
     teacher_backend: str | None = None  # the backend that runs it
+    teacher_scores: ScoreFile | None = None  # or a teacher's scores read from a file, without the teacher
 
 
 def check_task(dataset: Dataset, settings: TransformerSettings, preset: str) -> None:
@@ -162,6 +163,8 @@ def plan_run(
             f"the interrupted run in {staging}",
         )
     check_task(dataset, settings, preset)
+    if settings.teacher_model and settings.teacher_scores:
+        raise ConfigError("settings 'teacher_model' and 'teacher_scores' both name a teacher; give one of them")
     teacher = (
         teacher_card(settings.teacher_model, dataset.labels, dataset.problem_type, models_dir)
         if settings.teacher_model
@@ -173,6 +176,9 @@ def plan_run(
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
         shutil.rmtree(staging)
     train, mix = training_rows(splits.train, settings)
+    score_file = (
+        read_score_file(settings.teacher_scores, train.texts, dataset.labels) if settings.teacher_scores else None
+    )
     return RunPlan(
         preset,
         settings,
@@ -190,4 +196,5 @@ def plan_run(
         extra_rows,
         teacher,
         teacher_runs_with,
+        score_file,
     )

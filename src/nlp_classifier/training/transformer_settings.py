@@ -122,6 +122,11 @@ class TransformerSettings:
         "a trained model (registry name or folder) with the same labels whose scores on the training texts are "
         "blended into the targets (training.distillation)",
     )
+    teacher_scores: str | None = setting(
+        None,
+        "instead of teacher_model: a file of a teacher's scores of the training texts, written by `nlpc export "
+        "teacher-scores` (a relative path is looked for in the data folder too) (training.distillation)",
+    )
     teacher_backend: str | None = setting(
         None,
         "with teacher_model: the backend that runs the teacher (torch, onnx, onnx-int8 for a transformer; fast, "
@@ -129,7 +134,8 @@ class TransformerSettings:
     )
     distillation_weight: float = setting(
         0.5,
-        "with teacher_model: share of each training target taken from the teacher's scores, the rest from the label",
+        "with teacher_model or teacher_scores: share of each training target taken from the teacher's scores, the rest "
+        "from the label",
         checks=(between(0, 1, "(share)"),),
     )
     freeze_word_embeddings: bool = setting(
