@@ -345,3 +345,25 @@ def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says
     record = student.card.extra["teacher"]
     assert record["name"] == "teacher" and record["scores_file"] == "scores.npz"
     np.testing.assert_allclose(_hateful(student, probe), scores, atol=1e-5)  # scores: the weight-1.0 student's
+
+
+def test_the_bundled_teacher_scores_cover_every_training_text_of_the_hate_preset():
+    # data/teacher_scores/ ships the all-mpnet-base-v2 teacher's scores so that MiniLM can be distilled from a
+    # fresh checkout; a change to the preset's data, mixing or augmentation that alters its training texts would
+    # leave the file short, and the distilled run would be refused: this says so first
+    from nlp_classifier.data import load_dataset, split_dataset
+    from nlp_classifier.training.distillation import read_score_file
+    from nlp_classifier.training.transformer_config import resolve_config
+    from nlp_classifier.training.transformer_plan import training_rows
+
+    _, settings = resolve_config("hate")
+    dataset = load_dataset("hate")
+    train, _ = training_rows(split_dataset(dataset).train, settings)
+    assert len(train) > 0.99 * settings.mixed_train_size  # the full preset (each source share rounded)
+    scored = read_score_file("teacher_scores/mpnet_hate_40k.npz", train.texts, dataset.labels)  # raises if short
+    assert scored.meta["teacher"]["name"] == "mpnet_hate_40k" and scored.meta["labels"] == dataset.labels
+    scores = scored.store.scores(train.texts)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    hateful = scores[:, dataset.labels.index("hateful")] > 0.5
+    labelled = train.y == dataset.labels.index("hateful")
+    assert (hateful == labelled).mean() > 0.85  # the teacher's view agrees with most labels, not all
