@@ -101,12 +101,15 @@ def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def _read_rows(path: Path, n_labels: int) -> tuple[dict[bytes, np.ndarray], dict]:
+def _read_rows(path: Path, n_labels: int | None) -> tuple[dict[bytes, np.ndarray], dict]:
     """The scores saved at ``path`` by text digest, and the file's description (empty for a cache store);
-    OSError, ValueError or KeyError when it is not such a file or its arrays do not fit ``n_labels`` columns."""
+    OSError, ValueError or KeyError when it is not such a file or its arrays do not fit ``n_labels`` columns
+    (None: as many as the description names labels, which it then must)."""
     with np.load(path) as saved:
         digests, scores = saved["digests"], saved["scores"]
         meta = json.loads(str(saved["meta"])) if "meta" in saved.files else {}
+    if n_labels is None:
+        n_labels = len(meta["labels"])
     if digests.shape != (len(scores), DIGEST_BYTES) or scores.ndim != 2 or scores.shape[1] != n_labels:
         raise ValueError(
             f"scores of shape {scores.shape} and digests of shape {digests.shape}, "
@@ -285,10 +288,8 @@ def read_score_file(value: str, texts: Sequence[str], labels: Sequence[str]) -> 
     if not path.is_file():
         raise ConfigError(f"{where} is not a file; write one with `nlpc export teacher-scores --model TEACHER`")
     try:
-        with np.load(path) as saved:
-            meta = json.loads(str(saved["meta"]))
+        rows, meta = _read_rows(path, None)
         file_labels = list(meta["labels"])
-        rows, _ = _read_rows(path, len(file_labels))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{where} is not a score file written by `nlpc export teacher-scores` ({exc})") from exc
     if sorted(file_labels) != sorted(labels):
