@@ -31,10 +31,13 @@ run: models
 
 # The fine-tuned `hate` transformer and its int8 export (about an hour on 2 idle cores, docs/transformers.md):
 # `make run` serves it from then on instead of the TF-IDF model. Retrains when run again; after an interruption,
-# `make minilm TRAIN_FLAGS=--resume` continues from the last checkpoint.
+# `make minilm TRAIN_FLAGS=--resume` continues from the last checkpoint. Each training text's target is an
+# all-mpnet-base-v2 teacher's score of it, read from the scores bundled in data/teacher_scores/ (the teacher itself
+# is not needed); DISTIL_FLAGS= trains on the labels alone (the default before 2026-12-06, docs/transformers.md).
 TRAIN_FLAGS ?=
+DISTIL_FLAGS ?= --set teacher_scores=teacher_scores/mpnet_hate_40k.npz --set distillation_weight=1.0 --set class_weights=false
 minilm: install
-	$(NLPC) train transformer --preset hate --num-threads 2 --time-budget-minutes 115 $(TRAIN_FLAGS)
+	$(NLPC) train transformer --preset hate $(DISTIL_FLAGS) --num-threads 2 --time-budget-minutes 115 $(TRAIN_FLAGS)
 	$(NLPC) export onnx --model minilm_hate --quantize int8 --threads 2
 
 # ruff (lint rules and formatting) and mypy on src/, all configured in pyproject.toml; `make test` runs it first.

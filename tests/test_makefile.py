@@ -1,5 +1,6 @@
 """The Makefile's `minilm` target, read with `make -n` (it trains for an hour): it runs real ``nlpc`` commands that
-train the `hate` preset and export the model that preset writes, the one the service prefers."""
+train the `hate` preset, distilled from the bundled teacher scores, and export the model that preset writes, the
+one the service prefers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from testkit.cli import DRY_RUN_VENV, make_dry_run
 
 from nlp_classifier.cli import build_parser
 from nlp_classifier.defaults import PREFERRED_MODELS
-from nlp_classifier.training.transformer_config import read_preset
+from nlp_classifier.training.distillation import score_file_path
+from nlp_classifier.training.transformer_config import parse_assignment, read_preset
 
 
 def nlpc_commands(target: str, *variables: str) -> list[list[str]]:
@@ -25,6 +27,10 @@ def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefer
     train, export = commands
     assert train.preset == "hate" and train.name is None and train.output is None
     assert not train.resume
+    settings = dict(parse_assignment(item) for item in train.set)
+    # distilled from the bundled teacher scores, which cover the preset's training texts (test_distillation.py)
+    assert score_file_path(settings["teacher_scores"]).is_file()
+    assert 0 < settings["distillation_weight"] <= 1 and settings["class_weights"] is False
     assert export.model == read_preset("hate")["name"] == PREFERRED_MODELS[0]
     assert export.quantize == "int8"
 
@@ -32,3 +38,8 @@ def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefer
 def test_minilm_passes_train_flags_through_so_an_interrupted_run_can_resume():
     train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "TRAIN_FLAGS=--resume"))
     assert train.resume
+
+
+def test_minilm_trains_on_the_labels_alone_when_told():
+    train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "DISTIL_FLAGS="))
+    assert train.preset == "hate" and train.set == []
