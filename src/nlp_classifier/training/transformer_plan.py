@@ -173,12 +173,12 @@ def plan_run(
     teacher_runs_with = teacher_backend(teacher, settings.teacher_backend) if teacher else None
     base = resolve_base_model(settings.base_model)
     hf_config = load_base_config(base, dataset, settings)
-    if restart and staging.exists():  # every check passed: only now discard the interrupted run
-        shutil.rmtree(staging)
     train, mix = training_rows(splits.train, settings)
     score_file = (
         read_score_file(settings.teacher_scores, train.texts, dataset.labels) if settings.teacher_scores else None
     )
+    if restart and staging.exists():  # every check passed: only now discard the interrupted run
+        shutil.rmtree(staging)
     return RunPlan(
         preset,
         settings,
