@@ -265,6 +265,19 @@ def test_a_score_file_holds_the_stores_scores_in_the_students_column_order_and_r
         read_score_file(str(store_path(card, "torch", labels, tmp_path)), texts, labels)
 
 
+def test_a_bad_score_file_is_refused_before_restart_discards_the_interrupted_run(tmp_path, tiny_bert):
+    from nlp_classifier.training.staging import staging_folder
+
+    data = str(_write(tmp_path / "two.csv", _rows(flip=False)))
+    staging = staging_folder(tmp_path / "student")
+    (staging / "checkpoint-5").mkdir(parents=True)
+    (staging / "checkpoint-5" / "trainer_state.json").write_text("{}")
+    overrides = {**FAST, "base_model": str(tiny_bert), "teacher_scores": str(tmp_path / "typo.npz")}
+    with pytest.raises(ConfigError, match="typo.npz is not a file"):
+        plan_run(data, "quick", overrides=overrides, output=tmp_path / "student", models_dir=tmp_path, restart=True)
+    assert (staging / "checkpoint-5" / "trainer_state.json").is_file()  # the interrupted run is still there
+
+
 def test_a_relative_score_file_is_found_in_the_data_folder_too(tmp_path, monkeypatch):
     from nlp_classifier.training.distillation import score_file_path
 
