@@ -215,10 +215,11 @@ def teacher_identity(card: ModelCard, backend: str | None) -> dict:
     }
 
 
-def teacher_record(card: ModelCard, backend: str | None, weight: float, n_texts: int, seconds: float) -> dict:
-    """What the student's card says about its teacher."""
+def teacher_record(identity: dict, weight: float, n_texts: int, seconds: float) -> dict:
+    """What the student's card says about its teacher: ``identity`` (``teacher_identity``, or a score file's) and
+    how it was used."""
     return {
-        **teacher_identity(card, backend),
+        **identity,
         "distillation_weight": weight,
         "texts_scored": n_texts,
         "scoring_seconds": round(seconds, 2),
@@ -260,14 +261,12 @@ class ScoreFile:
 
     def record(self, weight: float, n_texts: int) -> dict:
         """What the student's card says about its teacher: the teacher as the file names it, and the file."""
-        return {
+        identity = {
             **self.meta["teacher"],
             "scores_file": self.path.name,
             "scores_file_sha256": sha256_file(self.path),
-            "distillation_weight": weight,
-            "texts_scored": n_texts,
-            "scoring_seconds": 0.0,
         }
+        return teacher_record(identity, weight, n_texts, 0.0)
 
 
 def score_file_path(value: str) -> Path:

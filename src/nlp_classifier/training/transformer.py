@@ -28,7 +28,7 @@ from ..progress import console, stage
 from ..tasks import MULTI_LABEL
 from .base_model import default_base_model
 from .counterfactual_pairs import PairCollator, PairedTexts, paired_trainer
-from .distillation import blended_targets, teacher_record, teacher_scores
+from .distillation import blended_targets, teacher_identity, teacher_record, teacher_scores
 from .finish import finish_training, splits_record
 from .freezing import freeze
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
@@ -152,21 +152,21 @@ def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
 def _distilled_targets(plan: RunPlan) -> tuple[np.ndarray | None, dict | None]:
     """With a teacher (or a file of its scores): each training text's blended target and what the card records
     of the teacher; (None, None) without one."""
-    weight, dataset = plan.settings.distillation_weight, plan.dataset
+    weight = plan.settings.distillation_weight
     if plan.teacher_scores is not None:
         scores = plan.teacher_scores.store.scores(plan.train.texts)
-        targets = blended_targets(plan.train.y, scores, weight, dataset.problem_type)
-        return targets, plan.teacher_scores.record(weight, len(plan.train))
-    if plan.teacher is None:
+        record = plan.teacher_scores.record(weight, len(plan.train))
+    elif plan.teacher is not None:
+        started = time.perf_counter()
+        with stage(f"Scoring {len(plan.train):,} training texts with the teacher {plan.teacher.name}"):
+            scores = teacher_scores(
+                plan.teacher, plan.train.texts, plan.dataset.labels, plan.models_dir, backend=plan.teacher_backend
+            )
+        seconds = time.perf_counter() - started
+        record = teacher_record(teacher_identity(plan.teacher, plan.teacher_backend), weight, len(plan.train), seconds)
+    else:
         return None, None
-    started = time.perf_counter()
-    with stage(f"Scoring {len(plan.train):,} training texts with the teacher {plan.teacher.name}"):
-        scores = teacher_scores(
-            plan.teacher, plan.train.texts, dataset.labels, plan.models_dir, backend=plan.teacher_backend
-        )
-    seconds = time.perf_counter() - started
-    targets = blended_targets(plan.train.y, scores, weight, dataset.problem_type)
-    return targets, teacher_record(plan.teacher, plan.teacher_backend, weight, len(plan.train), seconds)
+    return blended_targets(plan.train.y, scores, weight, plan.dataset.problem_type), record
 
 
 def _load_base_model(plan: RunPlan):
