@@ -56,6 +56,20 @@ def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
     return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
 
 
+def fallback_notice(served: str | None, cards: Sequence[ModelCard]) -> str | None:
+    """What ``nlpc run`` says when it serves the TF-IDF fallback because the fine-tuned ``hate`` model has not been
+    trained: that fallback flags neutral and positive statements about many identity groups (the audit in
+    docs/evaluation.md), and ``make minilm`` builds the model that does not. None in every other case, including a
+    registry that has the transformer while the fallback was chosen on purpose."""
+    transformer, fallback = PREFERRED_MODELS[0], PREFERRED_MODELS[-1]
+    if served != fallback or any(card.name == transformer for card in cards):
+        return None
+    return (
+        f"{fallback} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "
+        f"(docs/evaluation.md). `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
+    )
+
+
 def default_model_name(models_dir: str | Path | None = None) -> str | None:
     """The model to use when none is named: ``$NLPC_DEFAULT_MODEL`` when set, else ``pick_default`` over the
     registry; None when there is neither."""

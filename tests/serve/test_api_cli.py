@@ -176,6 +176,7 @@ def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path
         out, err = interrupt(proc)
     assert proc.returncode in CTRL_C_EXIT, err[-3000:]
     assert f"API     {api}" in out and f"web UI  {ui}" in out and "API key" in out
+    assert "current: logistic_regression_hate_char" in out and "`make minilm` trains minilm_hate" in out
     for url in (f"{api}/ready", f"{ui}/_stcore/health"):
         with pytest.raises(httpx.TransportError):
             httpx.get(url, timeout=2)

@@ -9,7 +9,7 @@ from testkit.frames import HATE_TINY_NAME
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard
-from nlp_classifier.defaults import PREFERRED_MODELS, default_model_name, pick_default
+from nlp_classifier.defaults import PREFERRED_MODELS, default_model_name, fallback_notice, pick_default
 from nlp_classifier.tasks import BINARY_LABELS, HATE_LABELS, TASKS, TOXICITY_LABELS, harmless_labels
 
 BENIGN = "I am a gay man and proud of it"
@@ -56,6 +56,17 @@ def test_pick_default_prefers_the_hate_transformer_then_the_hate_baseline_then_t
     assert pick_default([*davidson, hate, minilm]).name == "minilm_hate"
     assert PREFERRED_MODELS[0] == "minilm_hate"
     assert pick_default([]) is None
+
+
+def test_a_served_tf_idf_fallback_is_named_with_the_command_that_replaces_it():
+    hate = card("logistic_regression_hate_char", HATE_LABELS, f1=0.80)
+    minilm = card("minilm_hate", HATE_LABELS, f1=0.70)
+    notice = fallback_notice("logistic_regression_hate_char", [hate])
+    assert notice is not None and "make minilm" in notice and "identity groups" in notice
+    assert fallback_notice("minilm_hate", [hate, minilm]) is None
+    # the transformer is there but the fallback was chosen (NLPC_DEFAULT_MODEL, --default-model): nothing to say
+    assert fallback_notice("logistic_regression_hate_char", [hate, minilm]) is None
+    assert fallback_notice("linear_svm", [hate]) is None and fallback_notice(None, []) is None
 
 
 def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):
