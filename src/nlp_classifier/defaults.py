@@ -56,13 +56,14 @@ def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
     return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
 
 
-def fallback_notice(served: str | None, cards: Sequence[ModelCard]) -> str | None:
-    """What ``nlpc run`` says when it serves the TF-IDF fallback because the fine-tuned ``hate`` model has not been
-    trained: that fallback flags neutral and positive statements about many identity groups (the audit in
-    docs/evaluation.md), and ``make minilm`` builds the model that does not. None in every other case, including a
-    registry that has the transformer while the fallback was chosen on purpose."""
+def fallback_notice(served: str | None, names: Sequence[str]) -> str | None:
+    """What ``nlpc run`` and the UI's sidebar say when the API serves the TF-IDF fallback because the fine-tuned
+    ``hate`` model has not been trained: that fallback flags neutral and positive statements about many identity
+    groups (the audit in docs/evaluation.md), and ``make minilm`` builds the model that does not. ``names``: the
+    models there are. None in every other case, including a registry that has the transformer while the fallback
+    was chosen on purpose."""
     transformer, fallback = PREFERRED_MODELS[0], PREFERRED_MODELS[-1]
-    if served != fallback or any(card.name == transformer for card in cards):
+    if served != fallback or transformer in names:
         return None
     return (
         f"{fallback} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "

@@ -61,12 +61,14 @@ def test_pick_default_prefers_the_hate_transformer_then_the_hate_baseline_then_t
 def test_a_served_tf_idf_fallback_is_named_with_the_command_that_replaces_it():
     hate = card("logistic_regression_hate_char", HATE_LABELS, f1=0.80)
     minilm = card("minilm_hate", HATE_LABELS, f1=0.70)
-    notice = fallback_notice("logistic_regression_hate_char", [hate])
+    assert pick_default([hate]).name == hate.name
+    notice = fallback_notice(hate.name, [hate.name, "linear_svm"])
     assert notice is not None and "make minilm" in notice and "identity groups" in notice
-    assert fallback_notice("minilm_hate", [hate, minilm]) is None
+    assert pick_default([hate, minilm]).name == minilm.name
+    assert fallback_notice(minilm.name, [hate.name, minilm.name]) is None
     # the transformer is there but the fallback was chosen (NLPC_DEFAULT_MODEL, --default-model): nothing to say
-    assert fallback_notice("logistic_regression_hate_char", [hate, minilm]) is None
-    assert fallback_notice("linear_svm", [hate]) is None and fallback_notice(None, []) is None
+    assert fallback_notice(hate.name, [hate.name, minilm.name]) is None
+    assert fallback_notice("linear_svm", [hate.name]) is None and fallback_notice(None, []) is None
 
 
 def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):

@@ -218,6 +218,8 @@ def test_the_hate_model_is_the_default_and_a_benign_text_flags_nothing(hate_mode
         assert f"{HATE_MODEL} (current)" in picker.options and "linear_svm" in picker.options
         details = texts(at.sidebar.markdown)
         assert "task `hate`" in details and "the API's current model" in details
+        # the TF-IDF fallback is served because there is no minilm_hate: the sidebar says so and how to get it
+        assert "`make minilm` trains minilm_hate" in texts(at.sidebar.warning)
 
         analyse(at, EXAMPLE_TEXTS[4])  # "I am a gay man and proud of it"
         expected = api_post(url, "/predict", text=EXAMPLE_TEXTS[4])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..defaults import fallback_notice
 from . import session
 from .client import ApiError
 from .models import ModelInfo, ModelsView
@@ -59,6 +60,9 @@ def render() -> None:
     )
     info = view.models[name]
     bar.markdown(model_details(info, view))
+    notice = fallback_notice(view.current, view.names) if name == view.current else None
+    if notice:
+        bar.warning(notice)
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
