@@ -66,7 +66,6 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..defaults import fallback_notice
-    from ..registry import list_cards
     from ..serve.settings import load_settings
     from .common import stdout
     from .prepare import prepare_models
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if ui is not None:
         stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
     stdout.print(f"models  current: {api.manager.current_name}; toxicity: {api.manager.toxicity_name}")
-    notice = fallback_notice(api.manager.current_name, [card.name for card in list_cards(args.models_dir)])
+    notice = fallback_notice(api.manager.current_name, [card.name for card in api.manager.cards()])
     if notice:
         stdout.print(f"[yellow]note    {notice}[/yellow]")
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
