@@ -26,14 +26,19 @@ install: $(STAMP)
 models: install
 	$(NLPC) prepare
 
+# While it serves, `make run` trains the fine-tuned default (minilm_hate, `make minilm` below) in the background at
+# the lowest CPU priority when the models folder lacks it, continuing an interrupted run, and the API switches to it
+# when it is ready. BACKGROUND= serves without training it.
+BACKGROUND ?= --train-in-background "make --no-print-directory minilm TRAIN_FLAGS=--resume-if-interrupted"
 run: models
-	$(NLPC) run
+	$(NLPC) run $(BACKGROUND)
 
 # The fine-tuned `hate` transformer and its int8 export (about an hour on 2 idle cores, docs/transformers.md):
 # `make run` serves it from then on instead of the TF-IDF model. Retrains when run again; after an interruption,
-# `make minilm TRAIN_FLAGS=--resume` continues from the last checkpoint. Each training text's target is an
-# all-mpnet-base-v2 teacher's score of it, read from the scores bundled in data/teacher_scores/ (the teacher itself
-# is not needed); DISTIL_FLAGS= trains on the labels alone (the default before 2026-12-06, docs/transformers.md).
+# `make minilm TRAIN_FLAGS=--resume` (or --resume-if-interrupted) continues from the last checkpoint. Each training
+# text's target is an all-mpnet-base-v2 teacher's score of it, read from the scores bundled in data/teacher_scores/
+# (the teacher itself is not needed); DISTIL_FLAGS= trains on the labels alone (the default before 2026-12-06,
+# docs/transformers.md).
 TRAIN_FLAGS ?=
 DISTIL_FLAGS ?= --set teacher_scores=teacher_scores/mpnet_hate_40k.npz --set distillation_weight=1.0 --set class_weights=false
 minilm: install

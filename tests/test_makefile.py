@@ -1,6 +1,6 @@
-"""The Makefile's `minilm` target, read with `make -n` (it trains for an hour): it runs real ``nlpc`` commands that
-train the `hate` preset, distilled from the bundled teacher scores, and export the model that preset writes, the
-one the service prefers."""
+"""The Makefile's `minilm` and `run` targets, read with `make -n` (they train for an hour, and serve): `minilm` runs
+real ``nlpc`` commands that train the `hate` preset, distilled from the bundled teacher scores, and export the model
+that preset writes, the one the service prefers; `run` serves while it trains that model in the background."""
 
 from __future__ import annotations
 
@@ -43,3 +43,21 @@ def test_minilm_passes_train_flags_through_so_an_interrupted_run_can_resume():
 def test_minilm_trains_on_the_labels_alone_when_told():
     train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "DISTIL_FLAGS="))
     assert train.preset == "hate" and train.set == []
+
+
+def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_continuing_an_interrupted_run():
+    (run,) = (build_parser().parse_args(argv) for argv in nlpc_commands("run") if argv[0] == "run")
+    program, *options, target, flags = shlex.split(run.train_in_background)
+    assert (program, target) == ("make", "minilm") and options == ["--no-print-directory"]
+    variable, value = flags.split("=", 1)
+    plain = nlpc_commands("minilm")
+    train, export = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", f"{variable}={value}"))
+    assert train.resume_if_interrupted and not train.resume and not train.restart
+    # otherwise the very command `make minilm` runs
+    assert nlpc_commands("minilm", f"{variable}={value}") == [plain[0] + ["--resume-if-interrupted"], plain[1]]
+    assert export.model == PREFERRED_MODELS[0]
+
+
+def test_run_serves_without_background_training_when_told():
+    (run,) = (build_parser().parse_args(argv) for argv in nlpc_commands("run", "BACKGROUND=") if argv[0] == "run")
+    assert run.train_in_background is None

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from testkit.api_server import copy_models
 from testkit.cli import start_cli
+from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
@@ -144,19 +146,24 @@ def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
 
 
 # --- nlpc run ----------------------------------------------------------------------------------------------------
-def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path):
+def every_default(models: Path, folder: Path) -> Path:
+    """A copy of ``models`` with stand-ins for the default models the fixture did not train, so `nlpc run` has
+    nothing to train before it serves."""
     from nlp_classifier.cli.prepare import missing_defaults
     from nlp_classifier.training.baselines import default_name
 
-    present = copy_models(models, tmp_path / "models")
-    # Stand-ins for the default models the fixture did not train, so `nlpc run` has nothing to train.
+    present = copy_models(models, folder)
     for task, algorithm, preset in missing_defaults(present):
         source = "logistic_regression_jigsaw" if task == "jigsaw" else algorithm
         card = json.loads((present / "baselines" / f"{source}.card.json").read_text())
         name = default_name(algorithm, task, preset)
         (present / "baselines" / f"{name}.card.json").write_text(json.dumps({**card, "name": name}))
     assert missing_defaults(present) == []
+    return present
 
+
+def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
     api_port, ui_port = free_port(), free_port()
     proc = nlpc("run", "--port", str(api_port), "--ui-port", str(ui_port), models=present)
     api, ui = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
@@ -180,3 +187,127 @@ def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path
     for url in (f"{api}/ready", f"{ui}/_stcore/health"):
         with pytest.raises(httpx.TransportError):
             httpx.get(url, timeout=2)
+
+
+# --- nlpc run --train-in-background ------------------------------------------------------------------------------
+# The command `make run` passes (`make minilm`) trains for an hour; these stand-ins save a tiny carded minilm_hate
+# (testkit.tiny_transformers) or wait, and record the priority they run at and their process id.
+TRAIN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+Path({record!r}).write_text(f"{{os.getpid()}} {{os.nice(0)}}")
+print("training the stand-in", flush=True)
+if {wait}:
+    time.sleep(300)
+if {status}:
+    sys.exit({status})
+from testkit.tiny_transformers import make_tiny_model
+make_tiny_model(Path(os.environ["NLPC_MODELS_DIR"]), "minilm_hate", "hate")
+"""
+
+
+def background_command(tmp_path: Path, *, wait: bool = False, status: int = 0) -> tuple[str, Path]:
+    record = tmp_path / "training.txt"
+    script = tmp_path / "train.py"
+    tests = str(Path(__file__).resolve().parents[1])
+    script.write_text(TRAIN_SCRIPT.format(tests=tests, record=str(record), wait=wait, status=status))
+    return f"{sys.executable} {script}", record
+
+
+def run_in_background(present: Path, command: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = nlpc("run", "--no-ui", "--port", str(port), "--train-in-background", command, models=present, env=env)
+    api = f"http://127.0.0.1:{port}"
+    wait_ready(api, proc)
+    return proc, api
+
+
+def wait_for(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_run_trains_the_transformer_in_the_background_at_low_priority_and_then_serves_it(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    command, record = background_command(tmp_path)
+    proc, api = run_in_background(present, command)
+    try:
+        wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate", "no switch")
+        answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert answer["model"] == "minilm_hate"
+    _, niceness = record.read_text().split()
+    assert int(niceness) == 19
+    log = present / "background_training.log"
+    assert "training the stand-in" in log.read_text()
+    assert f"training minilm_hate in the background at low priority: `{command}` (log {log})" in " ".join(out.split())
+    assert "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)" in out
+
+
+def test_run_stops_the_background_training_when_it_stops(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    command, record = background_command(tmp_path, wait=True)
+    proc, api = run_in_background(present, command)
+    try:
+        wait_for(record.exists, "the background command did not start")
+        pid = int(record.read_text().split()[0])
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(gone, "the background training outlived nlpc run", timeout=20)
+    assert not (present / "transformer" / "minilm_hate").exists()
+
+
+def test_run_says_when_background_training_fails_and_keeps_serving(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    command, record = background_command(tmp_path, status=3)
+    proc, api = run_in_background(present, command)
+    try:
+        wait_for(record.exists, "the background command did not start")
+        time.sleep(2)
+        current = httpx.get(f"{api}/models").json()["current_model"]
+    finally:
+        out, err = interrupt(proc)
+    assert current == "logistic_regression_hate_char"
+    log = present / "background_training.log"
+    assert f"training of minilm_hate stopped with status 3; see {log}" in " ".join(out.split())
+
+
+def test_run_keeps_a_default_model_chosen_on_purpose_when_the_transformer_is_ready(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    command, _ = background_command(tmp_path)
+    proc, api = run_in_background(present, command, env={"NLPC_DEFAULT_MODEL": "linear_svm_char"})
+    try:
+        wait_for(lambda: (present / "transformer" / "minilm_hate" / "model_card.json").exists(), "no stand-in")
+        time.sleep(2)
+        current = httpx.get(f"{api}/models").json()["current_model"]
+    finally:
+        out, err = interrupt(proc)
+    assert current == "linear_svm_char"
+    assert "minilm_hate is ready; the API stays on linear_svm_char, the default_model setting" in out
+
+
+def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    make_tiny_model(present, "minilm_hate", "hate")
+    command, record = background_command(tmp_path)
+    proc, api = run_in_background(present, command)
+    try:
+        current = httpx.get(f"{api}/models").json()["current_model"]
+    finally:
+        out, err = interrupt(proc)
+    assert current == "minilm_hate" and "in the background" not in out
+    assert not record.exists()

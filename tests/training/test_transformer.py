@@ -327,6 +327,23 @@ def test_the_same_seed_trains_the_same_model_and_another_seed_does_not(tmp_path,
     assert not torch.equal(first["classifier.weight"], other["classifier.weight"])
 
 
+def test_resume_if_interrupted_starts_afresh_without_an_interrupted_run_and_excludes_restart(
+    tmp_path, tiny_bert, small_csv
+):
+    models = tmp_path / "models"
+    settings = {"base_model": str(tiny_bert), "max_length": 16}
+    plan = plan_run(str(small_csv), "quick", overrides=settings, models_dir=models, resume_if_interrupted=True)
+    assert plan.resume_from is None
+    # a staging folder without a complete checkpoint is no interrupted run: starting again is refused as before
+    (plan.staging / "checkpoint-5").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="--resume to continue it or --restart"):
+        plan_run(str(small_csv), "quick", overrides=settings, models_dir=models, resume_if_interrupted=True)
+    with pytest.raises(ConfigError, match="--resume-if-interrupted and --restart exclude each other"):
+        plan_run(
+            str(small_csv), "quick", overrides=settings, models_dir=models, resume_if_interrupted=True, restart=True
+        )
+
+
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
     args = [
@@ -385,7 +402,8 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
     changed = run_cli(*args, "--max-length", "32", "--resume", models_dir=models)
     assert changed.returncode == 2 and "max_length" in changed.stderr + changed.stdout
 
-    run_cli(*args, "--resume", models_dir=models, check=True)
+    # what `make run` trains in the background with: the interrupted run is there, so it continues
+    run_cli(*args, "--resume-if-interrupted", models_dir=models, check=True)
     card = nlp_classifier.load("transformer_quick_small", models_dir=models).card
     assert 5 <= card.training_config["resumed_from_step"] <= killed_at
     assert card.training_config["global_step"] == 80

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 UI_PORT = 8501
 
@@ -29,6 +30,12 @@ def register(sub) -> None:
         help=f"web UI port (default: $NLPC_UI_PORT or {UI_PORT})",
     )
     p.add_argument("--no-ui", action="store_true", help="serve the API only")
+    p.add_argument(
+        "--train-in-background",
+        metavar="COMMAND",
+        help="when the fine-tuned default (minilm_hate) is missing, run this shell command at low priority while "
+        "serving (`make run` passes `make minilm`), then switch the API to the model it trains",
+    )
     p.set_defaults(func=run)
 
 
@@ -65,7 +72,7 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..defaults import fallback_notice
+    from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
     from .common import stdout
     from .prepare import prepare_models
@@ -86,15 +93,49 @@ def run(args: argparse.Namespace) -> int:
     if ui is not None:
         stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
     stdout.print(f"models  current: {api.manager.current_name}; toxicity: {api.manager.toxicity_name}")
-    notice = fallback_notice(api.manager.current_name, [card.name for card in api.manager.cards()])
+    names = [card.name for card in api.manager.cards()]
+    notice = fallback_notice(api.manager.current_name, names)
     if notice:
         stdout.print(f"[yellow]note    {notice}[/yellow]")
+    training = None
+    if args.train_in_background and PREFERRED_MODELS[0] not in names:
+        training = train_in_background(args.train_in_background, api, settings, stopping)
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
     stdout.print("Ctrl-C stops everything.")
     try:
         api.run()
     finally:
         stopping.set()
+        if training is not None:
+            training.stop()
         if ui is not None:
             stop(ui)
     return 0
+
+
+def train_in_background(command: str, api, settings, stopping: threading.Event):
+    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to the transformer when it succeeds."""
+    from ..defaults import PREFERRED_MODELS
+    from .background_training import LOG_NAME, BackgroundTraining, switch_when_unchanged
+    from .common import stdout
+
+    model, served = PREFERRED_MODELS[0], api.manager.current_name
+    training = BackgroundTraining(command, Path(settings.models_dir) / LOG_NAME)
+
+    def finished(status: int) -> None:
+        if status != 0:
+            stdout.print(f"[yellow]training of {model} stopped with status {status}; see {training.log}[/yellow]")
+            return
+        if stopping.is_set():
+            return
+        if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
+            stdout.print(f"{model} is ready; the API stays on {served}, the default_model setting")
+        else:
+            stdout.print(switch_when_unchanged(api.url, settings.api_keys[0], served, model))
+
+    training.start(finished)
+    stdout.print(
+        f"training {model} in the background at low priority: `{command}` (log {training.log}); "
+        "the API switches to it when it is ready"
+    )
+    return training

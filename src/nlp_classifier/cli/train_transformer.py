@@ -28,6 +28,11 @@ def register(kinds) -> None:
     p.add_argument("--name", help="registry name (default: from the preset and task)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--restart", action="store_true", help="discard an interrupted run's checkpoints, start again")
+    p.add_argument(
+        "--resume-if-interrupted",
+        action="store_true",
+        help="continue an interrupted run when there is one, else start (what `make run` trains in the background)",
+    )
     add_setting_flags(p)
     add_bump_argument(p)
     add_data_arguments(p)
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         models_dir=args.models_dir,
         resume=args.resume,
         restart=args.restart,
+        resume_if_interrupted=args.resume_if_interrupted,
         version_part=args.bump,
     )
     stdout.print(test_summary(card))

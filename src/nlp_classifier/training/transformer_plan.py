@@ -23,7 +23,7 @@ from ..progress import stage
 from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
 from .distillation import ScoreFile, read_score_file, teacher_backend, teacher_card
-from .staging import check_staging, saved_settings, staging_folder
+from .staging import check_staging, interrupted, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
 from .transformer_settings import TransformerSettings, resume_free_keys
 
@@ -125,15 +125,17 @@ def plan_run(
     models_dir: str | Path | None = None,
     resume: bool = False,
     restart: bool = False,
+    resume_if_interrupted: bool = False,
     dataset: Dataset | None = None,
     extra_data: str | Path | None = None,
 ) -> RunPlan:
     """Check everything a run needs, without training: settings, data and labels, base model, output folder and
-    (with ``resume``) the interrupted run to continue. ``dataset`` replaces the task's data (e.g. the ``hate``
-    task without one of its sources, for cross-source runs); ``extra_data`` is a labelled file whose rows join
-    the training split only (data.extra)."""
-    if resume and restart:
-        raise ConfigError("--resume and --restart exclude each other")
+    (with ``resume``, or ``resume_if_interrupted`` when there is one) the interrupted run to continue. ``dataset``
+    replaces the task's data (e.g. the ``hate`` task without one of its sources, for cross-source runs);
+    ``extra_data`` is a labelled file whose rows join the training split only (data.extra)."""
+    if restart and (resume or resume_if_interrupted):
+        option = "--resume" if resume else "--resume-if-interrupted"
+        raise ConfigError(f"{option} and --restart exclude each other")
     overrides = dict(overrides or {})
     if task:
         overrides["task"] = task
@@ -155,6 +157,7 @@ def plan_run(
     name = name or (Path(output).name if output else default_name)
     final = Path(output).resolve() if output else (models_dir / default_out).resolve()
     staging = staging_folder(final)
+    resume = resume or (resume_if_interrupted and interrupted(staging))
     resume_from = check_staging(staging, resume, restart, overrides)
     if resume_from:
         free = resume_free_keys()

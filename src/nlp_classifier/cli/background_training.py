@@ -1,0 +1,86 @@
+"""Training the default ``hate`` transformer behind ``nlpc run`` (what `make run` asks for), so that a fresh
+checkout ends up serving it without a second command.
+
+`make run` serves the TF-IDF fallback within minutes; the fine-tuned model takes about an hour on 2 cores
+(`make minilm`). With ``--train-in-background COMMAND``, ``nlpc run`` starts COMMAND when the registry lacks the
+transformer: at the lowest CPU priority (``nice -n 19``, so requests to the API come first), in its own process
+group, its output in a log file under the models folder. When COMMAND succeeds, the API switches to the new model,
+unless someone switched models in the meantime. Stopping ``nlpc run`` stops COMMAND too; `make run` passes a
+command that continues an interrupted run, so the next start picks up from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+LOG_NAME = "background_training.log"
+STOP_TIMEOUT_S = 10.0  # how long the command gets to end after SIGTERM before SIGKILL
+
+
+class BackgroundTraining:
+    """``command`` run by the shell at nice 19 in a new process group, output appended to ``log``."""
+
+    def __init__(self, command: str, log: Path):
+        self.command = command
+        self.log = log
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+
+    def start(self, on_exit: Callable[[int], None]) -> None:
+        """Start the command; ``on_exit(status)`` is called from a watcher thread when it ends on its own (not
+        when ``stop`` ended it)."""
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                ["nice", "-n", "19", "/bin/sh", "-c", self.command],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process = self.process
+
+        def watch() -> None:
+            status = process.wait()
+            if not self._stopping.is_set():
+                on_exit(status)
+
+        threading.Thread(target=watch, name="nlpc-background-training", daemon=True).start()
+
+    def stop(self) -> None:
+        """End the command and everything it started (SIGTERM to its process group, SIGKILL after
+        ``STOP_TIMEOUT_S``)."""
+        self._stopping.set()
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, None)):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, model: str) -> str:
+    """Make ``model`` the API's current model if the current one is still ``expected`` (nobody switched since);
+    returns what happened, in words."""
+    with httpx.Client(base_url=api_url, timeout=600) as client:  # loading a transformer can take a while
+        current = client.get("/models").json().get("current_model")
+        if current != expected:
+            return f"{model} is ready; the API stays on {current}, which was chosen since"
+        response = client.post("/models/switch", json={"model_name": model}, headers={"X-API-Key": api_key})
+    if response.status_code != 200:
+        return f"{model} is ready, but switching to it failed ({response.status_code}: {response.text[:200]})"
+    return f"{model} is ready: the API now serves it (was {expected})"
