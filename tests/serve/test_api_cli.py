@@ -249,16 +249,20 @@ def test_run_trains_the_transformer_in_the_background_at_low_priority_and_then_s
     assert "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)" in out
 
 
-def test_run_stops_the_background_training_when_it_stops(models, tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_run_stops_the_background_training_when_it_stops(models, tmp_path, stop_signal):
     present = every_default(models, tmp_path / "models")
     command, record = background_command(tmp_path, wait=True)
     proc, api = run_in_background(present, command)
     try:
         wait_for(record.exists, "the background command did not start")
         pid = int(record.read_text().split()[0])
+        proc.send_signal(stop_signal)  # Ctrl-C, `kill`, a closed terminal
+        proc.communicate(timeout=30)
     finally:
-        out, err = interrupt(proc)
-    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode in (*CTRL_C_EXIT, 128 + signal.SIGTERM)
 
     def gone() -> bool:
         try:

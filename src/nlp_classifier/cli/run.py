@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -71,6 +72,10 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
         process.wait()
 
 
+def exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
@@ -102,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
         training = train_in_background(args.train_in_background, api, settings, stopping)
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
     stdout.print("Ctrl-C stops everything.")
+    # `kill` (SIGTERM) and a closed terminal (SIGHUP) stop everything too, the UI and the background training
+    # included. uvicorn shuts down gracefully on SIGTERM and then re-raises it, which reaches this handler: the
+    # cleanup below runs instead of the process dying on the spot.
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
     try:
         api.run()
     finally:
