@@ -275,6 +275,25 @@ def test_run_stops_the_background_training_when_it_stops(models, tmp_path, stop_
     assert not (present / "transformer" / "minilm_hate").exists()
 
 
+def test_a_second_run_on_the_same_models_does_not_train_beside_the_first(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    command, record = background_command(tmp_path, wait=True)
+    first, _ = run_in_background(present, command)
+    try:
+        wait_for(record.exists, "the background command did not start")
+        record.unlink()
+        second, _ = run_in_background(present, command)
+        second_out, _ = interrupt(second)
+    finally:
+        first_out, _ = interrupt(first)
+    assert "training minilm_hate in the background" in first_out
+    log = present / "background_training.log"
+    assert f"minilm_hate is being trained by another process (log {log}); serving without it" in " ".join(
+        second_out.split()
+    )
+    assert not record.exists()  # the second never started the command
+
+
 def test_run_says_when_background_training_fails_and_keeps_serving(models, tmp_path):
     present = every_default(models, tmp_path / "models")
     command, record = background_command(tmp_path, status=3)

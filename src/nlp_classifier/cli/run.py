@@ -126,11 +126,11 @@ def run(args: argparse.Namespace) -> int:
 def train_in_background(command: str, api, settings, stopping: threading.Event):
     """Start ``command`` (``BackgroundTraining``), say so, and switch the API to the transformer when it succeeds."""
     from ..defaults import PREFERRED_MODELS
-    from .background_training import LOG_NAME, BackgroundTraining, switch_when_unchanged
+    from .background_training import AlreadyTraining, BackgroundTraining, switch_when_unchanged
     from .common import stdout
 
     model, served = PREFERRED_MODELS[0], api.manager.current_name
-    training = BackgroundTraining(command, Path(settings.models_dir) / LOG_NAME)
+    training = BackgroundTraining(command, Path(settings.models_dir))
 
     def finished(status: int) -> None:
         if status != 0:
@@ -143,7 +143,11 @@ def train_in_background(command: str, api, settings, stopping: threading.Event):
         else:
             stdout.print(switch_when_unchanged(api.url, settings.api_keys[0], served, model))
 
-    training.start(finished)
+    try:
+        training.start(finished)
+    except AlreadyTraining:
+        stdout.print(f"{model} is being trained by another process (log {training.log}); serving without it")
+        return None
     stdout.print(
         f"training {model} in the background at low priority: `{command}` (log {training.log}); "
         "the API switches to it when it is ready"
