@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+from .common import stop_process
 
 LOG_NAME = "background_training.log"
 STOP_TIMEOUT_S = 10.0  # how long the command gets to end after SIGTERM before SIGKILL
@@ -73,19 +74,8 @@ class BackgroundTraining:
         """End the command and everything it started (SIGTERM to its process group, SIGKILL after
         ``STOP_TIMEOUT_S``)."""
         self._stopping.set()
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, None)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        if self.process is not None:
+            stop_process(self.process, STOP_TIMEOUT_S, group=True)
 
 
 def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, model: str) -> str:

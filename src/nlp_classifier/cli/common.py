@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
 from typing import Any
 
@@ -103,3 +106,23 @@ def test_summary(card) -> str:
         f"{card.name}: test accuracy {fmt(test['accuracy'])}, macro-F1 {fmt(test['f1_macro'])}, "
         f"ROC-AUC {fmt(test['roc_auc'])}"
     )
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0, *, group: bool = False) -> None:
+    """Terminate a child process (with ``group``, its whole process group: a child started in a session of its
+    own, and everything it started), killing it if it does not stop within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, None)):
+        try:
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

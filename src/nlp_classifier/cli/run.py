@@ -60,18 +60,6 @@ def report_early_exit(process: subprocess.Popen, stopping: threading.Event) -> N
     threading.Thread(target=watch, name="nlpc-ui-watch", daemon=True).start()
 
 
-def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Terminate a child process, killing it if it does not stop within ``timeout`` seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def exit_on_signal(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
@@ -79,7 +67,7 @@ def exit_on_signal(signum: int, _frame) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
-    from .common import stdout
+    from .common import stdout, stop_process
     from .prepare import prepare_models
     from .serve import start_api
 
@@ -102,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     notice = fallback_notice(api.manager.current_name, names)
     if notice:
         stdout.print(f"[yellow]note    {notice}[/yellow]")
-    training = None
-    if args.train_in_background and PREFERRED_MODELS[0] not in names:
-        training = train_in_background(args.train_in_background, api, settings, stopping)
+    training, transformer = None, PREFERRED_MODELS[0]
+    if args.train_in_background and transformer not in names:
+        training = train_in_background(args.train_in_background, transformer, api, settings, stopping)
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
     stdout.print("Ctrl-C stops everything.")
     # `kill` (SIGTERM) and a closed terminal (SIGHUP) stop everything too, the UI and the background training
@@ -119,17 +107,16 @@ def run(args: argparse.Namespace) -> int:
         if training is not None:
             training.stop()
         if ui is not None:
-            stop(ui)
+            stop_process(ui)
     return 0
 
 
-def train_in_background(command: str, api, settings, stopping: threading.Event):
-    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to the transformer when it succeeds."""
-    from ..defaults import PREFERRED_MODELS
+def train_in_background(command: str, model: str, api, settings, stopping: threading.Event):
+    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds."""
     from .background_training import AlreadyTraining, BackgroundTraining, switch_when_unchanged
     from .common import stdout
 
-    model, served = PREFERRED_MODELS[0], api.manager.current_name
+    served = api.manager.current_name
     training = BackgroundTraining(command, Path(settings.models_dir))
 
     def finished(status: int) -> None:

@@ -80,18 +80,16 @@ def _last_complete_checkpoint(staging: Path) -> tuple[str | None, list[Path]]:
     return None, unfinished
 
 
-def interrupted(staging: Path) -> bool:
-    """Whether an interrupted run left a checkpoint in ``staging`` that ``--resume`` can continue."""
-    last, _ = _last_complete_checkpoint(staging)
-    return last is not None and (staging / RUN_CONFIG_FILE).is_file()
-
-
-def check_staging(staging: Path, resume: bool, restart: bool, overrides: Mapping[str, Any]) -> str | None:
+def check_staging(
+    staging: Path, resume: bool, restart: bool, overrides: Mapping[str, Any], resume_if_interrupted: bool = False
+) -> str | None:
     """The checkpoint to resume from, after checking the interrupted run matches; None to start afresh (with
-    ``restart``, the caller removes the interrupted run once every other check has passed)."""
+    ``restart``, the caller removes the interrupted run once every other check has passed). With
+    ``resume_if_interrupted``, an interrupted run that can be resumed is resumed as with ``resume``."""
     last, unfinished = _last_complete_checkpoint(staging)
-    if resume:
-        if not interrupted(staging):
+    resumable = last is not None and (staging / RUN_CONFIG_FILE).is_file()
+    if resume or (resume_if_interrupted and resumable):
+        if not resumable:
             raise ConfigError(f"nothing to resume: no checkpoint of an interrupted run in {staging}")
         saved = saved_settings(staging)
         free = resume_free_keys()
