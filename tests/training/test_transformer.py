@@ -40,6 +40,7 @@ from nlp_classifier.errors import ConfigError
 from nlp_classifier.obfuscation import lexicon_sha256
 from nlp_classifier.registry import list_cards
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
+from nlp_classifier.training.staging import staging_lock
 from nlp_classifier.training.transformer import (
     default_base_model,
     plan_run,
@@ -344,6 +345,20 @@ def test_resume_if_interrupted_starts_afresh_without_an_interrupted_run_and_excl
         )
 
 
+def test_a_folder_another_run_trains_into_is_neither_resumed_nor_discarded(tmp_path, tiny_bert, small_csv):
+    models = tmp_path / "models"
+    settings = {"base_model": str(tiny_bert), "max_length": 16}
+    plan = plan_run(str(small_csv), "quick", overrides=settings, models_dir=models)
+    (plan.staging / "checkpoint-5").mkdir(parents=True)
+    with staging_lock(plan.staging):  # what a training run holds while it trains
+        for option in ("restart", "resume", "resume_if_interrupted"):
+            with pytest.raises(ConfigError, match=f"another process is training into {plan.staging}"):
+                plan_run(str(small_csv), "quick", overrides=settings, models_dir=models, **{option: True})
+    assert (plan.staging / "checkpoint-5").is_dir()
+    plan_run(str(small_csv), "quick", overrides=settings, models_dir=models, restart=True)
+    assert not plan.staging.exists()  # once nobody trains into it, --restart discards it as before
+
+
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
     args = [
@@ -385,6 +400,10 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
             assert proc.poll() is None, "training ended before it could be interrupted"
             assert time.monotonic() < deadline, "no checkpoint appeared"
             time.sleep(0.02)
+        # while it trains, no other run may train into, resume or discard its folder
+        with pytest.raises(ConfigError, match="another process is training into .*wait for it to end"):
+            with staging_lock(staging):
+                pass
         time.sleep(0.1)  # let the checkpoint's files be written completely
         os.killpg(proc.pid, signal.SIGKILL)
     finally:

@@ -4,9 +4,11 @@ saved settings, its training time per checkpoint, its ``checkpoint-*`` folders, 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,44 @@ RUN_PROGRESS_FILE = "run_progress.json"
 def staging_folder(final: Path) -> Path:
     """The staging folder of the model folder ``final``."""
     return final.parent / f".{final.name}.training"
+
+
+@contextmanager
+def staging_lock(staging: Path) -> Iterator[None]:
+    """Hold the lock of ``staging`` (a ``.lock`` file beside it, removed afterwards) for the block: one run at a
+    time trains into a staging folder. ``ConfigError`` when another process holds it."""
+    lock = _lock_file(staging)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        _take(handle, fcntl.LOCK_EX, staging)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
+
+def check_not_training(staging: Path) -> None:
+    """``ConfigError`` when a run holds the lock of ``staging``: it may not be resumed or discarded under it.
+    Writes nothing."""
+    try:
+        with _lock_file(staging).open("r") as handle:
+            _take(handle, fcntl.LOCK_SH, staging)
+    except FileNotFoundError:
+        pass
+
+
+def _lock_file(staging: Path) -> Path:
+    return staging.parent / f"{staging.name}.lock"
+
+
+def _take(handle, kind: int, staging: Path) -> None:
+    try:
+        fcntl.flock(handle, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigError(
+            f"another process is training into {staging} (it holds {_lock_file(staging)}): wait for it to end, "
+            "or train under another --name or --output"
+        ) from None
 
 
 def checkpoint_step(checkpoint: str | None) -> int | None:

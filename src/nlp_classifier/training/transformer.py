@@ -32,7 +32,7 @@ from .distillation import blended_targets, teacher_identity, teacher_record, tea
 from .finish import finish_training, splits_record
 from .freezing import freeze
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
-from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config
+from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config, staging_lock
 from .transformer_plan import RunPlan, plan_run
 
 # plan_run and default_base_model are part of this module's interface (tests and scripts import them here).
@@ -49,7 +49,13 @@ def train_transformer(
 
 
 def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
-    """Train a checked plan (see ``plan_run``) and publish the result."""
+    """Train a checked plan (see ``plan_run``) and publish the result, holding the staging folder's lock
+    throughout: a second run into the same folder is refused rather than mixing checkpoints with this one."""
+    with staging_lock(plan.staging):
+        return _train_and_publish(plan, version_part)
+
+
+def _train_and_publish(plan: RunPlan, version_part: str) -> ModelCard:
     import torch
     from transformers import DataCollatorWithPadding, PreTrainedModel, PrinterCallback, Trainer, set_seed
 

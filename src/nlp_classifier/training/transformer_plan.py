@@ -23,7 +23,7 @@ from ..progress import stage
 from ..tasks import MULTI_LABEL, TASKS
 from .base_model import BaseModel, load_base_config, resolve_base_model
 from .distillation import ScoreFile, read_score_file, teacher_backend, teacher_card
-from .staging import check_staging, saved_settings, staging_folder
+from .staging import check_not_training, check_staging, saved_settings, staging_folder
 from .transformer_config import read_preset, resolve_config
 from .transformer_settings import TransformerSettings, resume_free_keys
 
@@ -157,6 +157,7 @@ def plan_run(
     name = name or (Path(output).name if output else default_name)
     final = Path(output).resolve() if output else (models_dir / default_out).resolve()
     staging = staging_folder(final)
+    check_not_training(staging)  # refused here, before the work of planning, while another run trains into it
     resume_from = check_staging(staging, resume, restart, overrides, resume_if_interrupted)
     if resume_from:
         free = resume_free_keys()
@@ -180,6 +181,7 @@ def plan_run(
         read_score_file(settings.teacher_scores, train.texts, dataset.labels) if settings.teacher_scores else None
     )
     if restart and staging.exists():  # every check passed: only now discard the interrupted run
+        check_not_training(staging)
         shutil.rmtree(staging)
     return RunPlan(
         preset,
