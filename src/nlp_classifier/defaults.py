@@ -4,12 +4,14 @@ API and UI show."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .card import ModelCard
 from .registry import list_cards
 from .tasks import BINARY_LABELS, MULTI_LABEL
+from .training.background_status import describe
 
 # (task, algorithm, preset): the multi-source hate baseline (served by default), the seed's two baselines, the
 # stronger char preset, and a toxicity baseline.
@@ -56,19 +58,24 @@ def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
     return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
 
 
-def fallback_notice(served: str | None, names: Sequence[str]) -> str | None:
+def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None = None) -> str | None:
     """What ``nlpc run`` and the UI's sidebar say when the API serves the TF-IDF fallback because the fine-tuned
     ``hate`` model has not been trained: that fallback flags neutral and positive statements about many identity
-    groups (the audit in docs/evaluation.md), and ``make minilm`` builds the model that does not. ``names``: the
-    models there are. None in every other case, including a registry that has the transformer while the fallback
-    was chosen on purpose."""
+    groups (the audit in docs/evaluation.md), and then either how far its training in the background has got
+    (``training``: the ``GET /models/training`` answer) or that ``make minilm`` builds it. ``names``: the models
+    there are. None in every other case, including a registry that has the transformer while the fallback was
+    chosen on purpose."""
     transformer, fallback = PREFERRED_MODELS[0], PREFERRED_MODELS[-1]
     if served != fallback or transformer in names:
         return None
-    return (
+    warning = (
         f"{fallback} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "
-        f"(docs/evaluation.md). `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
+        "(docs/evaluation.md)."
     )
+    progress = describe(training) if training and training.get("model") == transformer else None
+    if progress:
+        return f"{warning} {progress}"
+    return f"{warning} `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
 
 
 def default_model_name(models_dir: str | Path | None = None) -> str | None:

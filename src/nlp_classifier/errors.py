@@ -32,3 +32,8 @@ class IntegrityError(NlpcError):
 
 class ConfigError(NlpcError):
     """A bad argument, preset or configuration value, caught before any work starts."""
+
+
+class StaleSwitchError(NlpcError):
+    """A model switch made on the condition that the current model is still the one the caller saw, when someone
+    switched in between; the API answers 409."""

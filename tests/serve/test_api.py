@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import time
@@ -11,6 +12,14 @@ from testkit.api_server import API_KEY, copy_models, live_server
 
 import nlp_classifier
 from nlp_classifier.tasks import BINARY_LABELS, TOXICITY_LABELS
+from nlp_classifier.training.background_status import (
+    LOG_NAME,
+    RUNNING,
+    STATUS_NAME,
+    SUCCEEDED,
+    format_progress,
+    write_status,
+)
 
 TEXTS = [
     "Thanks for the help yesterday, the meeting went great!",
@@ -55,6 +64,7 @@ def test_root_maps_every_endpoint(api):
         ("POST", "/predict/toxicity"),
         ("GET", "/models"),
         ("POST", "/models/switch"),
+        ("GET", "/models/training"),
         ("GET", "/ready"),
         ("GET", "/metrics"),
         ("POST", "/v1/moderations"),
@@ -217,6 +227,52 @@ def test_oversized_body_is_413(api):
     assert streamed.status_code == 413
 
 
+def test_models_training_says_what_is_being_trained_into_the_models_folder(api, models):
+    assert api.client.get("/models/training").json() == {
+        "state": "none",
+        **dict.fromkeys(["model", "command", "log", "started_at", "finished_at", "exit_status", "message"]),
+        **dict.fromkeys(["progress", "last_line", "description"]),
+    }
+    log = models / LOG_NAME
+    log.write_text("an earlier run\n" + format_progress(5000, 5625, 0.89, {}, 3600, 420) + "\n")
+    write_status(
+        models,
+        state=RUNNING,
+        model="minilm_hate",
+        command="make minilm",
+        log=str(log),
+        log_offset=log.stat().st_size,
+        started_at="2026-12-06T20:43:00+00:00",
+    )
+    try:
+        with log.open("a") as training:  # held the way a background run holds its log
+            fcntl.flock(training, fcntl.LOCK_EX)
+            body = api.client.get("/models/training").json()
+            assert body["state"] == "running" and body["model"] == "minilm_hate" and body["command"] == "make minilm"
+            assert body["progress"] is None and body["last_line"] is None  # the earlier run's lines are not this one's
+            assert "minilm_hate is being trained in the background (starting)" in body["description"]
+            line = format_progress(800, 5625, 0.14, {"loss": 0.2}, 14 * 60 + 10, 85 * 60 + 30)
+            training.write(f"{line}\nsaving checkpoint-800\n")
+            training.flush()
+            body = api.client.get("/models/training").json()
+            assert body["progress"] == {"step": 800, "total": 5625, "elapsed_s": 850, "eta_s": 5130}
+            assert body["last_line"] == "saving checkpoint-800"
+            assert body["description"] == (
+                "minilm_hate is being trained in the background: step 800 of 5,625, about 85 min of training left; "
+                "the API switches to it when it is ready."
+            )
+        # nobody holds the log any more, yet nothing recorded an end: the run was killed
+        body = api.client.get("/models/training").json()
+        assert body["state"] == "interrupted" and body["description"] is None
+        write_status(models, state=SUCCEEDED, exit_status=0, message="minilm_hate is ready")
+        body = api.client.get("/models/training").json()
+        assert (body["state"], body["exit_status"], body["message"]) == ("succeeded", 0, "minilm_hate is ready")
+        assert body["started_at"] == "2026-12-06T20:43:00+00:00" and body["progress"]["step"] == 800
+    finally:
+        log.unlink()
+        (models / STATUS_NAME).unlink()
+
+
 # --- switching and keys -------------------------------------------------------------------------------------------
 def test_switch_needs_a_valid_key(api):
     missing = api.client.post("/models/switch", json={"model_name": "linear_svm"})
@@ -247,6 +303,27 @@ def test_switch_changes_the_current_model(api, library):
         assert scores_of(answer) == pytest.approx(library["linear_svm"].predict([TEXTS[1]])[0].scores)
     finally:
         api.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=bearer)
+
+
+def test_a_switch_made_if_a_model_is_current_happens_only_while_it_is(api):
+    key = {"X-API-Key": API_KEY}
+    try:
+        stale = api.client.post(
+            "/models/switch", json={"model_name": "linear_svm", "if_current": "linear_svm"}, headers=key
+        )
+        assert stale.status_code == 409
+        assert stale.json()["detail"] == (
+            "the current model is logistic_regression, not linear_svm: someone switched since; not switching to "
+            "linear_svm"
+        )
+        assert api.client.get("/health").json()["current_model"] == "logistic_regression"
+        done = api.client.post(
+            "/models/switch", json={"model_name": "linear_svm", "if_current": "logistic_regression"}, headers=key
+        )
+        assert done.status_code == 200 and done.json()["current_model"] == "linear_svm"
+        assert api.client.get("/health").json()["current_model"] == "linear_svm"
+    finally:
+        api.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=key)
 
 
 def test_switching_is_refused_when_no_key_is_configured(models):

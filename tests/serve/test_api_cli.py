@@ -20,6 +20,7 @@ from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
+from nlp_classifier.training.background_status import read_status
 
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
 
@@ -200,6 +201,8 @@ Path({record!r}).write_text(f"{{os.getpid()}} {{os.nice(0)}}")
 print("training the stand-in", flush=True)
 if {wait}:
     time.sleep(300)
+while {go!r} and not Path({go!r}).exists():
+    time.sleep(0.1)
 if {status}:
     sys.exit({status})
 from testkit.tiny_transformers import make_tiny_model
@@ -207,11 +210,17 @@ make_tiny_model(Path(os.environ["NLPC_MODELS_DIR"]), "minilm_hate", "hate")
 """
 
 
-def background_command(tmp_path: Path, *, wait: bool = False, status: int = 0) -> tuple[str, Path]:
+def background_command(
+    tmp_path: Path, *, wait: bool = False, status: int = 0, go: Path | None = None
+) -> tuple[str, Path]:
+    """A stand-in training command: it saves the tiny model at once, or after ``go`` appears, or waits for good
+    (``wait``), or fails with ``status``."""
     record = tmp_path / "training.txt"
     script = tmp_path / "train.py"
     tests = str(Path(__file__).resolve().parents[1])
-    script.write_text(TRAIN_SCRIPT.format(tests=tests, record=str(record), wait=wait, status=status))
+    script.write_text(
+        TRAIN_SCRIPT.format(tests=tests, record=str(record), wait=wait, status=status, go=str(go) if go else "")
+    )
     return f"{sys.executable} {script}", record
 
 
@@ -237,6 +246,8 @@ def test_run_trains_the_transformer_in_the_background_at_low_priority_and_then_s
     try:
         wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate", "no switch")
         answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
+        wait_for(lambda: httpx.get(f"{api}/models/training").json()["message"], "the switch was not recorded")
+        training = httpx.get(f"{api}/models/training").json()
     finally:
         out, err = interrupt(proc)
     assert proc.returncode in CTRL_C_EXIT, err[-3000:]
@@ -247,6 +258,10 @@ def test_run_trains_the_transformer_in_the_background_at_low_priority_and_then_s
     assert "training the stand-in" in log.read_text()
     assert f"training minilm_hate in the background at low priority: `{command}` (log {log})" in " ".join(out.split())
     assert "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)" in out
+    assert training["state"] == "succeeded" and training["exit_status"] == 0
+    assert training["model"] == "minilm_hate" and training["command"] == command and training["log"] == str(log)
+    assert training["message"] == "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)"
+    assert training["last_line"] and training["last_line"] in log.read_text() and training["description"] is None
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
@@ -257,6 +272,9 @@ def test_run_stops_the_background_training_when_it_stops(models, tmp_path, stop_
     try:
         wait_for(record.exists, "the background command did not start")
         pid = int(record.read_text().split()[0])
+        training = httpx.get(f"{api}/models/training").json()
+        assert training["state"] == "running" and training["model"] == "minilm_hate"
+        assert training["description"].startswith("minilm_hate is being trained in the background")
         proc.send_signal(stop_signal)  # Ctrl-C, `kill`, a closed terminal
         proc.communicate(timeout=30)
     finally:
@@ -273,25 +291,40 @@ def test_run_stops_the_background_training_when_it_stops(models, tmp_path, stop_
 
     wait_for(gone, "the background training outlived nlpc run", timeout=20)
     assert not (present / "transformer" / "minilm_hate").exists()
+    assert read_status(present)["state"] == "stopped"
 
 
-def test_a_second_run_on_the_same_models_does_not_train_beside_the_first(models, tmp_path):
+def test_a_second_run_waits_for_the_training_of_the_first_even_when_it_was_killed_and_then_switches(models, tmp_path):
     present = every_default(models, tmp_path / "models")
-    command, record = background_command(tmp_path, wait=True)
+    go = tmp_path / "go"
+    command, record = background_command(tmp_path, go=go)
     first, _ = run_in_background(present, command)
     try:
         wait_for(record.exists, "the background command did not start")
-        record.unlink()
-        second, _ = run_in_background(present, command)
-        second_out, _ = interrupt(second)
+        pid = record.read_text().split()[0]
+        second, api = run_in_background(present, command)
+        try:
+            first.kill()  # SIGKILL: no cleanup, the training (in a session of its own) goes on, an orphan
+            first.communicate(timeout=30)
+            training = httpx.get(f"{api}/models/training").json()
+            assert training["state"] == "running"  # the orphan still holds the log
+            go.touch()  # the orphan finishes and saves minilm_hate
+            wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate", "no switch")
+            wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
+            training = httpx.get(f"{api}/models/training").json()
+        finally:
+            second_out, _ = interrupt(second)
     finally:
-        first_out, _ = interrupt(first)
-    assert "training minilm_hate in the background" in first_out
+        if first.poll() is None:
+            interrupt(first)
+    assert record.read_text().split()[0] == pid  # the second never started the command itself
     log = present / "background_training.log"
-    assert f"minilm_hate is being trained by another process (log {log}); serving without it" in " ".join(
-        second_out.split()
-    )
-    assert not record.exists()  # the second never started the command
+    assert (
+        f"minilm_hate is being trained by another process (log {log}); serving without it, and switching to it "
+        "when that training has saved it"
+    ) in " ".join(second_out.split())
+    assert "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)" in second_out
+    assert training["message"] == "minilm_hate is ready: the API now serves it (was logistic_regression_hate_char)"
 
 
 def test_run_says_when_background_training_fails_and_keeps_serving(models, tmp_path):
@@ -300,11 +333,12 @@ def test_run_says_when_background_training_fails_and_keeps_serving(models, tmp_p
     proc, api = run_in_background(present, command)
     try:
         wait_for(record.exists, "the background command did not start")
-        time.sleep(2)
+        wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "failed", "no failure recorded")
+        training = httpx.get(f"{api}/models/training").json()
         current = httpx.get(f"{api}/models").json()["current_model"]
     finally:
         out, err = interrupt(proc)
-    assert current == "logistic_regression_hate_char"
+    assert current == "logistic_regression_hate_char" and training["exit_status"] == 3
     log = present / "background_training.log"
     assert f"training of minilm_hate stopped with status 3; see {log}" in " ".join(out.split())
 

@@ -71,6 +71,22 @@ def test_a_served_tf_idf_fallback_is_named_with_the_command_that_replaces_it():
     assert fallback_notice("linear_svm", [hate.name]) is None and fallback_notice(None, []) is None
 
 
+def test_the_fallback_notice_says_how_far_a_background_training_has_got():
+    fallback, names = "logistic_regression_hate_char", ["logistic_regression_hate_char"]
+    running = {"state": "running", "model": "minilm_hate", "progress": {"step": 800, "total": 5625, "eta_s": 5130}}
+    notice = fallback_notice(fallback, names, running)
+    assert notice is not None and "identity groups" in notice and "make minilm" not in notice
+    assert notice.endswith(
+        "minilm_hate is being trained in the background: step 800 of 5,625, about 85 min of training left; "
+        "the API switches to it when it is ready."
+    )
+    # an ended, a not yet logging or another model's training
+    assert "`make minilm` trains" in fallback_notice(fallback, names, {**running, "state": "failed"})
+    assert "(starting)" in fallback_notice(fallback, names, {**running, "progress": None})
+    assert "`make minilm` trains" in fallback_notice(fallback, names, {**running, "model": "other"})
+    assert fallback_notice(fallback, [*names, "minilm_hate"], running) is None
+
+
 def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("NLPC_DEFAULT_MODEL", raising=False)
     assert default_model_name(hate_models_dir) == HATE_TINY_NAME

@@ -3,6 +3,7 @@ what each page shows must be what the API answers for the same request."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import shutil
@@ -18,6 +19,7 @@ from testkit.ui_servers import API_KEY, api_server, free_port
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
 from nlp_classifier.registry import list_cards
+from nlp_classifier.training.background_status import LOG_NAME, RUNNING, format_progress, write_status
 from nlp_classifier.ui import APP_PATH
 from nlp_classifier.ui.client import ApiClient, ApiError
 
@@ -234,6 +236,22 @@ def test_the_hate_model_is_the_default_and_a_benign_text_flags_nothing(hate_mode
         assert "Flagged: **hateful**" in texts(at.caption)
         bars = chart_layers(charts(at)[0])[0]
         assert dict(zip(bars["label"], bars["status"])) == {"not_hateful": "not flagged", "hateful": "flagged"}
+
+
+def test_the_sidebar_says_how_far_the_background_training_of_the_transformer_has_got(hate_models_dir, tmp_path):
+    models = shutil.copytree(hate_models_dir, tmp_path / "models")
+    log = models / LOG_NAME
+    log.write_text(format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n")
+    write_status(models, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log), started_at="now")
+    with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
+        fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+        at.session_state["api_url"] = url
+        at.run()
+        assert not at.exception
+        warning = texts(at.sidebar.warning)
+        assert "is the TF-IDF fallback" in warning and "`make minilm` trains" not in warning
+        assert "minilm_hate is being trained in the background: step 1,200 of 5,625, about 62 min" in warning
 
 
 def test_analyse_with_an_empty_text_asks_for_one(app):

@@ -9,7 +9,10 @@ locked while COMMAND runs (the lock goes with the open file, so it lasts as long
 ``nlpc run`` was killed): a second ``nlpc run`` on the same folder does not train beside it. When COMMAND
 succeeds, the API switches to the new model, unless someone switched models in the meantime. Stopping
 ``nlpc run`` stops COMMAND too; `make run` passes a command that continues an interrupted run, so the next start
-picks up from the last checkpoint.
+picks up from the last checkpoint. A ``nlpc run`` that finds another process training (one started by a
+``nlpc run`` that was killed, or by a second one still running) waits for it to end and then switches its own
+API when the model is there. The state of the run is kept beside the log for the API's ``GET /models/training``
+(``training.background_status``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,19 @@ from pathlib import Path
 
 import httpx
 
+from ..training.background_status import (
+    FAILED,
+    INTERRUPTED,
+    LOG_NAME,
+    RUNNING,
+    STOPPED,
+    SUCCEEDED,
+    now,
+    read_status,
+    write_status,
+)
 from .common import stop_process
 
-LOG_NAME = "background_training.log"
 STOP_TIMEOUT_S = 10.0  # how long the command gets to end after SIGTERM before SIGKILL
 
 
@@ -37,9 +50,10 @@ class BackgroundTraining:
     """``command`` run by the shell at nice 19 in a new process group, output appended to the log
     ``models_dir / LOG_NAME``."""
 
-    def __init__(self, command: str, models_dir: Path):
+    def __init__(self, command: str, models_dir: Path, model: str):
         self.command = command
         self.models_dir = models_dir
+        self.model = model
         self.log = models_dir / LOG_NAME
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
@@ -53,20 +67,37 @@ class BackgroundTraining:
                 fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise AlreadyTraining(str(self.log)) from None
-            self.process = subprocess.Popen(
-                ["nice", "-n", "19", "/bin/sh", "-c", self.command],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, "NLPC_MODELS_DIR": str(self.models_dir)},
+            write_status(
+                self.models_dir,
+                state=RUNNING,
+                model=self.model,
+                command=self.command,
+                log=str(self.log),
+                log_offset=self.log.stat().st_size,
+                started_at=now(),
             )
+            try:
+                self.process = subprocess.Popen(
+                    ["nice", "-n", "19", "/bin/sh", "-c", self.command],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env={**os.environ, "NLPC_MODELS_DIR": str(self.models_dir)},
+                )
+            except OSError as exc:
+                write_status(self.models_dir, state=FAILED, message=f"could not start: {exc}", finished_at=now())
+                raise
         process = self.process
 
         def watch() -> None:
             status = process.wait()
-            if not self._stopping.is_set():
-                on_exit(status)
+            if self._stopping.is_set():  # ``stop`` records it
+                return
+            write_status(
+                self.models_dir, state=SUCCEEDED if status == 0 else FAILED, exit_status=status, finished_at=now()
+            )
+            on_exit(status)
 
         threading.Thread(target=watch, name="nlpc-background-training", daemon=True).start()
 
@@ -74,18 +105,45 @@ class BackgroundTraining:
         """End the command and everything it started (SIGTERM to its process group, SIGKILL after
         ``STOP_TIMEOUT_S``)."""
         self._stopping.set()
-        if self.process is not None:
+        if self.process is not None and self.process.poll() is None:
             stop_process(self.process, STOP_TIMEOUT_S, group=True)
+            write_status(self.models_dir, state=STOPPED, exit_status=self.process.returncode, finished_at=now())
+
+    def wait_for_other(self, on_end: Callable[[], None]) -> None:
+        """When another process trains (``AlreadyTraining``): call ``on_end()`` from a watcher thread once it has
+        ended, however it ended (not after ``stop``)."""
+
+        def watch() -> None:
+            with self.log.open("ab") as held:
+                fcntl.flock(held, fcntl.LOCK_SH)  # waits for the training's exclusive lock to go
+            if not self._stopping.is_set():
+                on_end()
+
+        threading.Thread(target=watch, name="nlpc-background-training-wait", daemon=True).start()
+
+    def record(self, message: str) -> str:
+        """Keep ``message`` (what happened once the training ended) in the status; returns it."""
+        write_status(self.models_dir, message=message)
+        return message
+
+    def record_other_success(self, message: str) -> str:
+        """After ``wait_for_other``, when the model is there: if the process that started that training was
+        killed (so nobody recorded how it ended), record that it succeeded, with ``message``; returns it."""
+        if read_status(self.models_dir).get("state") == INTERRUPTED:
+            write_status(self.models_dir, state=SUCCEEDED, finished_at=now(), message=message)
+        return message
 
 
 def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, model: str) -> str:
-    """Make ``model`` the API's current model if the current one is still ``expected`` (nobody switched since);
-    returns what happened, in words."""
+    """Make ``model`` the API's current model if the current one is still ``expected`` (nobody switched since:
+    the API checks and switches in one step); returns what happened, in words."""
     with httpx.Client(base_url=api_url, timeout=600) as client:  # loading a transformer can take a while
-        current = client.get("/models").json().get("current_model")
-        if current != expected:
+        response = client.post(
+            "/models/switch", json={"model_name": model, "if_current": expected}, headers={"X-API-Key": api_key}
+        )
+        if response.status_code == 409:
+            current = client.get("/models").json().get("current_model")
             return f"{model} is ready; the API stays on {current}, which was chosen since"
-        response = client.post("/models/switch", json={"model_name": model}, headers={"X-API-Key": api_key})
     if response.status_code != 200:
         return f"{model} is ready, but switching to it failed ({response.status_code}: {response.text[:200]})"
     return f"{model} is ready: the API now serves it (was {expected})"

@@ -67,6 +67,7 @@ def exit_on_signal(signum: int, _frame) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
+    from ..training.background_status import read_status
     from .common import stdout, stop_process
     from .prepare import prepare_models
     from .serve import start_api
@@ -87,12 +88,12 @@ def run(args: argparse.Namespace) -> int:
         stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
     stdout.print(f"models  current: {api.manager.current_name}; toxicity: {api.manager.toxicity_name}")
     names = [card.name for card in api.manager.cards()]
-    notice = fallback_notice(api.manager.current_name, names)
-    if notice:
-        stdout.print(f"[yellow]note    {notice}[/yellow]")
     training, transformer = None, PREFERRED_MODELS[0]
     if args.train_in_background and transformer not in names:
         training = train_in_background(args.train_in_background, transformer, api, settings, stopping)
+    notice = fallback_notice(api.manager.current_name, names, read_status(Path(settings.models_dir)))
+    if notice:
+        stdout.print(f"[yellow]note    {notice}[/yellow]")
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
     stdout.print("Ctrl-C stops everything.")
     # `kill` (SIGTERM) and a closed terminal (SIGHUP) stop everything too, the UI and the background training
@@ -112,29 +113,41 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_in_background(command: str, model: str, api, settings, stopping: threading.Event):
-    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds."""
+    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds. When
+    another process is training already, wait for it instead and switch when its model is there."""
+    from ..registry import list_cards
     from .background_training import AlreadyTraining, BackgroundTraining, switch_when_unchanged
     from .common import stdout
 
     served = api.manager.current_name
-    training = BackgroundTraining(command, Path(settings.models_dir))
+    training = BackgroundTraining(command, Path(settings.models_dir), model)
+
+    def switch() -> str:
+        if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
+            return f"{model} is ready; the API stays on {served}, the default_model setting"
+        return switch_when_unchanged(api.url, settings.api_keys[0], served, model)
 
     def finished(status: int) -> None:
         if status != 0:
             stdout.print(f"[yellow]training of {model} stopped with status {status}; see {training.log}[/yellow]")
-            return
-        if stopping.is_set():
-            return
-        if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
-            stdout.print(f"{model} is ready; the API stays on {served}, the default_model setting")
+        elif not stopping.is_set():
+            stdout.print(training.record(switch()))
+
+    def other_finished() -> None:
+        if any(card.name == model for card in list_cards(settings.models_dir)):
+            stdout.print(training.record_other_success(switch()))
         else:
-            stdout.print(switch_when_unchanged(api.url, settings.api_keys[0], served, model))
+            stdout.print(f"[yellow]the other training of {model} ended without it; see {training.log}[/yellow]")
 
     try:
         training.start(finished)
     except AlreadyTraining:
-        stdout.print(f"{model} is being trained by another process (log {training.log}); serving without it")
-        return None
+        training.wait_for_other(other_finished)
+        stdout.print(
+            f"{model} is being trained by another process (log {training.log}); serving without it, "
+            "and switching to it when that training has saved it"
+        )
+        return training
     stdout.print(
         f"training {model} in the background at low priority: `{command}` (log {training.log}); "
         "the API switches to it when it is ready"

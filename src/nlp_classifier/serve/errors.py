@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ConfigError, ModelNotFoundError, NlpcError
+from ..errors import ConfigError, ModelNotFoundError, NlpcError, StaleSwitchError
 from ..workflow.errors import ConflictError, DatabaseUnavailable, NotFoundError
 from ..workflow.reviews import LabelNotAllowed
 
@@ -64,12 +64,12 @@ def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -
 
 
 def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ServiceError:
-    """Our library's errors as API errors: unknown model or review 404, a review changed by someone else 409,
-    bad option or decision label 422, the workflow database down 503, and 503 for the rest (a broken model
-    file, no model at all): the server's problem, not the request's."""
+    """Our library's errors as API errors: unknown model or review 404, a review changed or the model switched by
+    someone else 409, bad option or decision label 422, the workflow database down 503, and 503 for the rest (a
+    broken model file, no model at all): the server's problem, not the request's."""
     if isinstance(exc, NotFoundError):
         return ServiceError(404, str(exc), loc=loc, kind="not_found")
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, (ConflictError, StaleSwitchError)):
         return ServiceError(409, str(exc), loc=loc, kind="conflict")
     if isinstance(exc, LabelNotAllowed):
         return ServiceError(422, str(exc), loc=loc or ("body", "label"), kind="label_not_allowed")

@@ -18,7 +18,7 @@ from .. import load
 from ..card import ModelCard
 from ..classifier import Classifier, Prediction
 from ..defaults import pick_default, ranking_score
-from ..errors import ConfigError, ModelNotFoundError, NlpcError
+from ..errors import ConfigError, ModelNotFoundError, NlpcError, StaleSwitchError
 from ..explain import Explanation
 from ..registry import list_cards, resolve
 from ..tasks import MULTI_LABEL, TOXICITY_LABELS
@@ -274,11 +274,18 @@ class ModelManager:
         """The optional model feeding the OpenAI 'hate' category."""
         return await self.get(self.hate_name) if self.hate_name else None
 
-    async def switch(self, name: str) -> tuple[str | None, ServedModel]:
-        """Make ``name`` the current model once it is loaded; returns the previous name and the new model."""
+    async def switch(self, name: str, if_current: str | None = None) -> tuple[str | None, ServedModel]:
+        """Make ``name`` the current model once it is loaded; returns the previous name and the new model. With
+        ``if_current``, only if that is still the current model (switches wait for each other, so nobody can
+        switch between the check and the switch); ``StaleSwitchError`` otherwise."""
         if self._switch_lock is None:
             self._switch_lock = asyncio.Lock()
         async with self._switch_lock:
+            if if_current is not None and self.current_name != if_current:
+                raise StaleSwitchError(
+                    f"the current model is {self.current_name}, not {if_current}: someone switched since; "
+                    f"not switching to {name}"
+                )
             served = await self.get(name)
             previous, self.current_name = self.current_name, served.name
             self.metrics.set_current(previous, served.name)

@@ -209,6 +209,30 @@ class ReadyResponse(BaseModel):
     reason: str | None = None
 
 
+class TrainingProgress(BaseModel):
+    step: int
+    total: int
+    elapsed_s: int
+    eta_s: int = Field(description="the run's own estimate of the training time left (export not included)")
+
+
+class TrainingStatusResponse(BaseModel):
+    state: Literal["none", "running", "succeeded", "failed", "stopped", "interrupted"] = Field(
+        description="none: no background training was started for this models folder; interrupted: it was "
+        "killed without being able to say so"
+    )
+    model: str | None = None
+    command: str | None = None
+    log: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    exit_status: int | None = None
+    message: str | None = Field(None, description="what happened when it ended (the switch, or why not)")
+    progress: TrainingProgress | None = Field(None, description="the last progress line of this run's log")
+    last_line: str | None = Field(None, description="the last line of this run's log")
+    description: str | None = Field(None, description="one sentence on a running training, for people")
+
+
 class ModelInfo(BaseModel):
     type: str = Field(description="model family (tfidf, transformer, ...)")
     description: str
@@ -240,6 +264,12 @@ class ModelsResponse(BaseModel):
 
 class SwitchRequest(Strict):
     model_name: str = Field(min_length=1, examples=["linear_svm"])
+    if_current: str | None = Field(
+        None,
+        min_length=1,
+        description="switch only if this is still the current model (409 otherwise): for clients that decide "
+        "to switch from what they saw, so they never undo a switch someone made since",
+    )
 
 
 class SwitchResponse(BaseModel):

@@ -15,6 +15,7 @@ from ..data import Dataset
 from ..metrics import compute_metrics, headline_metric
 from ..progress import console
 from ..tasks import MULTI_LABEL
+from .background_status import format_progress
 from .staging import record_elapsed
 from .transformer_settings import TransformerSettings
 
@@ -131,13 +132,8 @@ def trainer_callbacks(settings: TransformerSettings, staging: Path, elapsed_befo
             steps_here = max(done - first_step[0], 1)
             eta = elapsed / steps_here * (state.max_steps - done)
             shown = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in logs.items() if k in LOGGED_KEYS}
-            console.print(
-                f"step {done}/{state.max_steps} ({100 * done / state.max_steps:.0f}%) "
-                f"epoch {state.epoch or 0:.2f} | {shown} | elapsed {_minutes(elapsed)} "
-                f"ETA {_minutes(eta)}",
-                highlight=False,
-                soft_wrap=True,
-            )
+            line = format_progress(done, state.max_steps, state.epoch or 0, shown, elapsed, eta)
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
 
         def on_train_begin(self, args, state, control, **kwargs):
             first_step[0] = state.global_step
@@ -166,11 +162,6 @@ def trainer_callbacks(settings: TransformerSettings, staging: Path, elapsed_befo
         EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience),
     ]
     return callbacks, stopped
-
-
-def _minutes(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def training_arguments(settings: TransformerSettings, staging: Path, problem_type: str, gpu: bool):

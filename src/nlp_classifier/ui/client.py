@@ -117,6 +117,10 @@ class ApiClient:
         """GET /models: the current model and a description of every available one."""
         return self._request("GET", "/models")
 
+    def training(self) -> dict:
+        """GET /models/training: the model being trained in the background for the API, if any."""
+        return self._request("GET", "/models/training")
+
     def switch_model(self, model_name: str) -> dict:
         """POST /models/switch: make ``model_name`` the API's current model (needs the API key)."""
         return self._request("POST", "/models/switch", {"model_name": model_name})

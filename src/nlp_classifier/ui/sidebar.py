@@ -60,9 +60,8 @@ def render() -> None:
     )
     info = view.models[name]
     bar.markdown(model_details(info, view))
-    notice = fallback_notice(view.current, view.names) if name == view.current else None
-    if notice:
-        bar.warning(notice)
+    if name == view.current and fallback_notice(view.current, view.names):  # asks the API only then
+        bar.warning(fallback_notice(view.current, view.names, training_status()))
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
@@ -76,6 +75,14 @@ def render() -> None:
             else:
                 flash("success", f"The API's current model is now '{name}'.")
                 st.rerun()
+
+
+def training_status() -> dict | None:
+    """The API's ``GET /models/training`` answer; None when it cannot say (an API without that endpoint)."""
+    try:
+        return session.client().training()
+    except ApiError:
+        return None
 
 
 def picker_label(view: ModelsView, name: str) -> str:

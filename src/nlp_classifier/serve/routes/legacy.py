@@ -16,7 +16,7 @@ from ... import __version__
 from ...artifacts import training_info_path
 from ...classifier import Prediction
 from ...decision import thresholds_or_default
-from ...errors import NlpcError
+from ...errors import NlpcError, StaleSwitchError
 from ...fileio import read_json
 from ..dependencies import ManagerDep, SettingsDep
 from ..errors import from_nlpc_error
@@ -43,7 +43,7 @@ router = APIRouter(tags=["classification"])
 
 _ERR = {"model": ErrorResponse}
 PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
-SWITCH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 404: _ERR, 413: _ERR, 503: _ERR}
+SWITCH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 404: _ERR, 409: _ERR, 413: _ERR, 503: _ERR}
 
 
 def measured_latency_ms(card) -> float | None:
@@ -218,11 +218,13 @@ async def models(manager: ManagerDep) -> dict:
     summary="Change the current model (needs an API key)",
 )
 async def switch(body: SwitchRequest, manager: ManagerDep) -> dict:
-    """Load `model_name`, then make it the model /predict uses. Requests already running finish on the old one."""
+    """Load `model_name`, then make it the model /predict uses. Requests already running finish on the old one.
+    With `if_current`, only if that is still the current model (409 when someone switched since)."""
     try:
-        previous, served = await manager.switch(body.model_name)
+        previous, served = await manager.switch(body.model_name, if_current=body.if_current)
     except NlpcError as exc:
-        raise from_nlpc_error(exc, ("body", "model_name")) from None
+        field = "if_current" if isinstance(exc, StaleSwitchError) else "model_name"
+        raise from_nlpc_error(exc, ("body", field)) from None
     return {
         "status": "ok",
         "message": f"switched from {previous} to {served.name}",

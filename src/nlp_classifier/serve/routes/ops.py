@@ -1,12 +1,16 @@
-"""Operations: readiness for load balancers and Prometheus metrics."""
+"""Operations: readiness for load balancers, Prometheus metrics and the state of a background training."""
 
 from __future__ import annotations
+
+import asyncio
+from pathlib import Path
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from ..dependencies import ManagerDep, MetricsDep
-from ..schemas import ReadyResponse
+from ...training.background_status import describe, read_status
+from ..dependencies import ManagerDep, MetricsDep, SettingsDep
+from ..schemas import ReadyResponse, TrainingStatusResponse
 
 router = APIRouter(tags=["operations"])
 
@@ -36,3 +40,15 @@ async def ready(manager: ManagerDep) -> JSONResponse:
 async def metrics(registry: MetricsDep) -> Response:
     """Requests and latency per endpoint, micro-batch sizes and inference time per model, models loaded."""
     return Response(registry.render(), media_type=registry.content_type)
+
+
+@router.get(
+    "/models/training",
+    response_model=TrainingStatusResponse,
+    summary="The model being trained in the background for this API, if any",
+)
+async def training(settings: SettingsDep) -> dict:
+    """What `nlpc run --train-in-background` (`make run`) is training into the models folder this API serves: its
+    state, progress (step, total, elapsed time and ETA from its log), log file and, once it has ended, how."""
+    status = await asyncio.to_thread(read_status, Path(settings.models_dir))
+    return {**status, "description": describe(status)}

@@ -1,0 +1,137 @@
+"""The state of a training run started in the background by ``nlpc run --train-in-background``, kept in the
+models folder so that whoever serves that folder can read it: the API (``GET /models/training``), the web UI
+through the API, and a second ``nlpc run``.
+
+Three things make it up: ``background_training.json``, written by the process that started the run when it
+starts and when it ends; the run's log, ``background_training.log``, which the run holds locked for as long as
+it lives (so a run whose starter was killed still shows as running, and one killed with it shows as
+interrupted); and the last progress line the run wrote to that log (step, total, elapsed time and ETA).
+Reading any of it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..fileio import read_json, write_json
+
+LOG_NAME = "background_training.log"
+STATUS_NAME = "background_training.json"
+
+RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED = "running", "succeeded", "failed", "stopped", "interrupted"
+STATES = ("none", RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED)
+
+TAIL_BYTES = 64 * 1024  # how much of the log's end is read for the progress and the last line
+LAST_LINE_CHARS = 300
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def format_progress(done: int, total: int, epoch: float, shown: dict, elapsed_s: float, eta_s: float) -> str:
+    """The progress line a transformer run writes to its log (``parse_progress`` reads it back)."""
+    return (
+        f"step {done}/{total} ({100 * done / total:.0f}%) epoch {epoch:.2f} | {shown} | "
+        f"elapsed {clock(elapsed_s)} ETA {clock(eta_s)}"
+    )
+
+
+def clock(seconds: float) -> str:
+    """``H:MM:SS``."""
+    seconds = max(int(seconds), 0)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+PROGRESS = re.compile(r"^step (\d+)/(\d+) \(\d+%\) .* elapsed (\d+):(\d\d):(\d\d) ETA (\d+):(\d\d):(\d\d)\s*$")
+
+
+def parse_progress(text: str) -> dict[str, int] | None:
+    """The last progress line in ``text`` as ``{step, total, elapsed_s, eta_s}``; None when there is none."""
+    for line in reversed(text.splitlines()):
+        found = PROGRESS.match(ANSI.sub("", line).strip())
+        if found:
+            step, total, eh, em, es, th, tm, ts = (int(g) for g in found.groups())
+            elapsed, eta = eh * 3600 + em * 60 + es, th * 3600 + tm * 60 + ts
+            return {"step": step, "total": total, "elapsed_s": elapsed, "eta_s": eta}
+    return None
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_status(models_dir: Path, **fields: Any) -> None:
+    """Merge ``fields`` into the status file (written atomically; a run's start begins a new one with
+    ``state=running``)."""
+    path = models_dir / STATUS_NAME
+    previous = {} if fields.get("state") == RUNNING and "started_at" in fields else read_status_file(path)
+    write_json(path, {**previous, **fields})
+
+
+def read_status_file(path: Path) -> dict[str, Any]:
+    try:
+        status = read_json(path)
+    except (OSError, ValueError):
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def log_in_use(log: Path) -> bool:
+    """Whether a process holds the log's lock, that is, a background run is alive."""
+    try:
+        with log.open("rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return False
+
+
+def log_tail(log: Path, start: int = 0) -> str:
+    """The end of the log from byte ``start`` on (at most ``TAIL_BYTES``)."""
+    try:
+        with log.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(start, size - TAIL_BYTES, 0))
+            return handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def read_status(models_dir: Path) -> dict[str, Any]:
+    """What is known about the folder's background training: ``state`` (one of ``STATES``; ``none`` when nothing
+    was ever started here), the model, command, log, start and end times, exit status, what happened after it
+    (``message``), the last ``progress`` line of this run and its ``last_line``. A run recorded as running whose
+    log nobody holds any more was killed without being able to say so: ``interrupted``."""
+    status = read_status_file(models_dir / STATUS_NAME)
+    if not status:
+        return {"state": "none"}
+    log = Path(status.get("log") or models_dir / LOG_NAME)
+    if status.get("state") == RUNNING and not log_in_use(log):
+        status["state"] = INTERRUPTED
+    tail = log_tail(log, int(status.get("log_offset") or 0))
+    lines = [ANSI.sub("", line).strip() for line in tail.splitlines()]
+    lines = [line for line in lines if line]
+    status["progress"] = parse_progress(tail)
+    status["last_line"] = lines[-1][:LAST_LINE_CHARS] if lines else None
+    return status
+
+
+def describe(status: Mapping[str, Any]) -> str | None:
+    """One sentence on a running background training (for the UI and ``nlpc run``); None when none runs."""
+    if status.get("state") != RUNNING:
+        return None
+    model = status.get("model", "the model")
+    progress = status.get("progress")
+    if not progress:
+        return f"{model} is being trained in the background (starting); the API switches to it when it is ready."
+    return (
+        f"{model} is being trained in the background: step {progress['step']:,} of {progress['total']:,}, "
+        f"about {max(progress['eta_s'] // 60, 1):,} min of training left; the API switches to it when it is ready."
+    )

@@ -1,0 +1,73 @@
+"""The background training's state as the models folder keeps it: the progress line a run logs and reads back,
+whether the run is alive (its lock on the log), and the status file."""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+
+from nlp_classifier.training.background_status import (
+    INTERRUPTED,
+    LOG_NAME,
+    RUNNING,
+    STOPPED,
+    format_progress,
+    log_in_use,
+    parse_progress,
+    read_status,
+    write_status,
+)
+
+
+def test_the_progress_line_reads_back_from_a_log():
+    line = format_progress(800, 5625, 0.142, {"loss": 0.21}, 14 * 60 + 10, 3600 + 25 * 60 + 30)
+    assert line == "step 800/5625 (14%) epoch 0.14 | {'loss': 0.21} | elapsed 0:14:10 ETA 1:25:30"
+    log = f"loading\n{format_progress(50, 5625, 0.01, {}, 54, 6037)}\n\x1b[32m{line}\x1b[0m\nsaving checkpoint\n"
+    assert parse_progress(log) == {"step": 800, "total": 5625, "elapsed_s": 850, "eta_s": 5130}
+    assert parse_progress("loading\nsaving checkpoint\n") is None
+    assert parse_progress("step 5/10 of something else") is None
+
+
+def test_a_run_is_alive_while_a_process_holds_its_log(tmp_path):
+    log = tmp_path / LOG_NAME
+    assert not log_in_use(log)  # no log at all
+    log.write_text("")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'ab'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('held', flush=True); time.sleep(60)",
+            str(log),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert log_in_use(log)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not log_in_use(log)
+
+
+def test_the_status_starts_afresh_with_each_run_and_reads_only_this_runs_log(tmp_path):
+    assert read_status(tmp_path) == {"state": "none"}
+    log = tmp_path / LOG_NAME
+    log.write_text(format_progress(5000, 5625, 0.9, {}, 3600, 400) + "\nthe earlier run ended\n")
+    write_status(tmp_path, state=STOPPED, exit_status=-15, message="an earlier run")
+    write_status(tmp_path, state=RUNNING, model="m", log=str(log), log_offset=log.stat().st_size, started_at="now")
+    with log.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        status = read_status(tmp_path)
+        assert status["state"] == RUNNING and "exit_status" not in status and "message" not in status
+        assert status["progress"] is None and status["last_line"] is None
+        held.write(format_progress(10, 5625, 0.0, {}, 20, 9000) + "\n")
+    status = read_status(tmp_path)
+    assert status["state"] == INTERRUPTED and status["progress"]["step"] == 10
+    write_status(tmp_path, message="kept")  # later writes merge into the run's status
+    assert read_status(tmp_path)["model"] == "m" and read_status(tmp_path)["message"] == "kept"
+    (tmp_path / "background_training.json").write_text("{not json")
+    assert read_status(tmp_path) == {"state": "none"}
