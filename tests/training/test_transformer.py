@@ -345,6 +345,19 @@ def test_resume_if_interrupted_starts_afresh_without_an_interrupted_run_and_excl
         )
 
 
+def test_data_seed_keeps_the_training_texts_while_the_seed_changes_the_rest(tmp_path, tiny_bert, small_csv):
+    settings = {"base_model": str(tiny_bert), "max_length": 16, "max_train_samples": 40}
+
+    def texts(**more) -> list[str]:
+        plan = plan_run(str(small_csv), "quick", overrides={**settings, **more}, models_dir=tmp_path / "models")
+        return list(plan.train.texts)
+
+    seed_42 = texts(seed=42)
+    assert texts(seed=13) != seed_42  # the seed draws the sample
+    assert texts(seed=13, data_seed=42) == seed_42 == texts(seed=7, data_seed=42)
+    assert texts(seed=42, data_seed=13) == texts(seed=13)
+
+
 def test_a_folder_another_run_trains_into_is_neither_resumed_nor_discarded(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
     settings = {"base_model": str(tiny_bert), "max_length": 16}

@@ -89,8 +89,10 @@ def default_output(settings: TransformerSettings, preset: str, task_name: str) -
 
 def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Dataset, Mixture | None]:
     """The texts the run trains on: a seeded sample of the train split (``max_train_samples``) with identity
-    swaps and spelling noise added, and for several sources the mixture, resampled to ``mixed_train_size`` texts."""
-    train = sample_train(train, settings.max_train_samples, settings.seed)
+    swaps and spelling noise added, and for several sources the mixture, resampled to ``mixed_train_size`` texts;
+    all drawn with ``data_seed`` when it is set, else with ``seed``."""
+    seed = settings.seed if settings.data_seed is None else settings.data_seed
+    train = sample_train(train, settings.max_train_samples, seed)
     if settings.read_obfuscation:  # the model will read disguised words back: so do the texts it learns from
         train = read_dataset(train, reader_for(lexicon_sha256()))
     rows, mix = training_set(
@@ -103,10 +105,10 @@ def training_rows(train: Dataset, settings: TransformerSettings) -> tuple[Datase
         counter_speech=settings.counter_speech,
         identity_balance=settings.identity_balance,
         temperature=settings.mixing_temperature,
-        seed=settings.seed,
+        seed=seed,
     )
     if mix is not None:
-        rows = mix.resample(rows, settings.mixed_train_size or len(rows), settings.seed)
+        rows = mix.resample(rows, settings.mixed_train_size or len(rows), seed)
     return rows, mix
 
 

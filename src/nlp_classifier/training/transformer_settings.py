@@ -223,6 +223,11 @@ class TransformerSettings:
         resume_free=True,
     )
     seed: int = setting(42, "random seed (training, sampling, data order)", flags=("--seed",))
+    data_seed: int | None = setting(
+        None,
+        "seed of the training texts alone (sample, swaps, mentions, mixture), so that another `seed` can train on "
+        "the same texts, e.g. those a teacher's score file covers (default: `seed`)",
+    )
 
     def __post_init__(self) -> None:
         self.check(self.to_dict(), "settings")
