@@ -7,13 +7,13 @@ import fcntl
 import subprocess
 import sys
 
+from nlp_classifier.locks import held_by_another
 from nlp_classifier.training.background_status import (
     INTERRUPTED,
     LOG_NAME,
     RUNNING,
     STOPPED,
     format_progress,
-    log_in_use,
     parse_progress,
     read_status,
     write_status,
@@ -31,7 +31,7 @@ def test_the_progress_line_reads_back_from_a_log():
 
 def test_a_run_is_alive_while_a_process_holds_its_log(tmp_path):
     log = tmp_path / LOG_NAME
-    assert not log_in_use(log)  # no log at all
+    assert not held_by_another(log)  # no log at all
     log.write_text("")
     holder = subprocess.Popen(
         [
@@ -46,11 +46,11 @@ def test_a_run_is_alive_while_a_process_holds_its_log(tmp_path):
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        assert log_in_use(log)
+        assert held_by_another(log)
     finally:
         holder.kill()
         holder.wait()
-    assert not log_in_use(log)
+    assert not held_by_another(log)
 
 
 def test_the_status_starts_afresh_with_each_run_and_reads_only_this_runs_log(tmp_path):
@@ -58,7 +58,9 @@ def test_the_status_starts_afresh_with_each_run_and_reads_only_this_runs_log(tmp
     log = tmp_path / LOG_NAME
     log.write_text(format_progress(5000, 5625, 0.9, {}, 3600, 400) + "\nthe earlier run ended\n")
     write_status(tmp_path, state=STOPPED, exit_status=-15, message="an earlier run")
-    write_status(tmp_path, state=RUNNING, model="m", log=str(log), log_offset=log.stat().st_size, started_at="now")
+    write_status(
+        tmp_path, new_run=True, state=RUNNING, model="m", log=str(log), log_offset=log.stat().st_size, started_at="now"
+    )
     with log.open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         status = read_status(tmp_path)

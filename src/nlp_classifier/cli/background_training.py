@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from ..locks import take
 from ..training.background_status import (
     FAILED,
     INTERRUPTED,
@@ -63,12 +64,11 @@ class BackgroundTraining:
         when ``stop`` ended it). Raises ``AlreadyTraining`` when another process holds the log."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
-            try:
-                fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise AlreadyTraining(str(self.log)) from None
+            if not take(out):
+                raise AlreadyTraining(str(self.log))
             write_status(
                 self.models_dir,
+                new_run=True,
                 state=RUNNING,
                 model=self.model,
                 command=self.command,

@@ -5,7 +5,6 @@ interrupted or tampered pull leaves the models folder as it was and names the fi
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from ..artifacts import publish_folder
 from ..card import FOLDER_CARD_NAME, ModelCard, sha256_file
 from ..errors import IntegrityError, NlpcError
+from ..locks import take
 from ..paths import models_dir as default_models_dir
 from ..registry import list_cards
 from ..versioning import VERSION_FILE, read_versions, update_versions, version_key
@@ -86,11 +86,9 @@ def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dic
 def _lock(staging: Path) -> int:
     """Hold an exclusive lock on the staging folder, so two pulls into one models folder never mix files."""
     fd = os.open(staging, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not take(fd):
         os.close(fd)
-        raise StorageError(f"another pull into {staging.parent} is running (it holds {staging})") from None
+        raise StorageError(f"another pull into {staging.parent} is running (it holds {staging})")
     return fd
 
 

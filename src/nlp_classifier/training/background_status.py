@@ -11,7 +11,6 @@ Reading any of it imports nothing heavy.
 
 from __future__ import annotations
 
-import fcntl
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import read_json, write_json
+from ..locks import held_by_another
 
 LOG_NAME = "background_training.log"
 STATUS_NAME = "background_training.json"
 
 RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED = "running", "succeeded", "failed", "stopped", "interrupted"
-STATES = ("none", RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED)
 
 TAIL_BYTES = 64 * 1024  # how much of the log's end is read for the progress and the last line
 LAST_LINE_CHARS = 300
@@ -63,11 +62,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_status(models_dir: Path, **fields: Any) -> None:
-    """Merge ``fields`` into the status file (written atomically; a run's start begins a new one with
-    ``state=running``)."""
+def write_status(models_dir: Path, *, new_run: bool = False, **fields: Any) -> None:
+    """Merge ``fields`` into the status file, written atomically; ``new_run`` (a run's start) drops what an
+    earlier run left there."""
     path = models_dir / STATUS_NAME
-    previous = {} if fields.get("state") == RUNNING and "started_at" in fields else read_status_file(path)
+    previous = {} if new_run else read_status_file(path)
     write_json(path, {**previous, **fields})
 
 
@@ -77,20 +76,6 @@ def read_status_file(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return status if isinstance(status, dict) else {}
-
-
-def log_in_use(log: Path) -> bool:
-    """Whether a process holds the log's lock, that is, a background run is alive."""
-    try:
-        with log.open("rb") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
-    except FileNotFoundError:
-        return False
 
 
 def log_tail(log: Path, start: int = 0) -> str:
@@ -105,15 +90,16 @@ def log_tail(log: Path, start: int = 0) -> str:
 
 
 def read_status(models_dir: Path) -> dict[str, Any]:
-    """What is known about the folder's background training: ``state`` (one of ``STATES``; ``none`` when nothing
-    was ever started here), the model, command, log, start and end times, exit status, what happened after it
-    (``message``), the last ``progress`` line of this run and its ``last_line``. A run recorded as running whose
-    log nobody holds any more was killed without being able to say so: ``interrupted``."""
+    """What is known about the folder's background training: ``state`` (``none`` when nothing was ever started
+    here, ``running``, ``succeeded``, ``failed``, ``stopped`` or ``interrupted``), the model, command, log, start
+    and end times, exit status, what happened after it (``message``), the last ``progress`` line of this run and
+    its ``last_line``. A run recorded as running whose log nobody holds any more was killed without being able to
+    say so: ``interrupted``."""
     status = read_status_file(models_dir / STATUS_NAME)
     if not status:
         return {"state": "none"}
     log = Path(status.get("log") or models_dir / LOG_NAME)
-    if status.get("state") == RUNNING and not log_in_use(log):
+    if status.get("state") == RUNNING and not held_by_another(log):  # the run holds its log while it lives
         status["state"] = INTERRUPTED
     tail = log_tail(log, int(status.get("log_offset") or 0))
     lines = [ANSI.sub("", line).strip() for line in tail.splitlines()]

@@ -4,7 +4,6 @@ saved settings, its training time per checkpoint, its ``checkpoint-*`` folders, 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 from collections.abc import Iterator, Mapping
@@ -14,6 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..fileio import read_json, write_json
+from ..locks import held_by_another, take
 from .transformer_settings import resume_free_keys
 
 RUN_CONFIG_FILE = "run_config.json"
@@ -32,7 +32,8 @@ def staging_lock(staging: Path) -> Iterator[None]:
     lock = _lock_file(staging)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("a") as handle:
-        _take(handle, fcntl.LOCK_EX, staging)
+        if not take(handle):
+            raise _training_elsewhere(staging)
         try:
             yield
         finally:
@@ -42,25 +43,19 @@ def staging_lock(staging: Path) -> Iterator[None]:
 def check_not_training(staging: Path) -> None:
     """``ConfigError`` when a run holds the lock of ``staging``: it may not be resumed or discarded under it.
     Writes nothing."""
-    try:
-        with _lock_file(staging).open("r") as handle:
-            _take(handle, fcntl.LOCK_SH, staging)
-    except FileNotFoundError:
-        pass
+    if held_by_another(_lock_file(staging)):
+        raise _training_elsewhere(staging)
 
 
 def _lock_file(staging: Path) -> Path:
     return staging.parent / f"{staging.name}.lock"
 
 
-def _take(handle, kind: int, staging: Path) -> None:
-    try:
-        fcntl.flock(handle, kind | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise ConfigError(
-            f"another process is training into {staging} (it holds {_lock_file(staging)}): wait for it to end, "
-            "or train under another --name or --output"
-        ) from None
+def _training_elsewhere(staging: Path) -> ConfigError:
+    return ConfigError(
+        f"another process is training into {staging} (it holds {_lock_file(staging)}): wait for it to end, "
+        "or train under another --name or --output"
+    )
 
 
 def checkpoint_step(checkpoint: str | None) -> int | None:
