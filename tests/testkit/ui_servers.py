@@ -95,9 +95,9 @@ def api_server(
 
 
 @contextmanager
-def ui_server(api_url: str, log: Path) -> Iterator[str]:
-    """``nlpc ui`` pointed at ``api_url``; yields the UI's URL."""
+def ui_server(api_url: str, log: Path, *options: str) -> Iterator[str]:
+    """``nlpc ui`` pointed at ``api_url``, with more command-line ``options``; yields the UI's URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with _child(["ui", "--api-url", api_url, "--port", str(port)], f"{url}/_stcore/health", log, {}):
+    with _child(["ui", "--api-url", api_url, "--port", str(port), *options], f"{url}/_stcore/health", log, {}):
         yield url

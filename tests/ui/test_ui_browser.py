@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import time
 
@@ -21,6 +22,7 @@ from testkit.ui_servers import (
 )
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
+from nlp_classifier.training.background_status import LOG_NAME, RUNNING, SUCCEEDED, format_progress, write_status
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +146,47 @@ def test_a_browser_user_sees_a_clear_message_when_the_api_is_down(page, servers)
     shot(page, "api-down")
     content = page.content()
     assert "Traceback" not in content and "ConnectError(" not in content
+
+
+def test_the_sidebar_follows_a_background_training_until_the_api_switches(page, hate_models_dir, tmp_path):
+    """Without a reload: the progress of the training ``make run`` started moves on in the sidebar, and when the API
+    switches models the page follows it."""
+    models = shutil.copytree(hate_models_dir, tmp_path / "models")
+    log = models / LOG_NAME
+    log.write_text(format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n")
+    write_status(models, new_run=True, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log))
+    with (
+        log.open("a") as training,
+        api_server(models, tmp_path / "api.log", default_model=None) as api,
+        ui_server(api, tmp_path / "ui.log", "--refresh-seconds", "1") as ui,
+    ):
+        fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
+        page.goto(ui)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("step 1,200 of 5,625, about 62 min of training left", exact=False).wait_for()
+        assert httpx.get(f"{api}/models").json()["current_model"] == "logistic_regression_hate_char"
+
+        training.write(format_progress(2400, 5625, 0.43, {"loss": 0.2}, 40 * 60, 54 * 60) + "\n")
+        training.flush()
+        sidebar.get_by_text("step 2,400 of 5,625, about 54 min of training left", exact=False).wait_for()
+        shot(page, "training-progress")
+
+        # the training ends and the API switches (here to another model of the folder, as `nlpc run` would)
+        switched = httpx.post(
+            f"{api}/models/switch",
+            json={"model_name": "logistic_regression", "if_current": "logistic_regression_hate_char"},
+            headers={"X-API-Key": API_KEY},
+        )
+        assert switched.status_code == 200
+        write_status(models, state=SUCCEEDED, exit_status=0)
+        fcntl.flock(training, fcntl.LOCK_UN)
+        sidebar.get_by_text(
+            "The API's current model is now 'logistic_regression' (it was 'logistic_regression_hate_char')"
+        ).wait_for()
+        sidebar.get_by_text("logistic_regression · tfidf · task davidson").wait_for()  # the picked model's details
+        assert "the API's current model" in sidebar.inner_text()
+        assert sidebar.get_by_text("is the TF-IDF fallback", exact=False).count() == 0
+        shot(page, "training-switched")
 
 
 # Markdown and Streamlit's own codes in the texts: the Review page must show each exactly as typed.

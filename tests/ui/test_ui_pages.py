@@ -369,6 +369,13 @@ def test_nlpc_ui_refuses_a_bad_api_url():
     assert result.returncode == 2 and "--api-url must start with http:// or https://" in result.stderr
 
 
+def test_nlpc_ui_refuses_a_refresh_interval_it_cannot_use():
+    result = run_cli("ui", "--refresh-seconds", "0.5")
+    assert result.returncode == 2 and "--refresh-seconds must be between 1 and 3600 seconds, got 0.5" in result.stderr
+    result = run_cli("ui", env={"NLPC_UI_REFRESH_SECONDS": "soon"})
+    assert result.returncode == 2 and "NLPC_UI_REFRESH_SECONDS must be a number of seconds, got 'soon'" in result.stderr
+
+
 def test_scored_files_download_in_the_uploaded_format():
     from nlp_classifier.ui import files
 

@@ -33,6 +33,13 @@ def register(sub) -> None:
         default=os.environ.get("NLPC_UI_HOST", "127.0.0.1"),
         help="address to listen on (default: $NLPC_UI_HOST or 127.0.0.1; 0.0.0.0 in a container)",
     )
+    p.add_argument(
+        "--refresh-seconds",
+        type=float,
+        default=None,
+        help="while the API's model is being trained in the background, how often the sidebar asks how far it has "
+        "got and whether the API has switched to it (default: $NLPC_UI_REFRESH_SECONDS or 30)",
+    )
     p.set_defaults(func=run)
 
 
@@ -69,12 +76,16 @@ def streamlit_command(host: str, port: int) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..ui import REFRESH_ENV, refresh_seconds
 
     if not args.api_url.startswith(("http://", "https://")):
         raise ConfigError(f"--api-url must start with http:// or https://, got '{args.api_url}'")
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
     env = {**os.environ, "NLPC_API_URL": args.api_url.rstrip("/")}
+    given = ("--refresh-seconds", args.refresh_seconds) if args.refresh_seconds is not None else None
+    name, value = given or (REFRESH_ENV, os.environ.get(REFRESH_ENV))
+    env[REFRESH_ENV] = f"{refresh_seconds(value, name):g}"
     command = streamlit_command(args.host, args.port)
     print(f"web UI on http://{args.host}:{args.port}  (API: {env['NLPC_API_URL']})", flush=True)
     # Replace this process, so signals (Ctrl-C, SIGTERM from a supervisor) reach Streamlit directly.

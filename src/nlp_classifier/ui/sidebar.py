@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import streamlit as st
 
 from ..defaults import fallback_notice
-from . import session
+from ..errors import ConfigError
+from ..training.background_status import RUNNING
+from . import REFRESH_ENV, refresh_seconds, session
 from .client import ApiError
 from .models import ModelInfo, ModelsView
 
 FLASH_KEY = "_flash"
+LAST_CURRENT_KEY = "_api_current"  # the API's current model as the previous run of this session saw it
+log = logging.getLogger("nlp_classifier.ui")
+
+
+def training_refresh_seconds() -> float:
+    """``$NLPC_UI_REFRESH_SECONDS`` (set by ``nlpc ui``, which checks it), else the default."""
+    try:
+        return refresh_seconds(os.environ.get(REFRESH_ENV))
+    except ConfigError as exc:  # only when the app is run without ``nlpc ui``
+        log.warning("%s; using the default", exc)
+        return refresh_seconds(None)
 
 
 def flash(kind: str, message: str) -> None:
@@ -43,6 +59,7 @@ def render() -> None:
     if not view.models:
         bar.warning("The API serves no models. Train one (`nlpc train baseline`) and restart `nlpc serve`.")
         return
+    follow_the_api(view, bar)
     chosen = st.session_state.get(session.MODEL_KEY)
     if chosen is not None and chosen not in view.models:
         replacement = view.current if view.current in view.models else view.names[0]
@@ -61,7 +78,12 @@ def render() -> None:
     info = view.models[name]
     bar.markdown(model_details(info, view))
     if name == view.current and fallback_notice(view.current, view.names):  # asks the API only then
-        bar.warning(fallback_notice(view.current, view.names, training_status()))
+        training = training_status()
+        if training and training.get("state") == RUNNING:
+            with bar:
+                training_notice(view.current, view.names)
+        else:
+            bar.warning(fallback_notice(view.current, view.names, training))
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
@@ -75,6 +97,34 @@ def render() -> None:
             else:
                 flash("success", f"The API's current model is now '{name}'.")
                 st.rerun()
+
+
+def follow_the_api(view: ModelsView, bar) -> None:
+    """A session that uses the API's current model moves with it when the API switches (to the model trained in
+    the background, say, or because someone else switched it), and says so. A session that picked another model
+    keeps it."""
+    previous = st.session_state.get(LAST_CURRENT_KEY)
+    st.session_state[LAST_CURRENT_KEY] = view.current
+    chosen = st.session_state.get(session.MODEL_KEY)
+    if previous is None or view.current == previous or chosen != previous or view.current not in view.models:
+        return
+    st.session_state[session.MODEL_KEY] = view.current
+    bar.info(f"The API's current model is now '{view.current}' (it was '{previous}'); this session uses it.")
+
+
+@st.fragment(run_every=training_refresh_seconds())
+def training_notice(current: str | None, names: list[str]) -> None:
+    """The fallback warning with the background training's progress, asked for again every
+    ``$NLPC_UI_REFRESH_SECONDS``. Once the training is no longer running, or the API serves another model, the
+    whole page runs again: it reads the models afresh and this session follows the switch."""
+    training = training_status()
+    try:
+        now_current = session.client().models().get("current_model")
+    except ApiError:
+        now_current = current  # the next refresh asks again; the page shows its own error meanwhile
+    if not training or training.get("state") != RUNNING or now_current != current:
+        st.rerun(scope="app")
+    st.warning(fallback_notice(current, names, training))
 
 
 def training_status() -> dict | None:
