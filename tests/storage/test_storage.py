@@ -289,6 +289,32 @@ def test_a_killed_pull_changes_no_model_and_the_next_pull_resumes(local_models, 
     assert not (target / STAGING_NAME).exists()
 
 
+def test_a_second_pull_into_the_same_folder_is_refused_while_the_first_runs(local_models, bucket, tmp_path, gcs):
+    """Two pulls into one models folder would mix their files in the staging folder: the second is refused at
+    once, naming the folder, and touches nothing; the first is then stopped and a later pull succeeds."""
+    url = f"gs://{bucket}/twice"
+    push(url, local_models, models=DAVIDSON)
+    target = tmp_path / "target"
+    target.mkdir()
+    proxy = StallingProxy(gcs.url, allow=1, match=media_download)
+    try:
+        first = start_cli(
+            "models", "pull", url, env={"STORAGE_EMULATOR_HOST": proxy.url, "NLPC_MODELS_DIR": str(target)}
+        )
+        assert proxy.stalled.wait(90), "the first pull never reached its second download"
+        staged = snapshot(target)
+        with pytest.raises(StorageError, match=f"another pull into {target} is running"):
+            pull(url, target)
+        assert snapshot(target) == staged  # not even the staging folder was touched
+        status, output = stop_when_stalled(first, proxy, signal.SIGTERM)
+    finally:
+        proxy.close()
+    assert status == 2 and "interrupted" in output, output
+    assert list_cards(target) == []
+    pull(url, target)
+    assert sorted(c.name for c in list_cards(target)) == sorted(DAVIDSON)
+
+
 def test_a_pull_of_a_tampered_object_fails_naming_it_and_changes_nothing(local_models, bucket, tmp_path):
     url = f"gs://{bucket}/tampered"
     push(url, local_models, models=DAVIDSON)
