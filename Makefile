@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# With NLPC_MODELS_URL=gs://bucket/prefix/version set, `nlpc prepare` first pulls the models of that published set
+# the models folder lacks (minilm_hate too, so nothing is trained in the background; docs/registry.md).
 models: install
 	$(NLPC) prepare
 

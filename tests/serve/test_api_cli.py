@@ -368,3 +368,54 @@ def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(mode
         out, err = interrupt(proc)
     assert current == "minilm_hate" and "in the background" not in out
     assert not record.exists()
+
+
+# --- nlpc run --pull ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gcs():
+    """fake-gcs-server on 127.0.0.1; it sets STORAGE_EMULATOR_HOST for this process and the `nlpc` it starts."""
+    from testkit.gcs import gcs_emulator
+
+    with gcs_emulator() as server:
+        yield server
+
+
+def test_run_pulls_the_transformer_a_team_published_and_serves_it_without_training(models, tmp_path, gcs):
+    """`NLPC_MODELS_URL=gs://... make run` on a fresh machine: minilm_hate comes from the team's model set, so the
+    API serves it from the start and nothing is trained; the models the machine has are kept as they are."""
+    from testkit.gcs import new_bucket
+
+    from nlp_classifier.registry import bump_model, list_cards
+    from nlp_classifier.storage import push
+
+    publisher = copy_models(models, tmp_path / "publisher")
+    make_tiny_model(publisher, "minilm_hate", "hate")
+    bump_model("linear_svm", "minor", publisher)  # newer in the set than here: still not replaced
+    url = f"gs://{new_bucket('team')}/hate"
+    push(url, publisher)
+    here = every_default(models, tmp_path / "models")
+    command, record = background_command(tmp_path)
+    proc, api = run_in_background(here, command, env={"NLPC_MODELS_URL": url})
+    try:
+        current = httpx.get(f"{api}/models").json()["current_model"]
+        answer = httpx.post(f"{api}/predict", json={"text": "have a lovely day with your family"}).json()
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert current == "minilm_hate" and answer["model"] == "minilm_hate"
+    assert f"pulled: minilm_hate from {url}" in out and "trained:" not in out
+    assert "in the background" not in out and "TF-IDF fallback" not in out and not record.exists()
+    cards = {card.name: card for card in list_cards(here)}
+    assert cards["linear_svm"].version == "1.0.0" and cards["minilm_hate"].verify() == []
+
+
+def test_prepare_names_the_model_set_it_could_not_pull_and_trains_nothing(tmp_path, gcs):
+    from testkit.cli import run_cli
+    from testkit.gcs import new_bucket
+
+    url = f"gs://{new_bucket('empty')}/nothing"
+    result = run_cli("prepare", models_dir=tmp_path / "models", env={"NLPC_MODELS_URL": url})
+    assert result.returncode == 2
+    message = " ".join(result.stdout.split() + result.stderr.split())
+    assert f"nothing published at {url}" in message and "unset it to train the default models here instead" in message
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").rglob("*.card.json"))

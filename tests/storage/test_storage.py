@@ -289,6 +289,31 @@ def test_a_killed_pull_changes_no_model_and_the_next_pull_resumes(local_models, 
     assert not (target / STAGING_NAME).exists()
 
 
+def test_a_missing_only_pull_fetches_what_the_folder_lacks_and_keeps_the_rest(local_models, bucket, tmp_path):
+    """What `nlpc prepare --pull` does: models the folder has stay as they are, whatever their version."""
+    url = f"gs://{bucket}/fill"
+    push(url, local_models)
+    target = Path(shutil.copytree(local_models, tmp_path / "target"))
+    bump_model("logistic_regression", "minor", target)  # the local copy is not the published one
+    for path in (target / "baselines").glob("linear_svm*"):
+        path.unlink()
+    local_lr = {k: v for k, v in snapshot(target).items() if "baselines/logistic_regression." in k}
+
+    result = pull(url, target, missing_only=True)
+    assert result.models["logistic_regression"] == {"version": "1.1.0", "status": "kept"}
+    assert result.models["logistic_regression_jigsaw"]["status"] == "kept"
+    assert result.models["linear_svm"] == {"version": "1.0.0", "status": "new"}
+    assert {k: v for k, v in snapshot(target).items() if "baselines/logistic_regression." in k} == local_lr
+    cards = {c.name: c for c in list_cards(target)}
+    assert cards["logistic_regression"].version == "1.1.0" and cards["linear_svm"].verify() == []
+    assert read_versions(target)["models"]["linear_svm"] == "1.0.0"
+
+    before = snapshot(target)  # nothing is missing any more: nothing is fetched or written
+    again = pull(url, target, missing_only=True)
+    assert {m["status"] for m in again.models.values()} == {"kept"} and not again.downloaded
+    assert snapshot(target) == before
+
+
 def test_a_second_pull_into_the_same_folder_is_refused_while_the_first_runs(local_models, bucket, tmp_path, gcs):
     """Two pulls into one models folder would mix their files in the staging folder: the second is refused at
     once, naming the folder, and touches nothing; the first is then stopped and a later pull succeeds."""

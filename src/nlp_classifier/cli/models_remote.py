@@ -47,6 +47,11 @@ def register(verbs) -> None:
     pull.add_argument("url", nargs="?", help=url_help.replace("<set version>", "<newest set version>"))
     pull.add_argument("--models", help="comma-separated model names (default: all in the set)")
     pull.add_argument("--with-checkpoints", action="store_true", help="also download checkpoint-* folders")
+    pull.add_argument(
+        "--missing-only",
+        action="store_true",
+        help="fetch only the models the models folder does not have; keep the local ones whatever their version",
+    )
     pull.add_argument("--json", action="store_true", help="print what was done as JSON")
     pull.set_defaults(func=run_pull)
 
@@ -78,7 +83,7 @@ def run_push(args: argparse.Namespace) -> int:
 def run_pull(args: argparse.Namespace) -> int:
     from ..storage import pull
 
-    result = pull(args.url, args.models_dir, split_list(args.models), args.with_checkpoints)
+    result = pull(args.url, args.models_dir, split_list(args.models), args.with_checkpoints, args.missing_only)
     return _report(
         args.json,
         result,

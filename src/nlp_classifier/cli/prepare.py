@@ -1,18 +1,51 @@
-"""``nlpc prepare``: train the default models that are missing (quick: TF-IDF baselines only)."""
+"""``nlpc prepare``: get the default models that are missing: from a published model set when one is named
+(``--pull`` / ``$NLPC_MODELS_URL``), then by training the TF-IDF baselines still missing (quick)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from dataclasses import dataclass, field
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "prepare",
-        help="train the default models if they are missing",
-        description="Train the default baseline models that are not in the models folder yet.",
+        help="get the default models if they are missing (pulled from a model set, else trained)",
+        description="Get the models that are not in the models folder yet: with --pull (or $NLPC_MODELS_URL), "
+        "every model of that published set the folder lacks (minilm_hate included, if the set has it), then "
+        "train the default baseline models still missing. Models already here are never replaced.",
     )
-    p.add_argument("--force", action="store_true", help="retrain even if they exist")
+    add_pull_option(p)
+    p.add_argument("--force", action="store_true", help="retrain the default baselines even if they exist")
     p.set_defaults(func=run)
+
+
+def add_pull_option(parser: argparse.ArgumentParser) -> None:
+    """``--pull URL``, shared by ``nlpc prepare`` and ``nlpc run``."""
+    from ..storage.location import URL_ENV
+
+    parser.add_argument(
+        "--pull",
+        metavar="URL",
+        default=os.environ.get(URL_ENV) or None,
+        help="first fetch the models the folder lacks from the model set published at URL (`nlpc models push`; "
+        f"gs://bucket/prefix/set): a team trains minilm_hate once and every machine serves it at once "
+        f"(default: ${URL_ENV}; unset: nothing is pulled)",
+    )
+
+
+@dataclass
+class Prepared:
+    """What ``prepare_models`` did: the models pulled (and from where), then those trained."""
+
+    pulled: list[str] = field(default_factory=list)
+    source: str | None = None
+    trained: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [f"pulled: {', '.join(self.pulled)} from {self.source}"] if self.pulled else []
+        return lines + ([f"trained: {', '.join(self.trained)}"] if self.trained else [])
 
 
 def missing_defaults(models_dir=None, force: bool = False) -> list[tuple[str, str, str]]:
@@ -25,19 +58,35 @@ def missing_defaults(models_dir=None, force: bool = False) -> list[tuple[str, st
     return [spec for spec in DEFAULT_BASELINES if force or default_name(spec[1], spec[0], spec[2]) not in present]
 
 
-def prepare_models(models_dir=None, force: bool = False) -> list[str]:
-    """Train whatever default model is missing; returns the names trained."""
+def prepare_models(models_dir=None, force: bool = False, pull_from: str | None = None) -> Prepared:
+    """Pull the models of the set at ``pull_from`` that the folder lacks (when given), then train whatever default
+    baseline is still missing."""
+    from ..storage import StorageError, pull
+    from ..storage.location import URL_ENV
     from ..training.baselines import train_baseline
 
-    return [
+    prepared = Prepared()
+    if pull_from:
+        try:
+            result = pull(pull_from, models_dir, missing_only=True)
+        except StorageError as exc:
+            raise StorageError(
+                f"{exc} (pulling the models from --pull / ${URL_ENV}; unset it to train the default models "
+                "here instead)"
+            ) from exc
+        prepared.source = result.url
+        prepared.pulled = sorted(name for name, model in result.models.items() if model["status"] != "kept")
+    prepared.trained = [
         train_baseline(task, algorithm, preset, models_dir=models_dir).name
         for task, algorithm, preset in missing_defaults(models_dir, force)
     ]
+    return prepared
 
 
 def run(args: argparse.Namespace) -> int:
     from .common import stdout
 
-    trained = prepare_models(args.models_dir, args.force)
-    stdout.print(f"trained: {', '.join(trained)}" if trained else "default models are present")
+    prepared = prepare_models(args.models_dir, args.force, args.pull)
+    for line in prepared.lines() or ["default models are present"]:
+        stdout.print(line, highlight=False)
     return 0

@@ -1,4 +1,5 @@
-"""``nlpc run``: the main job of `make run`. Trains the default models if missing, serves the API on localhost
+"""``nlpc run``: the main job of `make run`. Gets the default models if missing (pulled from a published model set
+when one is named, else trained), serves the API on localhost
 and, where the web UI is installed, starts it beside the API; Ctrl-C stops both."""
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ UI_PORT = 8501
 
 
 def register(sub) -> None:
+    from .prepare import add_pull_option
     from .serve import add_server_arguments
 
     p = sub.add_parser(
         "run",
         help="prepare the default models, then serve the API and the web UI",
-        description="Train the default models if missing, then serve the HTTP API and the web UI until Ctrl-C.",
+        description="Get the default models if missing (pulled from a published model set with --pull, else the "
+        "TF-IDF baselines trained), then serve the HTTP API and the web UI until Ctrl-C.",
     )
     add_server_arguments(p)
+    add_pull_option(p)
     p.add_argument(
         "--ui-port",
         type=int,
@@ -72,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
     from .prepare import prepare_models
     from .serve import start_api
 
-    trained = prepare_models(args.models_dir)
-    if trained:
-        stdout.print(f"trained: {', '.join(trained)}")
+    for line in prepare_models(args.models_dir, pull_from=args.pull).lines():
+        stdout.print(line, highlight=False)
     settings = load_settings(host=args.host, port=args.port, models_dir=args.models_dir)
     if not settings.api_keys:  # switching models needs a key: make one for this session
         settings.api_keys = [secrets.token_urlsafe(18)]

@@ -174,10 +174,12 @@ def pull(
     models_dir: str | Path | None = None,
     models: list[str] | None = None,
     with_checkpoints: bool = False,
+    missing_only: bool = False,
 ) -> PullResult:
     """Fetch the models (all, or those named) of the set published at ``url`` (default: the newest set under
     ``gs://nlp-classifier-models/<user prefix>/``) into the models folder, verified; record their versions in
-    MODEL_VERSION.json. Models whose files already match are left alone."""
+    MODEL_VERSION.json. Models whose files already match are left alone; with ``missing_only``, so is every model
+    the folder already has, whatever its version (status ``kept``)."""
     models_dir = Path(models_dir or default_models_dir()).resolve()
     location = pull_location(url, models_dir)
     try:
@@ -189,8 +191,14 @@ def pull(
     if manifest is None:
         raise StorageError(f"nothing published at {location.url}: no {MANIFEST_NAME} (a push may be unfinished)")
     names = manifest.select(models)
-    local = _check_places(manifest, names, models_dir)
     result = PullResult(url=location.url, set_version=manifest.set_version)
+    if missing_only:
+        here = {card.name: card for card in list_cards(models_dir)} if models_dir.is_dir() else {}
+        for name in names:
+            if name in here:
+                result.models[name] = {"version": here[name].version, "status": "kept"}
+        names = [name for name in names if name not in here]
+    local = _check_places(manifest, names, models_dir)
     todo: dict[str, list[str]] = {}
     for name in names:
         files = manifest.model_files(name, with_checkpoints)
@@ -201,7 +209,8 @@ def pull(
             todo[name] = files
     if todo:
         _fetch_and_install(location, manifest, todo, models_dir, local, result)
-    _record_versions(manifest, names, models_dir)
+    if names:  # a pull that kept every model changes nothing here, MODEL_VERSION.json included
+        _record_versions(manifest, names, models_dir)
     return result
 
 
