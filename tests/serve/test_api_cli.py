@@ -409,7 +409,7 @@ def test_run_pulls_the_transformer_a_team_published_and_serves_it_without_traini
     assert cards["linear_svm"].version == "1.0.0" and cards["minilm_hate"].verify() == []
 
 
-def test_prepare_names_the_model_set_it_could_not_pull_and_trains_nothing(tmp_path, gcs):
+def test_prepare_names_the_model_set_it_could_not_pull_and_trains_nothing(models, tmp_path, gcs):
     from testkit.cli import run_cli
     from testkit.gcs import new_bucket
 
@@ -419,3 +419,8 @@ def test_prepare_names_the_model_set_it_could_not_pull_and_trains_nothing(tmp_pa
     message = " ".join(result.stdout.split() + result.stderr.split())
     assert f"nothing published at {url}" in message and "unset it to train the default models here instead" in message
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").rglob("*.card.json"))
+    # with every default model here the set is not even read: offline, the same command just says so
+    present = every_default(models, tmp_path / "present")
+    make_tiny_model(present, "minilm_hate", "hate")
+    result = run_cli("prepare", models_dir=present, env={"NLPC_MODELS_URL": "gs://no-such-bucket-anywhere/set"})
+    assert result.returncode == 0 and "default models are present" in result.stdout, result.stderr

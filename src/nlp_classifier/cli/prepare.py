@@ -12,9 +12,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "prepare",
         help="get the default models if they are missing (pulled from a model set, else trained)",
-        description="Get the models that are not in the models folder yet: with --pull (or $NLPC_MODELS_URL), "
-        "every model of that published set the folder lacks (minilm_hate included, if the set has it), then "
-        "train the default baseline models still missing. Models already here are never replaced.",
+        description="Get the default models that are not in the models folder yet: with --pull (or "
+        "$NLPC_MODELS_URL), when one is missing (minilm_hate or a TF-IDF baseline), every model of that published "
+        "set the folder lacks; then train the default baseline models still missing. Models already here are "
+        "never replaced.",
     )
     add_pull_option(p)
     p.add_argument("--force", action="store_true", help="retrain the default baselines even if they exist")
@@ -29,7 +30,8 @@ def add_pull_option(parser: argparse.ArgumentParser) -> None:
         "--pull",
         metavar="URL",
         default=os.environ.get(URL_ENV) or None,
-        help="first fetch the models the folder lacks from the model set published at URL (`nlpc models push`; "
+        help="when a default model is missing, first fetch the models the folder lacks from the model set "
+        "published at URL (`nlpc models push`; "
         f"gs://bucket/prefix/set): a team trains minilm_hate once and every machine serves it at once "
         f"(default: ${URL_ENV}; unset: nothing is pulled)",
     )
@@ -58,15 +60,23 @@ def missing_defaults(models_dir=None, force: bool = False) -> list[tuple[str, st
     return [spec for spec in DEFAULT_BASELINES if force or default_name(spec[1], spec[0], spec[2]) not in present]
 
 
+def any_default_missing(models_dir=None) -> bool:
+    """Whether a default model is missing: a TF-IDF baseline or the fine-tuned ``minilm_hate``."""
+    from ..defaults import PREFERRED_MODELS
+    from ..registry import model_names
+
+    return bool(missing_defaults(models_dir)) or PREFERRED_MODELS[0] not in model_names(models_dir)
+
+
 def prepare_models(models_dir=None, force: bool = False, pull_from: str | None = None) -> Prepared:
-    """Pull the models of the set at ``pull_from`` that the folder lacks (when given), then train whatever default
-    baseline is still missing."""
+    """When a default model is missing and ``pull_from`` is given, pull the models of that set the folder lacks;
+    then train whatever default baseline is still missing."""
     from ..storage import StorageError, pull
     from ..storage.location import URL_ENV
     from ..training.baselines import train_baseline
 
     prepared = Prepared()
-    if pull_from:
+    if pull_from and any_default_missing(models_dir):  # with all of them here, no network is needed
         try:
             result = pull(pull_from, models_dir, missing_only=True)
         except StorageError as exc:
