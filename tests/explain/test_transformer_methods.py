@@ -36,6 +36,28 @@ def test_occlusion_is_the_drop_without_each_word(models, name):
         np.testing.assert_allclose([w.score for w in explanation.words], expected, atol=1e-6)
 
 
+def test_occlusion_explains_a_calibrated_model_by_its_own_probabilities(models, tmp_path):
+    """An isotonic calibrator maps bands of probabilities to one value: occlusion measures the drops before it, so
+    words keep their weight, while the explanation's score stays the calibrated one the API shows."""
+    import shutil
+
+    from nlp_classifier.model_calibration import calibrate_model
+
+    shutil.copytree(models / "transformer" / "tiny_three_class", tmp_path / "transformer" / "tiny_three_class")
+    calibrate_model("tiny_three_class", models_dir=tmp_path, method="isotonic")
+    clf = nlp_classifier.load("tiny_three_class", models_dir=tmp_path, num_threads=1)
+    assert clf.calibrator is not None
+    for explanation in clf.explain(TEXTS[:2], method="occlusion"):
+        column = clf.labels.index(explanation.label)
+        assert explanation.score == pytest.approx(clf.predict_proba(explanation.text)[0, column])
+        copies = [without_words(explanation.text, [(w.start, w.end)]) for w in explanation.words]
+        raw = clf.predict_proba([explanation.text, *copies], calibrated=False)[:, column]
+        np.testing.assert_allclose([w.score for w in explanation.words], raw[0] - raw[1:], atol=1e-6)
+        assert not np.allclose(
+            raw, clf.calibrate(clf.predict_proba([explanation.text, *copies], calibrated=False))[:, column]
+        )
+
+
 @pytest.mark.parametrize("name", ["tiny_three_class", "tiny_toxicity"])
 def test_integrated_gradients_add_up_to_the_score_minus_the_baseline(models, name):
     clf = nlp_classifier.load(name, backend="torch", models_dir=models, num_threads=1)
