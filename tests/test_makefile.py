@@ -23,8 +23,12 @@ def nlpc_commands(target: str, *variables: str) -> list[list[str]]:
 def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefers():
     parser = build_parser()
     commands = [parser.parse_args(argv) for argv in nlpc_commands("minilm")]
-    assert [(c.command, c.kind) for c in commands] == [("train", "transformer"), ("export", "onnx")]
-    train, export = commands
+    assert [(c.command, getattr(c, "kind", None)) for c in commands] == [
+        ("train", "transformer"),
+        ("export", "onnx"),
+        ("calibrate", None),
+    ]
+    train, export, calibrate = commands
     assert train.preset == "hate" and train.name is None and train.output is None
     assert not train.resume
     settings = dict(parse_assignment(item) for item in train.set)
@@ -33,15 +37,21 @@ def test_minilm_trains_the_hate_preset_then_exports_the_model_the_service_prefer
     assert 0 < settings["distillation_weight"] <= 1 and settings["class_weights"] is False
     assert export.model == read_preset("hate")["name"] == PREFERRED_MODELS[0]
     assert export.quantize == "int8"
+    # calibrated last, so the calibrator is fitted on the scores of the export the service serves
+    assert calibrate.model == PREFERRED_MODELS[0] and calibrate.method == "isotonic"
+
+
+def test_minilm_leaves_the_scores_uncalibrated_when_told():
+    assert [argv[0] for argv in nlpc_commands("minilm", "CALIBRATION=")] == ["train", "export"]
 
 
 def test_minilm_passes_train_flags_through_so_an_interrupted_run_can_resume():
-    train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "TRAIN_FLAGS=--resume"))
+    train, *_ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "TRAIN_FLAGS=--resume"))
     assert train.resume
 
 
 def test_minilm_trains_on_the_labels_alone_when_told():
-    train, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "DISTIL_FLAGS="))
+    train, *_ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", "DISTIL_FLAGS="))
     assert train.preset == "hate" and train.set == []
 
 
@@ -51,10 +61,10 @@ def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_conti
     assert (program, target) == ("make", "minilm") and options == ["--no-print-directory"]
     variable, value = flags.split("=", 1)
     plain = nlpc_commands("minilm")
-    train, export = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", f"{variable}={value}"))
+    train, export, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", f"{variable}={value}"))
     assert train.resume_if_interrupted and not train.resume and not train.restart
     # otherwise the very command `make minilm` runs
-    assert nlpc_commands("minilm", f"{variable}={value}") == [plain[0] + ["--resume-if-interrupted"], plain[1]]
+    assert nlpc_commands("minilm", f"{variable}={value}") == [plain[0] + ["--resume-if-interrupted"], *plain[1:]]
     assert export.model == PREFERRED_MODELS[0]
 
 
