@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from testkit.api_server import copy_models
+from testkit.api_server import copy_models, every_default
 from testkit.cli import start_cli
 from testkit.tiny_transformers import make_tiny_model
 
@@ -147,22 +147,6 @@ def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
 
 
 # --- nlpc run ----------------------------------------------------------------------------------------------------
-def every_default(models: Path, folder: Path) -> Path:
-    """A copy of ``models`` with stand-ins for the default models the fixture did not train, so `nlpc run` has
-    nothing to train before it serves."""
-    from nlp_classifier.cli.prepare import missing_defaults
-    from nlp_classifier.training.baselines import default_name
-
-    present = copy_models(models, folder)
-    for task, algorithm, preset in missing_defaults(present):
-        source = "logistic_regression_jigsaw" if task == "jigsaw" else algorithm
-        card = json.loads((present / "baselines" / f"{source}.card.json").read_text())
-        name = default_name(algorithm, task, preset)
-        (present / "baselines" / f"{name}.card.json").write_text(json.dumps({**card, "name": name}))
-    assert missing_defaults(present) == []
-    return present
-
-
 def test_run_serves_the_api_and_the_ui_and_stops_both_on_ctrl_c(models, tmp_path):
     present = every_default(models, tmp_path / "models")
     api_port, ui_port = free_port(), free_port()

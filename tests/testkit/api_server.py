@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import threading
@@ -55,6 +56,24 @@ def copy_models(source: Path, target: Path) -> Path:
     """A private copy of a models folder (the session fixture's must stay untouched)."""
     shutil.copytree(source, target)
     return target
+
+
+def every_default(models: Path, folder: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """A copy of ``models`` with stand-ins for the default models the fixture did not train (a card of a trained
+    model under the default's name), so `nlpc prepare` and `nlpc run` have nothing to train but ``leave_out``."""
+    from nlp_classifier.cli.prepare import missing_defaults
+    from nlp_classifier.training.baselines import default_name
+
+    present = copy_models(models, folder)
+    for task, algorithm, preset in missing_defaults(present):
+        name = default_name(algorithm, task, preset)
+        if name in leave_out:
+            continue
+        source = "logistic_regression_jigsaw" if task == "jigsaw" else algorithm
+        card = json.loads((present / "baselines" / f"{source}.card.json").read_text())
+        (present / "baselines" / f"{name}.card.json").write_text(json.dumps({**card, "name": name}))
+    assert [default_name(a, t, p) for t, a, p in missing_defaults(present)] == list(leave_out)
+    return present
 
 
 @contextmanager

@@ -39,15 +39,17 @@ def add_pull_option(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class Prepared:
-    """What ``prepare_models`` did: the models pulled (and from where), then those trained."""
+    """What ``prepare_models`` did: the models pulled (and from where), then those trained and calibrated."""
 
     pulled: list[str] = field(default_factory=list)
     source: str | None = None
     trained: list[str] = field(default_factory=list)
+    calibrated: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [f"pulled: {', '.join(self.pulled)} from {self.source}"] if self.pulled else []
-        return lines + ([f"trained: {', '.join(self.trained)}"] if self.trained else [])
+        lines += [f"trained: {', '.join(self.trained)}"] if self.trained else []
+        return lines + ([f"calibrated: {', '.join(self.calibrated)}"] if self.calibrated else [])
 
 
 def missing_defaults(models_dir=None, force: bool = False) -> list[tuple[str, str, str]]:
@@ -70,7 +72,9 @@ def any_default_missing(models_dir=None) -> bool:
 
 def prepare_models(models_dir=None, force: bool = False, pull_from: str | None = None) -> Prepared:
     """When a default model is missing and ``pull_from`` is given, pull the models of that set the folder lacks;
-    then train whatever default baseline is still missing."""
+    then train whatever default baseline is still missing, and calibrate those of ``CALIBRATED_DEFAULTS``."""
+    from ..defaults import CALIBRATED_DEFAULTS
+    from ..model_calibration import calibrate_model
     from ..storage import StorageError, pull
     from ..storage.location import URL_ENV
     from ..training.baselines import train_baseline
@@ -86,10 +90,13 @@ def prepare_models(models_dir=None, force: bool = False, pull_from: str | None =
             ) from exc
         prepared.source = result.url
         prepared.pulled = sorted(name for name, model in result.models.items() if model["status"] != "kept")
-    prepared.trained = [
-        train_baseline(task, algorithm, preset, models_dir=models_dir).name
-        for task, algorithm, preset in missing_defaults(models_dir, force)
-    ]
+    for task, algorithm, preset in missing_defaults(models_dir, force):
+        name = train_baseline(task, algorithm, preset, models_dir=models_dir).name
+        prepared.trained.append(name)
+        method = CALIBRATED_DEFAULTS.get((task, algorithm, preset))
+        if method:
+            calibrate_model(name, models_dir=models_dir, method=method)
+            prepared.calibrated.append(f"{name} ({method})")
     return prepared
 
 
