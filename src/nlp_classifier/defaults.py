@@ -11,7 +11,7 @@ from typing import Any
 from .card import ModelCard
 from .registry import list_cards
 from .tasks import BINARY_LABELS, MULTI_LABEL
-from .training.background_status import describe
+from .training.background_status import RUNNING, describe
 
 # (task, algorithm, preset): the multi-source hate baseline (served by default), the seed's two baselines, the
 # stronger char preset, and a toxicity baseline.
@@ -63,18 +63,25 @@ def pick_default(cards: Sequence[ModelCard]) -> ModelCard | None:
     return min(preferred, key=lambda c: (-ranking_score(c), c.name), default=None)
 
 
+def serves_fallback(served: str | None) -> bool:
+    """Whether ``served`` is the TF-IDF fallback of the fine-tuned default."""
+    return served == PREFERRED_MODELS[-1]
+
+
 def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None = None) -> str | None:
     """What ``nlpc run`` and the UI's sidebar say when the API serves the TF-IDF fallback because the fine-tuned
     ``hate`` model has not been trained: that fallback flags neutral and positive statements about many identity
     groups (the audit in docs/evaluation.md), and then either how far its training in the background has got
     (``training``: the ``GET /models/training`` answer) or that ``make minilm`` builds it. ``names``: the models
     there are. None in every other case, including a registry that has the transformer while the fallback was
-    chosen on purpose."""
-    transformer, fallback = PREFERRED_MODELS[0], PREFERRED_MODELS[-1]
-    if served != fallback or transformer in names:
+    chosen on purpose; but not while the background training still runs (after its last step the model is in the
+    registry while it is tested, exported and calibrated)."""
+    transformer = PREFERRED_MODELS[0]
+    finishing = training is not None and training.get("state") == RUNNING and training.get("model") == transformer
+    if not serves_fallback(served) or (transformer in names and not finishing):
         return None
     warning = (
-        f"{fallback} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "
+        f"{served} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "
         "(docs/evaluation.md)."
     )
     progress = describe(training) if training and training.get("model") == transformer else None

@@ -85,7 +85,10 @@ def test_the_fallback_notice_says_how_far_a_background_training_has_got():
     assert "`make minilm` trains" in fallback_notice(fallback, names, {**running, "state": "failed"})
     assert "(starting)" in fallback_notice(fallback, names, {**running, "progress": None})
     assert "`make minilm` trains" in fallback_notice(fallback, names, {**running, "model": "other"})
-    assert fallback_notice(fallback, [*names, "minilm_hate"], running) is None
+    # after its last step the model is in the registry while it is tested, exported and calibrated: still running
+    finishing = {**running, "progress": {"step": 5625, "total": 5625, "eta_s": 0}}
+    assert "has finished training (5,625 steps)" in fallback_notice(fallback, [*names, "minilm_hate"], finishing)
+    assert fallback_notice(fallback, [*names, "minilm_hate"], {**finishing, "state": "succeeded"}) is None
 
 
 def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):

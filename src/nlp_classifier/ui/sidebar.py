@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from ..defaults import fallback_notice
+from ..defaults import fallback_notice, serves_fallback
 from ..errors import ConfigError
 from ..training.background_status import RUNNING
 from . import REFRESH_ENV, refresh_seconds, session
@@ -77,13 +77,14 @@ def render() -> None:
     )
     info = view.models[name]
     bar.markdown(model_details(info, view))
-    if name == view.current and fallback_notice(view.current, view.names):  # asks the API only then
+    if name == view.current and serves_fallback(view.current):  # asks the API for the training only then
         training = training_status()
-        if training and training.get("state") == RUNNING:
+        notice = fallback_notice(view.current, view.names, training)
+        if notice and training and training.get("state") == RUNNING:
             with bar:
                 training_notice(view.current, view.names)
-        else:
-            bar.warning(fallback_notice(view.current, view.names, training))
+        elif notice:
+            bar.warning(notice)
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
