@@ -10,6 +10,7 @@ import time
 import httpx
 import pandas as pd
 import pytest
+from testkit.tiny_transformers import make_tiny_model
 from testkit.ui_servers import (
     API_KEY,
     ARTIFACTS,
@@ -170,6 +171,18 @@ def test_the_sidebar_follows_a_background_training_until_the_api_switches(page, 
         training.flush()
         sidebar.get_by_text("step 2,400 of 5,625, about 54 min of training left", exact=False).wait_for()
         shot(page, "training-progress")
+
+        # the last step: the model is saved into the folder, then tested, exported and calibrated for a while
+        training.write(format_progress(5625, 5625, 1.0, {"loss": 0.1}, 57 * 60, 0) + "\n")
+        training.flush()
+        make_tiny_model(models, "minilm_hate", "hate")
+        for _ in range(100):  # the API re-reads the folder's cards every few seconds
+            if "minilm_hate" in httpx.get(f"{api}/models").json()["models"]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the API never listed the saved minilm_hate")
+        sidebar.get_by_text("has finished training (5,625 steps) and is being tested", exact=False).wait_for()
 
         # the training ends and the API switches (here to another model of the folder, as `nlpc run` would)
         switched = httpx.post(
