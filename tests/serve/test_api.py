@@ -259,7 +259,7 @@ def test_models_training_says_what_is_being_trained_into_the_models_folder(api, 
             assert body["last_line"] == "saving checkpoint-800"
             assert body["description"] == (
                 "minilm_hate is being trained in the background: step 800 of 5,625, about 85 min of training left, "
-                "then about 11 more minutes on 2 cores to test, export and calibrate it; "
+                "then about 10 more minutes on 2 cores to test, export and calibrate it; "
                 "the API switches to it when it is ready."
             )
         # nobody holds the log any more, yet nothing recorded an end: the run was killed

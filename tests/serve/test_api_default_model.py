@@ -78,7 +78,7 @@ def test_the_fallback_notice_says_how_far_a_background_training_has_got():
     assert notice is not None and "identity groups" in notice and "make minilm" not in notice
     assert notice.endswith(
         "minilm_hate is being trained in the background: step 800 of 5,625, about 85 min of training left, "
-        "then about 11 more minutes on 2 cores to test, export and calibrate it; "
+        "then about 10 more minutes on 2 cores to test, export and calibrate it; "
         "the API switches to it when it is ready."
     )
     # an ended, a not yet logging or another model's training

@@ -34,7 +34,7 @@ def test_the_description_follows_the_run_from_its_start_past_its_last_step():
     running = {"state": RUNNING, "model": "minilm_hate", "progress": None}
     assert "minilm_hate is being trained in the background (starting)" in describe(running)
     midway = {**running, "progress": {"step": 2000, "total": 5625, "elapsed_s": 1200, "eta_s": 2175}}
-    assert "step 2,000 of 5,625, about 36 min of training left, then about 11 more minutes" in describe(midway)
+    assert "step 2,000 of 5,625, about 36 min of training left, then about 10 more minutes" in describe(midway)
     # after the last step the run still tunes its threshold, scores the test split and exports: no more "steps left"
     done = {**running, "progress": {"step": 5625, "total": 5625, "elapsed_s": 3400, "eta_s": 0}}
     assert describe(done).startswith(

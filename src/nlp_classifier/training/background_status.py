@@ -28,9 +28,9 @@ RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED = "running", "succeeded", "fail
 TAIL_BYTES = 64 * 1024  # how much of the log's end is read for the progress and the last line
 LAST_LINE_CHARS = 300
 # What `make minilm` does after its last step (threshold tuning, the test split, the int8 export and its check, the
-# calibration) took about 11 minutes on the 2-core reference machine (docs/transformers.md: 4.5 for the test split,
-# 4.3 for the export, 2.4 for the calibration).
-AFTER_TRAINING = "about 11 more minutes on 2 cores"
+# calibration) took about 10 minutes on the 2-core reference machine (docs/transformers.md: 4.5 for the test split,
+# 4.3 for the export, 1.5 for the calibration, docs/evaluation.md).
+AFTER_TRAINING = "about 10 more minutes on 2 cores"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
