@@ -68,9 +68,9 @@ def _listing_problems(card: ModelCard, card_rel: str, files: list[str], name: st
     ]
 
 
-def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dict[str, ModelCard]:
-    """The local cards of the models being pulled, refusing a same-named model kept somewhere else."""
-    local = {c.name: c for c in list_cards(models_dir)} if models_dir.is_dir() else {}
+def _check_places(manifest: Manifest, names: list[str], models_dir: Path, local: dict[str, ModelCard]) -> None:
+    """Refuse a model of the set whose folder would be the models folder itself, and one whose name is among the
+    ``local`` cards but kept somewhere else."""
     for name in names:
         card_rel = manifest.models[name]["card"]
         if Path(card_rel).name == FOLDER_CARD_NAME and "/" not in card_rel:
@@ -80,7 +80,6 @@ def _check_places(manifest: Manifest, names: list[str], models_dir: Path) -> dic
                 f"model '{name}' is at {local[name].path} here but at {card_rel} in the set; move "
                 "or remove the local one first"
             )
-    return local
 
 
 def _lock(staging: Path) -> int:
@@ -192,13 +191,13 @@ def pull(
         raise StorageError(f"nothing published at {location.url}: no {MANIFEST_NAME} (a push may be unfinished)")
     names = manifest.select(models)
     result = PullResult(url=location.url, set_version=manifest.set_version)
+    local = {card.name: card for card in list_cards(models_dir)} if models_dir.is_dir() else {}
     if missing_only:
-        here = {card.name: card for card in list_cards(models_dir)} if models_dir.is_dir() else {}
         for name in names:
-            if name in here:
-                result.models[name] = {"version": here[name].version, "status": "kept"}
-        names = [name for name in names if name not in here]
-    local = _check_places(manifest, names, models_dir)
+            if name in local:
+                result.models[name] = {"version": local[name].version, "status": "kept"}
+        names = [name for name in names if name not in local]
+    _check_places(manifest, names, models_dir, local)
     todo: dict[str, list[str]] = {}
     for name in names:
         files = manifest.model_files(name, with_checkpoints)
