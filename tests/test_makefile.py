@@ -70,4 +70,13 @@ def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_conti
 
 def test_run_serves_without_background_training_when_told():
     (run,) = (build_parser().parse_args(argv) for argv in nlpc_commands("run", "BACKGROUND=") if argv[0] == "run")
-    assert run.train_in_background is None
+    assert run.train_in_background is None and run.finish_in_background is None
+
+
+def test_run_finishes_a_model_a_stopped_run_saved_by_what_minilm_runs_after_training():
+    (run,) = (build_parser().parse_args(argv) for argv in nlpc_commands("run") if argv[0] == "run")
+    program, *options, target = shlex.split(run.finish_in_background)
+    assert (program, target) == ("make", "minilm-finish") and options == ["--no-print-directory"]
+    # the export and the calibration of `make minilm`, nothing trained
+    assert nlpc_commands("minilm-finish") == nlpc_commands("minilm")[1:]
+    assert nlpc_commands("minilm-finish", "CALIBRATION=") == nlpc_commands("minilm", "CALIBRATION=")[1:]

@@ -297,6 +297,7 @@ def test_switch_changes_the_current_model(api, library):
             "message": "switched from logistic_regression to linear_svm",
             "previous_model": "logistic_regression",
             "current_model": "linear_svm",
+            "reloaded": False,
         }
         assert api.client.get("/health").json()["current_model"] == "linear_svm"
         answer = api.client.post("/predict", json={"text": TEXTS[1]}).json()
@@ -325,6 +326,40 @@ def test_a_switch_made_if_a_model_is_current_happens_only_while_it_is(api):
         assert api.client.get("/health").json()["current_model"] == "linear_svm"
     finally:
         api.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=key)
+
+
+def test_switching_to_a_model_saved_again_since_it_was_loaded_serves_the_saved_one(models, tmp_path):
+    """`nlpc calibrate` (or an export, a retraining, a pull) saves a served model anew: a switch to it, the current
+    one included, loads what is saved now; a switch with nothing saved since keeps the loaded copy."""
+    from nlp_classifier.model_calibration import calibrate_model
+
+    folder = copy_models(models, tmp_path / "models")
+    key = {"X-API-Key": API_KEY}
+    with live_server(folder) as server:
+        before = server.client.post("/predict", json={"text": TEXTS[1]}).json()
+        unchanged = server.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=key)
+        assert unchanged.json()["reloaded"] is False
+        assert unchanged.json()["message"] == "switched from logistic_regression to logistic_regression"
+        old_version = server.client.get("/models").json()["models"]["logistic_regression"]["version"]
+        calibrated = calibrate_model("logistic_regression", models_dir=folder, method="temperature").card
+        assert calibrated.version != old_version
+        # not before the switch: requests keep the loaded copy
+        assert server.client.post("/predict", json={"text": TEXTS[1]}).json()["scores"] == before["scores"]
+        body = server.client.post(
+            "/models/switch",
+            json={"model_name": "logistic_regression", "if_current": "logistic_regression"},
+            headers=key,
+        ).json()
+        after = server.client.post("/predict", json={"text": TEXTS[1]}).json()
+        listed = server.client.get("/models").json()["models"]["logistic_regression"]
+    assert body["reloaded"] is True and body["current_model"] == "logistic_regression"
+    assert body["message"] == (
+        "switched from logistic_regression to logistic_regression; loaded logistic_regression "
+        f"{calibrated.version} as saved (version {old_version} was loaded)"
+    )
+    assert listed["version"] == calibrated.version
+    expected = nlp_classifier.load("logistic_regression", models_dir=folder).predict([TEXTS[1]])[0].scores
+    assert scores_of(after) == pytest.approx(expected) and scores_of(after) != pytest.approx(scores_of(before))
 
 
 def test_switching_is_refused_when_no_key_is_configured(models):

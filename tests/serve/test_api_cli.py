@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.errors import ConfigError
 from nlp_classifier.serve.settings import load_settings
-from nlp_classifier.training.background_status import read_status
+from nlp_classifier.training.background_status import LOG_NAME, STOPPED, TRAIN, read_status, write_status
 
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
 
@@ -352,6 +353,82 @@ def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(mode
         out, err = interrupt(proc)
     assert current == "minilm_hate" and "in the background" not in out
     assert not record.exists()
+
+
+# The finishing stand-in waits for ``go``, then runs the first half of `make minilm-finish` for real (the int8 export,
+# checked on 100 test texts instead of all): the model it finishes is then served by its int8 export, not torch.
+FINISH_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+Path({record!r}).write_text(f"{{os.getpid()}} {{os.nice(0)}}")
+print("finishing the stand-in", flush=True)
+while not Path({go!r}).exists():
+    time.sleep(0.1)
+from nlp_classifier.export import export_onnx
+export_onnx("minilm_hate", models_dir=os.environ["NLPC_MODELS_DIR"], quantize="int8", max_drop_points=100,
+            check_limit=100)
+"""
+
+
+def test_run_finishes_a_model_a_stopped_run_saved_and_then_serves_the_finished_model(models, tmp_path):
+    """`make run` stopped during the export that follows the training: minilm_hate is saved but has no int8 export
+    (nor calibration). The next `nlpc run` serves it as saved, runs the finishing command (not the training) at low
+    priority, and then serves the finished model."""
+    present = every_default(models, tmp_path / "models")
+    card = make_tiny_model(present, "minilm_hate", "hate")
+    saved = datetime.fromisoformat(card.created_at)
+    write_status(
+        present,
+        new_run=True,
+        state=STOPPED,
+        model="minilm_hate",
+        purpose=TRAIN,
+        command="make minilm",
+        log=str(present / LOG_NAME),
+        started_at=(saved - timedelta(hours=1)).isoformat(),
+        finished_at=(saved + timedelta(minutes=2)).isoformat(),
+    )
+    train, trained = background_command(tmp_path)
+    go, record, script = tmp_path / "go", tmp_path / "finishing.txt", tmp_path / "finish.py"
+    script.write_text(FINISH_SCRIPT.format(record=str(record), go=str(go)))
+    finish = f"{sys.executable} {script}"
+    port = free_port()
+    args = ("run", "--no-ui", "--port", str(port), "--train-in-background", train, "--finish-in-background", finish)
+    proc, api = nlpc(*args, models=present), f"http://127.0.0.1:{port}"
+
+    def served_backend() -> str | None:
+        listed = httpx.get(f"{api}/models").json()
+        return listed["models"][listed["current_model"]]["backend"]
+
+    try:
+        wait_ready(api, proc)
+        wait_for(record.exists, "the finishing command did not start")
+        finishing = httpx.get(f"{api}/models/training").json()
+        before = (httpx.get(f"{api}/models").json()["current_model"], served_backend())
+        go.touch()
+        wait_for(lambda: served_backend() == "onnx-int8", "the finished model was not served", timeout=180)
+        wait_for(lambda: httpx.get(f"{api}/models/training").json()["message"], "the switch was not recorded")
+        training = httpx.get(f"{api}/models/training").json()
+        answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert before == ("minilm_hate", "torch")  # served as saved meanwhile
+    assert finishing["state"] == "running" and finishing["purpose"] == "finish" and finishing["command"] == finish
+    assert finishing["description"].startswith("minilm_hate was saved, but what follows its training")
+    assert not trained.exists()  # nothing was trained
+    _, niceness = record.read_text().split()
+    assert int(niceness) == 19
+    log = present / LOG_NAME
+    assert (
+        f"minilm_hate was saved, but a stopped run did not finish it (the int8 export and the calibration): "
+        f"finishing it in the background at low priority: `{finish}` (log {log})"
+    ) in " ".join(out.split())
+    assert training["state"] == "succeeded" and training["message"] == (
+        "minilm_hate is ready: the API now serves the finished model (switched from minilm_hate to minilm_hate; "
+        "loaded minilm_hate 1.0.0 anew: it was saved again since it was loaded)"
+    )
+    assert answer["model"] == "minilm_hate"
 
 
 # --- nlpc run --pull (the `gcs` fixture: tests/conftest.py) -----------------------------------------------------

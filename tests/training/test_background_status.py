@@ -9,12 +9,17 @@ import sys
 
 from nlp_classifier.locks import held_by_another
 from nlp_classifier.training.background_status import (
+    FAILED,
+    FINISH,
     INTERRUPTED,
     LOG_NAME,
     RUNNING,
     STOPPED,
+    SUCCEEDED,
+    TRAIN,
     describe,
     format_progress,
+    left_unfinished,
     parse_progress,
     read_status,
     write_status,
@@ -88,3 +93,32 @@ def test_the_status_starts_afresh_with_each_run_and_reads_only_this_runs_log(tmp
     assert read_status(tmp_path)["model"] == "m" and read_status(tmp_path)["message"] == "kept"
     (tmp_path / "background_training.json").write_text("{not json")
     assert read_status(tmp_path) == {"state": "none"}
+
+
+def test_a_model_saved_by_a_run_that_was_cut_short_is_left_unfinished():
+    started, saved, ended = "2026-12-07T05:00:00+00:00", "2026-12-07T06:10:00+00:00", "2026-12-07T06:12:30+00:00"
+    stopped = {"state": STOPPED, "model": "minilm_hate", "purpose": TRAIN, "started_at": started, "finished_at": ended}
+    assert left_unfinished(stopped, "minilm_hate", saved)  # stopped while exporting the model it had saved
+    assert left_unfinished({**stopped, "state": INTERRUPTED, "finished_at": None}, "minilm_hate", saved)
+    # the run ended on its own, or stopped with nothing saved, or saved another model: nothing to finish
+    for state in (SUCCEEDED, FAILED, RUNNING):
+        assert not left_unfinished({**stopped, "state": state}, "minilm_hate", saved)
+    assert not left_unfinished(stopped, "minilm_hate", None)
+    assert not left_unfinished(stopped, "other", saved)
+    # saved after the stopped run had ended (trained by hand since), or before it started: not that run's model
+    assert not left_unfinished(stopped, "minilm_hate", "2026-12-07T07:00:00+00:00")
+    assert not left_unfinished(stopped, "minilm_hate", "2026-12-07T04:00:00+00:00")
+    # a finishing run that was itself cut short: the model it was finishing still is unfinished
+    again = {**stopped, "purpose": FINISH, "started_at": "2026-12-07T08:00:00+00:00"}
+    assert left_unfinished(again, "minilm_hate", saved)
+    assert not left_unfinished({**again, "state": SUCCEEDED}, "minilm_hate", saved)
+    assert not left_unfinished({"state": "none"}, "minilm_hate", saved)
+
+
+def test_the_description_of_a_finishing_run_says_it_was_saved_and_is_being_finished():
+    finishing = {"state": RUNNING, "model": "minilm_hate", "purpose": FINISH, "progress": None}
+    assert describe(finishing).startswith(
+        "minilm_hate was saved, but what follows its training (the int8 export and the calibration) was cut short; "
+        "it is being finished in the background (about 6 minutes on 2 cores)"
+    )
+    assert describe({**finishing, "state": STOPPED}) is None

@@ -7,7 +7,10 @@ transformer: at the lowest CPU priority (``nice -n 19``, so requests to the API 
 group, with ``NLPC_MODELS_DIR`` set to the folder the API serves, its output in a log file there. The log is held
 locked while COMMAND runs (the lock goes with the open file, so it lasts as long as COMMAND does, even if
 ``nlpc run`` was killed): a second ``nlpc run`` on the same folder does not train beside it. When COMMAND
-succeeds, the API switches to the new model, unless someone switched models in the meantime. Stopping
+succeeds, the API switches to the new model, unless someone switched models in the meantime. A run stopped after
+it saved the model but before its command ended (`make minilm` exports and calibrates the model it trained) leaves
+the model unfinished: the next ``nlpc run`` serves it as saved and runs ``--finish-in-background COMMAND`` (`make
+minilm-finish`) the same way, then switches to the finished model (the switch loads the model anew). Stopping
 ``nlpc run`` stops COMMAND too; `make run` passes a command that continues an interrupted run, so the next start
 picks up from the last checkpoint. A ``nlpc run`` that finds another process training (one started by a
 ``nlpc run`` that was killed, or by a second one still running) waits for it to end and then switches its own
@@ -34,6 +37,7 @@ from ..training.background_status import (
     RUNNING,
     STOPPED,
     SUCCEEDED,
+    TRAIN,
     now,
     read_status,
     write_status,
@@ -51,10 +55,11 @@ class BackgroundTraining:
     """``command`` run by the shell at nice 19 in a new process group, output appended to the log
     ``models_dir / LOG_NAME``."""
 
-    def __init__(self, command: str, models_dir: Path, model: str):
+    def __init__(self, command: str, models_dir: Path, model: str, purpose: str = TRAIN):
         self.command = command
         self.models_dir = models_dir
         self.model = model
+        self.purpose = purpose  # TRAIN, or FINISH a model a stopped run saved (background_status)
         self.log = models_dir / LOG_NAME
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
@@ -71,6 +76,7 @@ class BackgroundTraining:
                 new_run=True,
                 state=RUNNING,
                 model=self.model,
+                purpose=self.purpose,
                 command=self.command,
                 log=str(self.log),
                 log_offset=self.log.stat().st_size,
@@ -146,4 +152,6 @@ def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, mode
             return f"{model} is ready; the API stays on {current}, which was chosen since"
     if response.status_code != 200:
         return f"{model} is ready, but switching to it failed ({response.status_code}: {response.text[:200]})"
+    if expected == model:  # it served the model as saved before it was finished: the switch loads it anew
+        return f"{model} is ready: the API now serves the finished model ({response.json()['message']})"
     return f"{model} is ready: the API now serves it (was {expected})"

@@ -41,6 +41,13 @@ def register(sub) -> None:
         help="when the fine-tuned default (minilm_hate) is missing, run this shell command at low priority while "
         "serving (`make run` passes `make minilm`), then switch the API to the model it trains",
     )
+    p.add_argument(
+        "--finish-in-background",
+        metavar="COMMAND",
+        help="when such a background training saved minilm_hate but was stopped before its command ended (in "
+        "`make minilm`: during the int8 export or the calibration), run this shell command the same way (`make run` "
+        "passes `make minilm-finish`), then switch the API to the finished model",
+    )
     p.set_defaults(func=run)
 
 
@@ -71,7 +78,7 @@ def exit_on_signal(signum: int, _frame) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
-    from ..training.background_status import read_status
+    from ..training.background_status import FINISH, left_unfinished, read_status
     from .common import stdout, stop_process
     from .prepare import prepare_models
     from .serve import start_api
@@ -90,10 +97,14 @@ def run(args: argparse.Namespace) -> int:
     if ui is not None:
         stdout.print(f"web UI  http://127.0.0.1:{args.ui_port}")
     stdout.print(f"models  current: {api.manager.current_name}; toxicity: {api.manager.toxicity_name}")
-    names = [card.name for card in api.manager.cards()]
+    cards = {card.name: card for card in api.manager.cards()}
+    names = list(cards)
     training, transformer = None, PREFERRED_MODELS[0]
+    saved_at = cards[transformer].created_at if transformer in cards else None
     if args.train_in_background and transformer not in names:
         training = train_in_background(args.train_in_background, transformer, api, settings, stopping)
+    elif args.finish_in_background and left_unfinished(read_status(Path(settings.models_dir)), transformer, saved_at):
+        training = train_in_background(args.finish_in_background, transformer, api, settings, stopping, FINISH)
     notice = fallback_notice(api.manager.current_name, names, read_status(Path(settings.models_dir)))
     if notice:
         stdout.print(f"[yellow]note    {notice}[/yellow]")
@@ -115,15 +126,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_in_background(command: str, model: str, api, settings, stopping: threading.Event):
+def train_in_background(command: str, model: str, api, settings, stopping: threading.Event, purpose: str | None = None):
     """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds. When
-    another process is training already, wait for it instead and switch when its model is there."""
+    another process is training already, wait for it instead and switch when its model is there. ``purpose``:
+    ``FINISH`` when ``command`` finishes a model a stopped run saved, else training it."""
     from ..registry import list_cards
+    from ..training.background_status import FINISH, TRAIN
     from .background_training import AlreadyTraining, BackgroundTraining, switch_when_unchanged
     from .common import stdout
 
     served = api.manager.current_name
-    training = BackgroundTraining(command, Path(settings.models_dir), model)
+    training = BackgroundTraining(command, Path(settings.models_dir), model, purpose or TRAIN)
 
     def switch() -> str:
         if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
@@ -151,8 +164,15 @@ def train_in_background(command: str, model: str, api, settings, stopping: threa
             "and switching to it when that training has saved it"
         )
         return training
-    stdout.print(
-        f"training {model} in the background at low priority: `{command}` (log {training.log}); "
-        "the API switches to it when it is ready"
-    )
+    if purpose == FINISH:
+        stdout.print(
+            f"{model} was saved, but a stopped run did not finish it (the int8 export and the calibration): finishing "
+            f"it in the background at low priority: `{command}` (log {training.log}); the API serves it as saved "
+            "until then"
+        )
+    else:
+        stdout.print(
+            f"training {model} in the background at low priority: `{command}` (log {training.log}); "
+            "the API switches to it when it is ready"
+        )
     return training

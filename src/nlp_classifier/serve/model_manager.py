@@ -161,10 +161,10 @@ class ModelManager:
             self._cards, self._cards_read_at = list_cards(self.settings.models_dir), now
         return self._cards
 
-    def _card_named(self, name: str) -> ModelCard:
+    def _card_named(self, name: str, fresh_only: bool = False) -> ModelCard:
         """The registry card called ``name`` (names only: a request can never make us read an arbitrary path);
-        a model added to the folder a moment ago is found too."""
-        for fresh in (False, True):
+        a model added to the folder a moment ago is found too; ``fresh_only`` reads the folder anew first."""
+        for fresh in (True,) if fresh_only else (False, True):
             cards = self.cards(fresh)
             for card in cards:
                 if card.name == name:
@@ -274,10 +274,14 @@ class ModelManager:
         """The optional model feeding the OpenAI 'hate' category."""
         return await self.get(self.hate_name) if self.hate_name else None
 
-    async def switch(self, name: str, if_current: str | None = None) -> tuple[str | None, ServedModel]:
-        """Make ``name`` the current model once it is loaded; returns the previous name and the new model. With
-        ``if_current``, only if that is still the current model (switches wait for each other, so nobody can
-        switch between the check and the switch); ``StaleSwitchError`` otherwise."""
+    async def switch(
+        self, name: str, if_current: str | None = None
+    ) -> tuple[str | None, ServedModel, ModelCard | None]:
+        """Make ``name`` the current model once it is loaded; returns the previous name, the new model and, when
+        the model was saved again since it was loaded (calibrated, exported, retrained, pulled), the card of the
+        copy it replaced: a switch always serves the saved model. With ``if_current``, only if that is still the
+        current model (switches wait for each other, so nobody can switch between the check and the switch);
+        ``StaleSwitchError`` otherwise."""
         if self._switch_lock is None:
             self._switch_lock = asyncio.Lock()
         async with self._switch_lock:
@@ -286,12 +290,29 @@ class ModelManager:
                     f"the current model is {self.current_name}, not {if_current}: someone switched since; "
                     f"not switching to {name}"
                 )
+            replaced = await self._forget_if_saved_again(name)
             served = await self.get(name)
             previous, self.current_name = self.current_name, served.name
             self.metrics.set_current(previous, served.name)
             self._models.move_to_end(served.name)
         log.info("model switched", extra={"previous_model": previous, "current_model": served.name})
-        return previous, served
+        return previous, served, replaced
+
+    async def _forget_if_saved_again(self, name: str) -> ModelCard | None:
+        """Drop the loaded copy of ``name`` when its card in the folder differs from the one it was loaded with
+        (requests already running finish on it); returns that copy's card, None when nothing was dropped."""
+        served = self._models.get(name)
+        if served is None:
+            return None
+        saved = await asyncio.to_thread(self._card_named, name, True)
+        if saved == served.card:
+            return None
+        del self._models[name]
+        log.info(
+            "model saved again since it was loaded",
+            extra={"model": name, "loaded_version": served.card.version, "saved_version": saved.version},
+        )
+        return served.card
 
     def loaded(self) -> dict[str, ServedModel]:
         """The models in memory, least recently used first."""

@@ -222,6 +222,11 @@ class TrainingStatusResponse(BaseModel):
         "killed without being able to say so"
     )
     model: str | None = None
+    purpose: Literal["train", "finish"] | None = Field(
+        None,
+        description="train: training the model; finish: what follows its training (the int8 export and the "
+        "calibration), for a model that a run stopped after saving",
+    )
     command: str | None = None
     log: str | None = None
     started_at: str | None = None
@@ -277,6 +282,9 @@ class SwitchResponse(BaseModel):
     message: str
     previous_model: str | None
     current_model: str
+    reloaded: bool = Field(
+        False, description="the model was saved again since it was loaded, and the saved one is now served"
+    )
 
 
 class EndpointInfo(BaseModel):

@@ -24,6 +24,9 @@ LOG_NAME = "background_training.log"
 STATUS_NAME = "background_training.json"
 
 RUNNING, SUCCEEDED, FAILED, STOPPED, INTERRUPTED = "running", "succeeded", "failed", "stopped", "interrupted"
+# What a run is for (``purpose`` in the status): training the model, or finishing one a stopped run had saved but
+# not finished (`make minilm-finish`: its int8 export and calibration).
+TRAIN, FINISH = "train", "finish"
 
 TAIL_BYTES = 64 * 1024  # how much of the log's end is read for the progress and the last line
 LAST_LINE_CHARS = 300
@@ -31,6 +34,7 @@ LAST_LINE_CHARS = 300
 # calibration) took about 10 minutes on the 2-core reference machine (docs/transformers.md: 4.5 for the test split,
 # 4.3 for the export, 1.5 for the calibration, docs/evaluation.md).
 AFTER_TRAINING = "about 10 more minutes on 2 cores"
+FINISHING = "about 6 minutes on 2 cores"  # the export and the calibration alone, without the test split
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -113,11 +117,37 @@ def read_status(models_dir: Path) -> dict[str, Any]:
     return status
 
 
+def left_unfinished(status: Mapping[str, Any], model: str, saved_at: str | None) -> bool:
+    """Whether the folder's last background run for ``model`` (``status``: ``read_status``) ended before its
+    command did, stopped or killed, after ``model`` was saved (its card's ``created_at``, ``saved_at``; None
+    when the folder lacks it): the run saved it and was cut short in what follows the training (in `make minilm`,
+    the int8 export and the calibration). A model saved after such a run ended (trained by hand since) is not."""
+    if saved_at is None or status.get("model") != model or status.get("state") not in (STOPPED, INTERRUPTED):
+        return False
+    if status.get("purpose") == FINISH:  # the model was there before that run started
+        return True
+    saved, started, ended = _instant(saved_at), _instant(status.get("started_at")), _instant(status.get("finished_at"))
+    return saved is not None and started is not None and started <= saved and (ended is None or saved <= ended)
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def describe(status: Mapping[str, Any]) -> str | None:
     """One sentence on a running background training (for the UI and ``nlpc run``); None when none runs."""
     if status.get("state") != RUNNING:
         return None
     model = status.get("model", "the model")
+    if status.get("purpose") == FINISH:
+        return (
+            f"{model} was saved, but what follows its training (the int8 export and the calibration) was cut short; "
+            f"it is being finished in the background ({FINISHING}), and the API switches to the finished model "
+            "when it is ready."
+        )
     progress = status.get("progress")
     if not progress:
         return f"{model} is being trained in the background (starting); the API switches to it when it is ready."

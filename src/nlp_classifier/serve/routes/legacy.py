@@ -221,13 +221,19 @@ async def switch(body: SwitchRequest, manager: ManagerDep) -> dict:
     """Load `model_name`, then make it the model /predict uses. Requests already running finish on the old one.
     With `if_current`, only if that is still the current model (409 when someone switched since)."""
     try:
-        previous, served = await manager.switch(body.model_name, if_current=body.if_current)
+        previous, served, replaced = await manager.switch(body.model_name, if_current=body.if_current)
     except NlpcError as exc:
         field = "if_current" if isinstance(exc, StaleSwitchError) else "model_name"
         raise from_nlpc_error(exc, ("body", field)) from None
+    message = f"switched from {previous} to {served.name}"
+    if replaced is not None and replaced.version != served.card.version:
+        message += f"; loaded {served.name} {served.card.version} as saved (version {replaced.version} was loaded)"
+    elif replaced is not None:
+        message += f"; loaded {served.name} {served.card.version} anew: it was saved again since it was loaded"
     return {
         "status": "ok",
-        "message": f"switched from {previous} to {served.name}",
+        "message": message,
         "previous_model": previous,
         "current_model": served.name,
+        "reloaded": replaced is not None,
     }
