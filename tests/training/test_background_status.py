@@ -7,6 +7,7 @@ import fcntl
 import subprocess
 import sys
 
+from nlp_classifier.card import ModelCard
 from nlp_classifier.locks import held_by_another
 from nlp_classifier.training.background_status import (
     FAILED,
@@ -96,23 +97,44 @@ def test_the_status_starts_afresh_with_each_run_and_reads_only_this_runs_log(tmp
 
 
 def test_a_model_saved_by_a_run_that_was_cut_short_is_left_unfinished():
-    started, saved, ended = "2026-12-07T05:00:00+00:00", "2026-12-07T06:10:00+00:00", "2026-12-07T06:12:30+00:00"
+    started, ended = "2026-12-07T05:00:00+00:00", "2026-12-07T06:12:30+00:00"
     stopped = {"state": STOPPED, "model": "minilm_hate", "purpose": TRAIN, "started_at": started, "finished_at": ended}
-    assert left_unfinished(stopped, "minilm_hate", saved)  # stopped while exporting the model it had saved
-    assert left_unfinished({**stopped, "state": INTERRUPTED, "finished_at": None}, "minilm_hate", saved)
-    # the run ended on its own, or stopped with nothing saved, or saved another model: nothing to finish
+    saved = card_saved("2026-12-07T06:10:00+00:00")
+    assert left_unfinished(stopped, saved)  # stopped while exporting the model it had saved
+    assert left_unfinished({**stopped, "state": INTERRUPTED, "finished_at": None}, saved)
+    assert left_unfinished(stopped, card_saved("2026-12-07T06:10:00+00:00", exported=True))  # not calibrated
+    assert left_unfinished(stopped, card_saved("2026-12-07T06:10:00+00:00", calibrated=True))  # not exported
+    # both done (a killed run's command went on to the end): nothing left to finish
+    assert not left_unfinished(stopped, card_saved("2026-12-07T06:10:00+00:00", exported=True, calibrated=True))
+    # the run ended on its own, or stopped with nothing saved, or was another model's: nothing to finish
     for state in (SUCCEEDED, FAILED, RUNNING):
-        assert not left_unfinished({**stopped, "state": state}, "minilm_hate", saved)
-    assert not left_unfinished(stopped, "minilm_hate", None)
-    assert not left_unfinished(stopped, "other", saved)
+        assert not left_unfinished({**stopped, "state": state}, saved)
+    assert not left_unfinished(stopped, None)
+    assert not left_unfinished({**stopped, "model": "other"}, saved)
     # saved after the stopped run had ended (trained by hand since), or before it started: not that run's model
-    assert not left_unfinished(stopped, "minilm_hate", "2026-12-07T07:00:00+00:00")
-    assert not left_unfinished(stopped, "minilm_hate", "2026-12-07T04:00:00+00:00")
+    assert not left_unfinished(stopped, card_saved("2026-12-07T07:00:00+00:00"))
+    assert not left_unfinished(stopped, card_saved("2026-12-07T04:00:00+00:00"))
     # a finishing run that was itself cut short: the model it was finishing still is unfinished
     again = {**stopped, "purpose": FINISH, "started_at": "2026-12-07T08:00:00+00:00"}
-    assert left_unfinished(again, "minilm_hate", saved)
-    assert not left_unfinished({**again, "state": SUCCEEDED}, "minilm_hate", saved)
-    assert not left_unfinished({"state": "none"}, "minilm_hate", saved)
+    assert left_unfinished(again, saved)
+    assert not left_unfinished({**again, "state": SUCCEEDED}, saved)
+    assert not left_unfinished({"state": "none"}, saved)
+
+
+def card_saved(created_at: str, *, exported: bool = False, calibrated: bool = False) -> ModelCard:
+    """The card of a ``minilm_hate`` saved at ``created_at``, with its int8 export and calibrator if told."""
+    files = {"model.safetensors": "0" * 64, **({"model.int8.onnx": "1" * 64} if exported else {})}
+    return ModelCard(
+        name="minilm_hate",
+        family="transformer",
+        task="hate",
+        labels=["not_hateful", "hateful"],
+        problem_type="single_label",
+        artifact=".",
+        files=files,
+        calibration={"file": "calibration.json", "method": "isotonic"} if calibrated else None,
+        created_at=created_at,
+    )
 
 
 def test_the_description_of_a_finishing_run_says_it_was_saved_and_is_being_finished():

@@ -100,10 +100,9 @@ def run(args: argparse.Namespace) -> int:
     cards = {card.name: card for card in api.manager.cards()}
     names = list(cards)
     training, transformer = None, PREFERRED_MODELS[0]
-    saved_at = cards[transformer].created_at if transformer in cards else None
     if args.train_in_background and transformer not in names:
         training = train_in_background(args.train_in_background, transformer, api, settings, stopping)
-    elif args.finish_in_background and left_unfinished(read_status(Path(settings.models_dir)), transformer, saved_at):
+    elif args.finish_in_background and left_unfinished(read_status(Path(settings.models_dir)), cards.get(transformer)):
         training = train_in_background(args.finish_in_background, transformer, api, settings, stopping, FINISH)
     notice = fallback_notice(api.manager.current_name, names, read_status(Path(settings.models_dir)))
     if notice:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..backends.onnx_files import exported_backends
+from ..card import ModelCard
 from ..fileio import read_json, write_json
 from ..locks import held_by_another
 
@@ -117,16 +119,20 @@ def read_status(models_dir: Path) -> dict[str, Any]:
     return status
 
 
-def left_unfinished(status: Mapping[str, Any], model: str, saved_at: str | None) -> bool:
-    """Whether the folder's last background run for ``model`` (``status``: ``read_status``) ended before its
-    command did, stopped or killed, after ``model`` was saved (its card's ``created_at``, ``saved_at``; None
-    when the folder lacks it): the run saved it and was cut short in what follows the training (in `make minilm`,
-    the int8 export and the calibration). A model saved after such a run ended (trained by hand since) is not."""
-    if saved_at is None or status.get("model") != model or status.get("state") not in (STOPPED, INTERRUPTED):
+def left_unfinished(status: Mapping[str, Any], card: ModelCard | None) -> bool:
+    """Whether the folder's last background run for the model of ``card`` (``status``: ``read_status``; ``card``
+    None when the folder lacks the model) ended before its command did, stopped or killed, after it had saved the
+    model, and the model still lacks its int8 export or its calibrator: the run was cut short in what follows the
+    training (in `make minilm`, the export and the calibration). A model saved after such a run ended (trained by
+    hand since) is not that run's."""
+    if card is None or status.get("model") != card.name or status.get("state") not in (STOPPED, INTERRUPTED):
+        return False
+    if "onnx-int8" in exported_backends(card) and card.calibration:  # a killed run's command may have gone on
         return False
     if status.get("purpose") == FINISH:  # the model was there before that run started
         return True
-    saved, started, ended = _instant(saved_at), _instant(status.get("started_at")), _instant(status.get("finished_at"))
+    saved, started = _instant(card.created_at), _instant(status.get("started_at"))
+    ended = _instant(status.get("finished_at"))
     return saved is not None and started is not None and started <= saved and (ended is None or saved <= ended)
 
 
