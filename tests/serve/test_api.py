@@ -362,6 +362,22 @@ def test_switching_to_a_model_saved_again_since_it_was_loaded_serves_the_saved_o
     assert scores_of(after) == pytest.approx(expected) and scores_of(after) != pytest.approx(scores_of(before))
 
 
+def test_a_saved_model_that_fails_to_load_leaves_the_loaded_copy_serving(models, tmp_path):
+    folder = copy_models(models, tmp_path / "models")
+    key = {"X-API-Key": API_KEY}
+    with live_server(folder) as server:
+        before = server.client.post("/predict", json={"text": TEXTS[1]}).json()
+        card = nlp_classifier.registry.resolve("logistic_regression", folder)
+        saved = json.loads(card.path.read_text())
+        card.path.write_text(json.dumps({**saved, "description": "saved again"}))
+        with card.artifact_path.open("ab") as artifact:  # and its file no longer matches the card's hash
+            artifact.write(b"tampered")
+        refused = server.client.post("/models/switch", json={"model_name": "logistic_regression"}, headers=key)
+        after = server.client.post("/predict", json={"text": TEXTS[1]}).json()
+    assert refused.status_code >= 400 and str(card.artifact_path.name) in refused.text
+    assert (after["model"], after["scores"]) == (before["model"], before["scores"])
+
+
 def test_switching_is_refused_when_no_key_is_configured(models):
     with live_server(models, api_keys=[]) as server:
         response = server.client.post(

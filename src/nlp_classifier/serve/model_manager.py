@@ -290,29 +290,32 @@ class ModelManager:
                     f"the current model is {self.current_name}, not {if_current}: someone switched since; "
                     f"not switching to {name}"
                 )
-            replaced = await self._forget_if_saved_again(name)
-            served = await self.get(name)
+            replaced, served = await self._load_if_saved_again(name)
+            served = served or await self.get(name)
             previous, self.current_name = self.current_name, served.name
             self.metrics.set_current(previous, served.name)
             self._models.move_to_end(served.name)
         log.info("model switched", extra={"previous_model": previous, "current_model": served.name})
         return previous, served, replaced
 
-    async def _forget_if_saved_again(self, name: str) -> ModelCard | None:
-        """Drop the loaded copy of ``name`` when its card in the folder differs from the one it was loaded with
-        (requests already running finish on it); returns that copy's card, None when nothing was dropped."""
+    async def _load_if_saved_again(self, name: str) -> tuple[ModelCard | None, ServedModel | None]:
+        """When ``name`` is loaded but its card in the folder differs from the one it was loaded with, load the
+        saved model and put it in the loaded one's place (requests already running finish on the old copy); returns
+        the old copy's card and the new model, else (None, None). A saved model that fails to load raises, and the
+        loaded copy stays."""
         served = self._models.get(name)
         if served is None:
-            return None
+            return None, None
         saved = await asyncio.to_thread(self._card_named, name, True)
         if saved == served.card:
-            return None
-        del self._models[name]
+            return None, None
+        fresh = await asyncio.to_thread(self._build, saved)
+        self._insert(fresh)
         log.info(
-            "model saved again since it was loaded",
+            "model saved again since it was loaded: loaded anew",
             extra={"model": name, "loaded_version": served.card.version, "saved_version": saved.version},
         )
-        return served.card
+        return served.card, fresh
 
     def loaded(self) -> dict[str, ServedModel]:
         """The models in memory, least recently used first."""
