@@ -230,7 +230,7 @@ def test_oversized_body_is_413(api):
 def test_models_training_says_what_is_being_trained_into_the_models_folder(api, models):
     assert api.client.get("/models/training").json() == {
         "state": "none",
-        **dict.fromkeys(["model", "command", "log", "started_at", "finished_at", "exit_status", "message"]),
+        **dict.fromkeys(["model", "purpose", "command", "log", "started_at", "finished_at", "exit_status", "message"]),
         **dict.fromkeys(["progress", "last_line", "description"]),
     }
     log = models / LOG_NAME
