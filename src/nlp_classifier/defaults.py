@@ -11,7 +11,7 @@ from typing import Any
 from .card import ModelCard
 from .registry import list_cards
 from .tasks import BINARY_LABELS, MULTI_LABEL
-from .training.background_status import RUNNING, describe
+from .training.background_status import FINISH, RUNNING, describe
 
 # (task, algorithm, preset): the multi-source hate baseline (served by default), the seed's two baselines, the
 # stronger char preset, and a toxicity baseline.
@@ -88,6 +88,34 @@ def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[
     if progress:
         return f"{warning} {progress}"
     return f"{warning} `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
+
+
+def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> str | None:
+    """What the UI's sidebar says while ``served`` is being finished in the background (``training``: the ``GET
+    /models/training`` answer, its ``purpose`` ``finish``): a stopped run saved it but did not export or calibrate
+    it, so until the API switches to the finished model it answers with the model as saved, its scores not yet
+    calibrated. None in every other case."""
+    if (
+        served is None
+        or not training
+        or training.get("state") != RUNNING
+        or training.get("purpose") != FINISH
+        or training.get("model") != served
+    ):
+        return None
+    return f"{describe(training)} Until then {served} is served as saved: its scores are not calibrated yet."
+
+
+def serving_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
+    """The sidebar's note on the served model: ``fallback_notice``, else ``finishing_notice``; None when neither
+    has anything to say."""
+    return fallback_notice(served, names, training) or finishing_notice(served, training)
+
+
+def may_need_notice(served: str | None) -> bool:
+    """Whether ``serving_notice`` can have anything to say about ``served`` (the UI asks the API for the background
+    training only then)."""
+    return served in PREFERRED_MODELS
 
 
 def default_model_name(models_dir: str | Path | None = None) -> str | None:

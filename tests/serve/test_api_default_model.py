@@ -9,7 +9,13 @@ from testkit.frames import HATE_TINY_NAME
 
 import nlp_classifier
 from nlp_classifier.card import ModelCard
-from nlp_classifier.defaults import PREFERRED_MODELS, default_model_name, fallback_notice, pick_default
+from nlp_classifier.defaults import (
+    PREFERRED_MODELS,
+    default_model_name,
+    fallback_notice,
+    pick_default,
+    serving_notice,
+)
 from nlp_classifier.tasks import BINARY_LABELS, HATE_LABELS, TASKS, TOXICITY_LABELS, harmless_labels
 
 BENIGN = "I am a gay man and proud of it"
@@ -89,6 +95,23 @@ def test_the_fallback_notice_says_how_far_a_background_training_has_got():
     finishing = {**running, "progress": {"step": 5625, "total": 5625, "eta_s": 0}}
     assert "has finished training (5,625 steps)" in fallback_notice(fallback, [*names, "minilm_hate"], finishing)
     assert fallback_notice(fallback, [*names, "minilm_hate"], {**finishing, "state": "succeeded"}) is None
+
+
+def test_a_model_being_finished_is_said_to_be_served_as_saved_until_then():
+    minilm, fallback = PREFERRED_MODELS
+    names = [fallback, minilm]
+    finishing = {"state": "running", "purpose": "finish", "model": minilm, "progress": None}
+    notice = serving_notice(minilm, names, finishing)
+    assert notice is not None and "is being finished in the background (about 6 minutes on 2 cores)" in notice
+    assert notice.endswith("Until then minilm_hate is served as saved: its scores are not calibrated yet.")
+    # finished, a training rather than a finishing, another model's, or another model served: nothing to say
+    assert serving_notice(minilm, names, {**finishing, "state": "succeeded"}) is None
+    assert serving_notice(minilm, names, {**finishing, "purpose": "train"}) is None
+    assert serving_notice(minilm, names, {**finishing, "model": "other"}) is None
+    assert serving_notice("linear_svm", names, finishing) is None and serving_notice(minilm, names, None) is None
+    # the fallback's own notice is unchanged
+    training = {"state": "running", "purpose": "train", "model": minilm, "progress": None}
+    assert serving_notice(fallback, [fallback], training) == fallback_notice(fallback, [fallback], training)
 
 
 def test_default_model_name_reads_the_registry_and_the_environment(hate_models_dir, tmp_path, monkeypatch):

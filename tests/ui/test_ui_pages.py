@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from testkit.cli import run_cli
 from testkit.streamlit_charts import chart_layers
+from testkit.tiny_transformers import make_tiny_model
 from testkit.ui_servers import API_KEY, api_server, free_port
 
 from nlp_classifier.defaults import EXAMPLE_TEXTS
@@ -252,6 +253,33 @@ def test_the_sidebar_says_how_far_the_background_training_of_the_transformer_has
         warning = texts(at.sidebar.warning)
         assert "is the TF-IDF fallback" in warning and "`make minilm` trains" not in warning
         assert "minilm_hate is being trained in the background: step 1,200 of 5,625, about 62 min" in warning
+
+
+def test_the_sidebar_says_the_served_transformer_is_being_finished(hate_models_dir, tmp_path):
+    """A stopped run saved minilm_hate before its export and calibration; `nlpc run` finishes it in the background
+    and the API serves it as saved meanwhile: the sidebar says so, and says nothing once the finishing has ended."""
+    models = shutil.copytree(hate_models_dir, tmp_path / "models")
+    make_tiny_model(models, "minilm_hate", "hate")
+    log = models / LOG_NAME
+    log.write_text("exporting\n")
+    write_status(
+        models, state=RUNNING, purpose="finish", model="minilm_hate", command="make minilm-finish", log=str(log)
+    )
+    with log.open("a") as finishing, api_server(models, tmp_path / "api.log", default_model=None) as url:
+        fcntl.flock(finishing, fcntl.LOCK_EX)  # held the way a running background command holds it
+        assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate"
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+        at.session_state["api_url"] = url
+        at.run()
+        assert not at.exception
+        note = texts(at.sidebar.info)
+        assert "minilm_hate was saved, but what follows its training" in note
+        assert "Until then minilm_hate is served as saved: its scores are not calibrated yet." in note
+        assert "TF-IDF fallback" not in texts(at.sidebar.warning)
+        fcntl.flock(finishing, fcntl.LOCK_UN)
+        write_status(models, state="succeeded", exit_status=0)
+        at.run()
+        assert not at.exception and "is being finished" not in texts(at.sidebar.info)
 
 
 def test_analyse_with_an_empty_text_asks_for_one(app):

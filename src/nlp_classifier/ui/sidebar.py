@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from ..defaults import fallback_notice, serves_fallback
+from ..defaults import may_need_notice, serves_fallback, serving_notice
 from ..errors import ConfigError
 from ..training.background_status import RUNNING
 from . import REFRESH_ENV, refresh_seconds, session
@@ -77,14 +77,14 @@ def render() -> None:
     )
     info = view.models[name]
     bar.markdown(model_details(info, view))
-    if name == view.current and serves_fallback(view.current):  # asks the API for the training only then
+    if name == view.current and may_need_notice(view.current):  # asks the API for the training only then
         training = training_status()
-        notice = fallback_notice(view.current, view.names, training)
+        notice = serving_notice(view.current, view.names, training)
         if notice and training and training.get("state") == RUNNING:
             with bar:
                 training_notice(view.current, view.names)
         elif notice:
-            bar.warning(notice)
+            show_notice(bar, view.current, notice)
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
@@ -113,11 +113,17 @@ def follow_the_api(view: ModelsView, bar) -> None:
     bar.info(f"The API's current model is now '{view.current}' (it was '{previous}'); this session uses it.")
 
 
+def show_notice(where, served: str | None, notice: str) -> None:
+    """A warning for the TF-IDF fallback, a note for a model being finished."""
+    (where.warning if serves_fallback(served) else where.info)(notice)
+
+
 @st.fragment(run_every=training_refresh_seconds())
 def training_notice(current: str | None, names: list[str]) -> None:
-    """The fallback warning with the background training's progress, asked for again every
-    ``$NLPC_UI_REFRESH_SECONDS``. Once the training is no longer running, or the API serves another model, the
-    whole page runs again: it reads the models afresh and this session follows the switch."""
+    """The served model's notice (``serving_notice``: the fallback's, with the background training's progress, or
+    the one of a model being finished), asked for again every ``$NLPC_UI_REFRESH_SECONDS``. Once the training is
+    no longer running, or the API serves another model, the whole page runs again: it reads the models afresh and
+    this session follows the switch."""
     training = training_status()
     try:
         now_current = session.client().models().get("current_model")
@@ -125,7 +131,9 @@ def training_notice(current: str | None, names: list[str]) -> None:
         now_current = current  # the next refresh asks again; the page shows its own error meanwhile
     if not training or training.get("state") != RUNNING or now_current != current:
         st.rerun(scope="app")
-    st.warning(fallback_notice(current, names, training))
+    notice = serving_notice(current, names, training)
+    if notice:
+        show_notice(st, current, notice)
 
 
 def training_status() -> dict | None:
