@@ -14,8 +14,9 @@ def register(sub) -> None:
         help="get the default models if they are missing (pulled from a model set, else trained)",
         description="Get the default models that are not in the models folder yet: with --pull (or "
         "$NLPC_MODELS_URL), when one is missing (minilm_hate or a TF-IDF baseline), every model of that published "
-        "set the folder lacks; then train the default baseline models still missing. Models already here are "
-        "never replaced.",
+        "set the folder lacks; then train the default baseline models still missing, and calibrate the `hate` "
+        "fallback (logistic_regression_hate_char) if it has no calibrator, as its next version. Models already here "
+        "are never replaced.",
     )
     add_pull_option(p)
     p.add_argument("--force", action="store_true", help="retrain the default baselines even if they exist")
@@ -45,11 +46,13 @@ class Prepared:
     source: str | None = None
     trained: list[str] = field(default_factory=list)
     calibrated: list[str] = field(default_factory=list)
+    not_calibrated: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [f"pulled: {', '.join(self.pulled)} from {self.source}"] if self.pulled else []
         lines += [f"trained: {', '.join(self.trained)}"] if self.trained else []
-        return lines + ([f"calibrated: {', '.join(self.calibrated)}"] if self.calibrated else [])
+        lines += [f"calibrated: {', '.join(self.calibrated)}"] if self.calibrated else []
+        return lines + [f"not calibrated, served with its raw scores: {item}" for item in self.not_calibrated]
 
 
 def missing_defaults(models_dir=None, force: bool = False) -> list[tuple[str, str, str]]:
@@ -72,8 +75,9 @@ def any_default_missing(models_dir=None) -> bool:
 
 def prepare_models(models_dir=None, force: bool = False, pull_from: str | None = None) -> Prepared:
     """When a default model is missing and ``pull_from`` is given, pull the models of that set the folder lacks;
-    then train whatever default baseline is still missing, and calibrate those of ``CALIBRATED_DEFAULTS``."""
-    from ..defaults import CALIBRATED_DEFAULTS
+    then train whatever default baseline is still missing, and calibrate those of ``CALIBRATED_DEFAULTS`` that have
+    no calibrator (a new version of the model; one that cannot be calibrated is named, and served as it is)."""
+    from ..errors import NlpcError
     from ..model_calibration import calibrate_model
     from ..storage import StorageError, pull
     from ..storage.location import URL_ENV
@@ -91,13 +95,32 @@ def prepare_models(models_dir=None, force: bool = False, pull_from: str | None =
         prepared.source = result.url
         prepared.pulled = sorted(name for name, model in result.models.items() if model["status"] != "kept")
     for task, algorithm, preset in missing_defaults(models_dir, force):
-        name = train_baseline(task, algorithm, preset, models_dir=models_dir).name
-        prepared.trained.append(name)
-        method = CALIBRATED_DEFAULTS.get((task, algorithm, preset))
-        if method:
+        prepared.trained.append(train_baseline(task, algorithm, preset, models_dir=models_dir).name)
+    for name, method in uncalibrated_defaults(models_dir):  # trained just now, pulled, or older than calibration
+        try:
             calibrate_model(name, models_dir=models_dir, method=method)
+        except NlpcError as exc:  # serve it as it is rather than not at all
+            prepared.not_calibrated.append(f"{name} ({exc})")
+        else:
             prepared.calibrated.append(f"{name} ({method})")
     return prepared
+
+
+def uncalibrated_defaults(models_dir=None) -> list[tuple[str, str]]:
+    """(name, method) of the models of ``CALIBRATED_DEFAULTS`` in the folder, for their task, with no calibrator:
+    the one `nlpc prepare` has just trained, and one pulled from a set published before the defaults were
+    calibrated (or trained here before then)."""
+    from ..defaults import CALIBRATED_DEFAULTS
+    from ..registry import list_cards
+    from ..training.baselines import default_name
+
+    cards = {card.name: card for card in list_cards(models_dir)}
+    found = []
+    for (task, algorithm, preset), method in CALIBRATED_DEFAULTS.items():
+        card = cards.get(default_name(algorithm, task, preset))
+        if card is not None and card.task == task and not card.calibration:
+            found.append((card.name, method))
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
