@@ -3,6 +3,8 @@ ones only: a not_hateful / Regular Speech prediction flags nothing), in the libr
 
 from __future__ import annotations
 
+import fcntl
+
 import pytest
 from testkit.api_server import API_KEY, copy_models, live_server
 from testkit.frames import HATE_TINY_NAME
@@ -17,6 +19,7 @@ from nlp_classifier.defaults import (
     serving_notice,
 )
 from nlp_classifier.tasks import BINARY_LABELS, HATE_LABELS, TASKS, TOXICITY_LABELS, harmless_labels
+from nlp_classifier.training.background_status import FINISH, LOG_NAME, RUNNING, write_status
 
 BENIGN = "I am a gay man and proud of it"
 HATEFUL = "muslims are vermin and should be wiped out"
@@ -145,7 +148,9 @@ def hate_api(hate_models_dir, tmp_path_factory):
 def test_the_hate_model_is_the_default_and_benign_texts_flag_nothing(hate_api):
     health = hate_api.client.get("/health").json()
     assert health["current_model"] == HATE_TINY_NAME and health["classes"] == HATE_LABELS
-    assert hate_api.client.get("/models").json()["models"][HATE_TINY_NAME]["is_current"] is True
+    listed = hate_api.client.get("/models").json()
+    assert listed["models"][HATE_TINY_NAME]["is_current"] is True
+    assert "is the TF-IDF fallback" in listed["notice"] and "`make minilm` trains minilm_hate" in listed["notice"]
 
     benign = hate_api.client.post("/predict", json={"text": BENIGN}).json()
     assert benign["model"] == HATE_TINY_NAME and benign["predicted_label"] == "not_hateful"
@@ -168,6 +173,7 @@ def test_davidson_models_keep_answering_and_switching_works(hate_api):
     try:
         answer = hate_api.client.post("/predict", json={"text": "you are a stupid worthless idiot"}).json()
         assert answer["model"] == "logistic_regression" and answer["flagged_labels"] == ["Hate Speech"]
+        assert hate_api.client.get("/models").json()["notice"] is None  # the fallback is not served
     finally:
         hate_api.client.post("/models/switch", json={"model_name": HATE_TINY_NAME}, headers={"X-API-Key": API_KEY})
 
@@ -187,8 +193,19 @@ def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tm
 
     models = copy_models(hate_models_dir, tmp_path / "models")
     make_tiny_model(models, "minilm_hate", "hate")
-    with live_server(models, default_model=None) as server:
+    log = models / LOG_NAME
+    log.write_text("exporting\n")
+    write_status(models, state=RUNNING, purpose=FINISH, model="minilm_hate", command="make minilm-finish", log=str(log))
+    with live_server(models, default_model=None) as server, log.open("a") as finishing:
         assert server.client.get("/health").json()["current_model"] == "minilm_hate"
+        fcntl.flock(finishing, fcntl.LOCK_EX)  # held the way a running background command holds it
+        assert (
+            server.client.get("/models")
+            .json()["notice"]
+            .endswith("Until then minilm_hate is served as saved: its scores are not calibrated yet.")
+        )
+        fcntl.flock(finishing, fcntl.LOCK_UN)  # the command is gone: nothing more to say
+        assert server.client.get("/models").json()["notice"] is None
         answer = server.client.post("/predict", json={"text": BENIGN}).json()
         assert answer["model"] == "minilm_hate" and [s["label"] for s in answer["scores"]] == HATE_LABELS
         assert answer["flagged_labels"] == ([] if answer["predicted_label"] == "not_hateful" else ["hateful"])

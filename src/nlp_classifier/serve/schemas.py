@@ -265,6 +265,13 @@ class ModelsResponse(BaseModel):
     toxicity_model: str | None
     available_models: list[str]
     models: dict[str, ModelInfo]
+    notice: str | None = Field(
+        None,
+        description="what a client should know about the current model: that it is the TF-IDF fallback of the "
+        "fine-tuned hate model (which flags neutral statements about many identity groups) and how far the "
+        "training of that model has got, or that the current model is being finished and its scores are not "
+        "calibrated yet; null otherwise",
+    )
 
 
 class SwitchRequest(Strict):

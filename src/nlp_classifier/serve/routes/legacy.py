@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,8 +17,10 @@ from ... import __version__
 from ...artifacts import training_info_path
 from ...classifier import Prediction
 from ...decision import thresholds_or_default
+from ...defaults import serving_notice
 from ...errors import NlpcError, StaleSwitchError
 from ...fileio import read_json
+from ...training.background_status import read_status
 from ..dependencies import ManagerDep, SettingsDep
 from ..errors import from_nlpc_error
 from ..inference import classify, explain, model_for
@@ -175,9 +178,11 @@ async def predict_toxicity(
 
 
 @router.get("/models", response_model=ModelsResponse, summary="Every model in the registry")
-async def models(manager: ManagerDep) -> dict:
-    """Each model's family, description, file, version, task, base model and test metrics."""
+async def models(manager: ManagerDep, settings: SettingsDep) -> dict:
+    """Each model's family, description, file, version, task, base model and test metrics, and a note on the
+    current model when there is one to make (the TF-IDF fallback, or a model being finished)."""
     cards = await asyncio.to_thread(manager.cards)
+    training = await asyncio.to_thread(read_status, Path(settings.models_dir))
     loaded = manager.loaded()
     out: dict[str, dict] = {}
     for card in cards:
@@ -207,6 +212,7 @@ async def models(manager: ManagerDep) -> dict:
         "toxicity_model": manager.toxicity_name,
         "available_models": list(out),
         "models": out,
+        "notice": serving_notice(manager.current_name, list(out), training),
     }
 
 
