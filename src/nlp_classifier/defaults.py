@@ -91,10 +91,10 @@ def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[
 
 
 def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> str | None:
-    """What the UI's sidebar says while ``served`` is being finished in the background (``training``: the ``GET
-    /models/training`` answer, its ``purpose`` ``finish``): a stopped run saved it but did not export or calibrate
-    it, so until the API switches to the finished model it answers with the model as saved, its scores not yet
-    calibrated. None in every other case."""
+    """What the UI's sidebar and ``GET /models`` say while ``served`` is being finished in the background
+    (``training``: the ``GET /models/training`` answer, its ``purpose`` ``finish``): a stopped run saved it but did
+    not export or calibrate it, so until the API switches to the finished model it answers with the model as saved,
+    its scores not yet calibrated. None in every other case."""
     if (
         served is None
         or not training
@@ -107,8 +107,8 @@ def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> 
 
 
 def serving_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
-    """The sidebar's note on the served model: ``fallback_notice``, else ``finishing_notice``; None when neither
-    has anything to say."""
+    """The note on the served model (the UI's sidebar, ``GET /models``): ``fallback_notice``, else
+    ``finishing_notice``; None when neither has anything to say."""
     return fallback_notice(served, names, training) or finishing_notice(served, training)
 
 
