@@ -91,7 +91,7 @@ def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[
 
 
 def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> str | None:
-    """What the UI's sidebar and ``GET /models`` say while ``served`` is being finished in the background
+    """What ``GET /models`` (and with it the UI's sidebar) says while ``served`` is being finished in the background
     (``training``: the ``GET /models/training`` answer, its ``purpose`` ``finish``): a stopped run saved it but did
     not export or calibrate it, so until the API switches to the finished model it answers with the model as saved,
     its scores not yet calibrated. None in every other case."""
@@ -107,14 +107,14 @@ def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> 
 
 
 def serving_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
-    """The note on the served model (the UI's sidebar, ``GET /models``): ``fallback_notice``, else
+    """The note on the served model (``GET /models``, shown by the UI's sidebar): ``fallback_notice``, else
     ``finishing_notice``; None when neither has anything to say."""
     return fallback_notice(served, names, training) or finishing_notice(served, training)
 
 
 def may_need_notice(served: str | None) -> bool:
-    """Whether ``serving_notice`` can have anything to say about ``served`` (the UI asks the API for the background
-    training only then)."""
+    """Whether ``serving_notice`` can have anything to say about ``served`` (``GET /models`` reads the background
+    training's status only then)."""
     return served in PREFERRED_MODELS
 
 

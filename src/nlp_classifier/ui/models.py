@@ -82,6 +82,7 @@ class ModelsView:
     current: str | None
     models: dict[str, ModelInfo]
     toxicity: str | None = None
+    notice: str | None = None  # the API's note on its current model (the TF-IDF fallback, a model being finished)
 
     @classmethod
     def from_api(cls, payload: dict) -> ModelsView:
@@ -92,7 +93,12 @@ class ModelsView:
         current = payload.get("current_model")
         if current in models:
             models[current].is_current = True
-        return cls(current=current, models=dict(sorted(models.items())), toxicity=payload.get("toxicity_model"))
+        return cls(
+            current=current,
+            models=dict(sorted(models.items())),
+            toxicity=payload.get("toxicity_model"),
+            notice=payload.get("notice"),
+        )
 
     @property
     def names(self) -> list[str]:

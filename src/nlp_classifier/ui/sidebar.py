@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from ..defaults import may_need_notice, serves_fallback, serving_notice
+from ..defaults import serves_fallback
 from ..errors import ConfigError
 from ..training.background_status import RUNNING
 from . import REFRESH_ENV, refresh_seconds, session
@@ -77,14 +77,13 @@ def render() -> None:
     )
     info = view.models[name]
     bar.markdown(model_details(info, view))
-    if name == view.current and may_need_notice(view.current):  # asks the API for the training only then
+    if name == view.current and view.notice:  # the API's note on its current model; asks for the training only then
         training = training_status()
-        notice = serving_notice(view.current, view.names, training)
-        if notice and training and training.get("state") == RUNNING:
+        if training and training.get("state") == RUNNING:
             with bar:
-                training_notice(view.current, view.names)
-        elif notice:
-            show_notice(bar, view.current, notice)
+                training_notice(view.current, view.notice)
+        else:
+            show_notice(bar, view.current, view.notice)
     if name != view.current:
         if bar.button(
             f"Make '{name}' the API's current model",
@@ -119,21 +118,21 @@ def show_notice(where, served: str | None, notice: str) -> None:
 
 
 @st.fragment(run_every=training_refresh_seconds())
-def training_notice(current: str | None, names: list[str]) -> None:
-    """The served model's notice (``serving_notice``: the fallback's, with the background training's progress, or
-    the one of a model being finished), asked for again every ``$NLPC_UI_REFRESH_SECONDS``. Once the training is
-    no longer running, or the API serves another model, the whole page runs again: it reads the models afresh and
-    this session follows the switch."""
+def training_notice(current: str | None, notice: str) -> None:
+    """The API's note on its current model (``GET /models``: the fallback's warning with the background training's
+    progress, or the note on a model being finished), asked for again every ``$NLPC_UI_REFRESH_SECONDS``; ``notice``
+    is the one the page started with, shown while the API cannot answer. Once the training is no longer running, or
+    the API serves another model, the whole page runs again: it reads the models afresh and this session follows
+    the switch."""
     training = training_status()
     try:
-        now_current = session.client().models().get("current_model")
+        listed = session.client().models()
     except ApiError:
-        now_current = current  # the next refresh asks again; the page shows its own error meanwhile
-    if not training or training.get("state") != RUNNING or now_current != current:
+        listed = {"current_model": current, "notice": notice}  # the next refresh asks again; the page shows its error
+    if not training or training.get("state") != RUNNING or listed.get("current_model") != current:
         st.rerun(scope="app")
-    notice = serving_notice(current, names, training)
-    if notice:
-        show_notice(st, current, notice)
+    if listed.get("notice"):
+        show_notice(st, current, listed["notice"])
 
 
 def training_status() -> dict | None:

@@ -17,7 +17,7 @@ from ... import __version__
 from ...artifacts import training_info_path
 from ...classifier import Prediction
 from ...decision import thresholds_or_default
-from ...defaults import serving_notice
+from ...defaults import may_need_notice, serving_notice
 from ...errors import NlpcError, StaleSwitchError
 from ...fileio import read_json
 from ...training.background_status import read_status
@@ -182,7 +182,11 @@ async def models(manager: ManagerDep, settings: SettingsDep) -> dict:
     """Each model's family, description, file, version, task, base model and test metrics, and a note on the
     current model when there is one to make (the TF-IDF fallback, or a model being finished)."""
     cards = await asyncio.to_thread(manager.cards)
-    training = await asyncio.to_thread(read_status, Path(settings.models_dir))
+    training = (  # the status file and the log's end are read only when the note could concern the current model
+        await asyncio.to_thread(read_status, Path(settings.models_dir))
+        if may_need_notice(manager.current_name)
+        else None
+    )
     loaded = manager.loaded()
     out: dict[str, dict] = {}
     for card in cards:
