@@ -156,6 +156,35 @@ def test_aggregate_windows_takes_the_max_per_text():
 
 
 # --- training, saving, loading -------------------------------------------------------------------------------
+def test_each_evaluation_records_the_thresholds_tuned_on_it_and_the_metrics_at_them():
+    from types import SimpleNamespace
+
+    from nlp_classifier.metrics import compute_metrics, tune_thresholds
+    from nlp_classifier.training.hf_glue import metrics_for_trainer
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.3).astype(int)
+    # scores that run high: the F1-best threshold of the positive class is well above 0.5
+    logits = np.stack([np.zeros(400), 1.5 + 1.2 * y + rng.normal(0, 0.6, 400)], axis=1)
+    labels = ["not_hateful", "hateful"]
+    out = metrics_for_trainer(labels, "single_label")(SimpleNamespace(predictions=logits, label_ids=y))
+    proba = logits_to_proba(logits, "single_label")
+    tuned = tune_thresholds(y, proba, labels, "single_label")
+    assert tuned["hateful"] > 0.7
+    assert {k: v for k, v in out.items() if k.startswith("threshold_")} == {
+        "threshold_not_hateful": 0.5,
+        "threshold_hateful": tuned["hateful"],
+    }
+    at_tuned = compute_metrics(y, proba, labels, "single_label", tuned)
+    assert out["tuned_f1_macro"] == at_tuned["f1_macro"] > out["f1_macro"]  # at 0.5 nearly everything is flagged
+    assert out["tuned_roc_auc"] == out["roc_auc"]
+    # a multi-class task has no threshold to tune: nothing is added
+    three = metrics_for_trainer(["a", "b", "c"], "single_label")(
+        SimpleNamespace(predictions=rng.normal(size=(60, 3)), label_ids=rng.integers(0, 3, 60))
+    )
+    assert not [k for k in three if k.startswith(("threshold_", "tuned_"))]
+
+
 def test_davidson_model_has_the_seed_layout_and_a_verified_card(trained_davidson, tiny_bert):
     models, card = trained_davidson
     folder = models / "transformer" / "distilbert"
@@ -446,6 +475,60 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
     logged = [h["step"] for h in history if "loss" in h]
     assert logged[0] == 5 and logged[-1] >= 75  # one history across both processes
     assert not staging.exists()
+
+
+def test_preview_serves_the_best_checkpoint_so_far_with_its_tuned_threshold_until_the_model_replaces_it(
+    tmp_path, tiny_bert, small_csv
+):
+    models = tmp_path / "models"
+    args = ["train", "transformer", "--task", str(small_csv), "--preset", "quick", "--base-model", str(tiny_bert)]
+    args += ["--max-length", "16", "--max-steps", "60", "--save-steps", "5", "--batch-size", "8", "--patience", "100"]
+    args += ["--num-threads", "1", "--preview"]
+    preview = models / "transformer" / "quick_small_preview"
+    proc = start_cli(
+        *args,
+        models_dir=models,
+        env={"HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (preview / "model_card.json").exists():
+            assert proc.poll() is None, "training ended without a preview"
+            assert time.monotonic() < deadline, "no preview appeared"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGSTOP)  # hold the run while the preview is looked at (it is published whole)
+        classifier = nlp_classifier.load("transformer_quick_small_preview", models_dir=models)  # hashes checked
+        card = classifier.card
+        step = card.extra["preview"]["step"]
+        assert card.extra["preview"]["total_steps"] == 60 and 5 <= step < 60 and step % 5 == 0
+        # the thresholds and metrics are those the run's evaluation of that very checkpoint tuned on validation
+        checkpoint = models / "transformer" / ".quick_small.training" / f"checkpoint-{step}"
+        history = json.loads((checkpoint / "trainer_state.json").read_text())["log_history"]
+        (evaluation,) = [h for h in history if h.get("step") == step and "eval_loss" in h]
+        assert card.thresholds == {label: evaluation[f"eval_threshold_{label}"] for label in card.labels}
+        assert card.metrics["validation"]["f1_macro"] == evaluation["eval_tuned_f1_macro"]
+        # its weights are the checkpoint's
+        from safetensors.torch import load_file
+
+        saved, kept = load_file(preview / "model.safetensors"), load_file(checkpoint / "model.safetensors")
+        assert saved.keys() == kept.keys() and all(torch.equal(saved[k], kept[k]) for k in saved)
+        (prediction,) = classifier.predict(["you are trash and i hate you"])
+        assert prediction.label in card.labels
+        os.killpg(proc.pid, signal.SIGCONT)
+        output, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == 0, output
+    assert f"preview: transformer_quick_small_preview {card.version} is step {step:,} of 60" in output
+    assert "transformer_quick_small" in [c.name for c in list_cards(models)]
+    # the finished model replaces the preview
+    assert not preview.exists() and "transformer_quick_small_preview" not in [c.name for c in list_cards(models)]
+    assert "removed" in output and "quick_small_preview" in output
 
 
 # --- loading other folders -----------------------------------------------------------------------------------

@@ -33,6 +33,13 @@ def register(kinds) -> None:
         action="store_true",
         help="continue an interrupted run when there is one, else start (what `make run` trains in the background)",
     )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="while training, publish the best checkpoint so far as the model NAME_preview, with its thresholds "
+        "tuned on validation at that checkpoint (`nlpc run` serves it until the model is ready; publishing the "
+        "model removes it)",
+    )
     add_setting_flags(p)
     add_bump_argument(p)
     add_data_arguments(p)
@@ -99,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         restart=args.restart,
         resume_if_interrupted=args.resume_if_interrupted,
         version_part=args.bump,
+        preview=args.preview,
     )
     stdout.print(test_summary(card))
     return 0

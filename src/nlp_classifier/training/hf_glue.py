@@ -12,10 +12,11 @@ import numpy as np
 
 from ..backends.transformer_text import TextSettings, logits_to_proba, prepare_texts
 from ..data import Dataset
-from ..metrics import compute_metrics, headline_metric
+from ..metrics import compute_metrics, headline_metric, tune_thresholds
 from ..progress import console
 from ..tasks import MULTI_LABEL
 from .background_status import format_progress
+from .preview import THRESHOLD_PREFIX, TUNED_PREFIX
 from .staging import record_elapsed
 from .transformer_settings import TransformerSettings
 
@@ -102,16 +103,26 @@ def make_loss(problem_type: str, weights: np.ndarray | None, label_smoothing: fl
 
 
 def metrics_for_trainer(labels: Sequence[str], problem_type: str):
-    """The Trainer's ``compute_metrics``: the project's metrics on the validation logits (scalars only)."""
+    """The Trainer's ``compute_metrics``: the project's metrics on the validation logits (scalars only), and for a
+    binary or multi-label task ``threshold_<label>``, the thresholds ``tune_thresholds`` picks on them, and
+    ``tuned_<metric>``, the metrics at those thresholds: every checkpoint records the thresholds it would be served
+    with (training.preview)."""
 
     def compute(eval_pred) -> dict:
         logits, y = eval_pred.predictions, eval_pred.label_ids
         if isinstance(logits, tuple):
             logits = logits[0]
         y = y.astype(int)
-        metrics = compute_metrics(y, logits_to_proba(logits, problem_type), labels, problem_type)
+        proba = logits_to_proba(logits, problem_type)
+        metrics = compute_metrics(y, proba, labels, problem_type)
         # NaN for an undefined ROC-AUC: the Trainer needs the selection metric present in every evaluation
-        return {k: float("nan") if v is None else v for k, v in metrics.items() if v is None or isinstance(v, float)}
+        out = {k: float("nan") if v is None else v for k, v in metrics.items() if v is None or isinstance(v, float)}
+        if problem_type == MULTI_LABEL or len(labels) == 2:
+            tuned = tune_thresholds(y, proba, labels, problem_type)
+            out.update({f"{THRESHOLD_PREFIX}{label}": float(value) for label, value in tuned.items()})
+            at_tuned = compute_metrics(y, proba, labels, problem_type, tuned)
+            out.update({f"{TUNED_PREFIX}{k}": v for k, v in at_tuned.items() if isinstance(v, float)})
+        return out
 
     return compute
 

@@ -32,6 +32,7 @@ from .distillation import blended_targets, teacher_identity, teacher_record, tea
 from .finish import finish_training, splits_record
 from .freezing import freeze
 from .hf_glue import EncodedTexts, class_weights, make_loss, metrics_for_trainer, trainer_callbacks, training_arguments
+from .preview import evaluation_at, preview_folder, publish_preview, remove_preview
 from .staging import checkpoint_step, clear_run_files, elapsed_before, save_run_config, staging_lock
 from .transformer_plan import RunPlan, plan_run
 
@@ -40,22 +41,28 @@ __all__ = ["RunPlan", "default_base_model", "labels_json", "plan_run", "run_plan
 
 
 def train_transformer(
-    task: str | None = None, preset: str | None = None, *, version_part: str = "minor", **plan_args
+    task: str | None = None,
+    preset: str | None = None,
+    *,
+    version_part: str = "minor",
+    preview: bool = False,
+    **plan_args,
 ) -> ModelCard:
     """Fine-tune, select the best checkpoint by validation macro-F1 (mean ROC-AUC for multi-label), tune
-    thresholds on validation, evaluate on test, and publish the model folder with its card."""
+    thresholds on validation, evaluate on test, and publish the model folder with its card. ``preview``: publish
+    the best checkpoint so far as ``<name>_preview`` while training (training.preview)."""
     plan = plan_run(task, preset, **plan_args)
-    return run_plan(plan, version_part)
+    return run_plan(plan, version_part, preview=preview)
 
 
-def run_plan(plan: RunPlan, version_part: str = "minor") -> ModelCard:
+def run_plan(plan: RunPlan, version_part: str = "minor", *, preview: bool = False) -> ModelCard:
     """Train a checked plan (see ``plan_run``) and publish the result, holding the staging folder's lock
     throughout: a second run into the same folder is refused rather than mixing checkpoints with this one."""
     with staging_lock(plan.staging):
-        return _train_and_publish(plan, version_part)
+        return _train_and_publish(plan, version_part, preview)
 
 
-def _train_and_publish(plan: RunPlan, version_part: str) -> ModelCard:
+def _train_and_publish(plan: RunPlan, version_part: str, preview: bool) -> ModelCard:
     import torch
     from transformers import DataCollatorWithPadding, PreTrainedModel, PrinterCallback, Trainer, set_seed
 
@@ -97,6 +104,8 @@ def _train_and_publish(plan: RunPlan, version_part: str) -> ModelCard:
     seconds_before = elapsed_before(plan.staging, plan.resume_from)
     started = time.perf_counter()
     callbacks, stopped = trainer_callbacks(settings, plan.staging, seconds_before, started)
+    if preview:
+        callbacks.append(_preview_callback(plan, tokenizer, seconds_before, started))
     trainer_class = paired_trainer(pairing) if pairing else Trainer
     trainer = trainer_class(
         model=model,
@@ -127,7 +136,7 @@ def _train_and_publish(plan: RunPlan, version_part: str) -> ModelCard:
         unpad_tokenizer(tokenizer)  # save it without the truncation the last call left in tokenizer.json
         tokenizer.save_pretrained(plan.staging)
         write_json(plan.staging / "labels.json", labels_json(plan.dataset.labels, problem_type))
-    card = _card(plan, training_seconds, state, result, stopped, resumed_step)
+    card = _card(plan, training_seconds, state, result.training_loss, stopped, resumed_step)
     if teacher is not None:
         card.extra["teacher"] = teacher
     classifier = TransformerClassifier(card, model, tokenizer, text, settings.eval_batch_size)
@@ -152,7 +161,39 @@ def _train_and_publish(plan: RunPlan, version_part: str) -> ModelCard:
     assert card.path is not None  # _card placed it in the staging folder
     card.path = plan.final / card.path.name
     console.print(f"saved {plan.final} (version {card.version})")
+    if remove_preview(plan.final):
+        console.print(f"removed {preview_folder(plan.final)}: {plan.name} replaces it")
     return card
+
+
+def _preview_callback(plan: RunPlan, tokenizer, seconds_before: float, started: float):
+    """A Trainer callback that publishes each checkpoint that is the best so far as the run's preview."""
+    from transformers import TrainerCallback
+
+    class PublishPreview(TrainerCallback):
+        def on_save(self, args, state, control, model=None, **kwargs):
+            best = state.best_model_checkpoint
+            if model is None or not best or Path(best).name != f"checkpoint-{state.global_step}":
+                return
+            evaluation = evaluation_at(state.log_history, state.global_step)
+            if evaluation is None:
+                return
+            seconds = seconds_before + time.perf_counter() - started
+            card = _card(plan, seconds, state, None, {}, checkpoint_step(plan.resume_from))
+            labels = labels_json(plan.dataset.labels, plan.dataset.problem_type)
+            publish_preview(
+                card,
+                model,
+                tokenizer,
+                labels,
+                evaluation,
+                total=state.max_steps,
+                models_dir=plan.models_dir,
+                final=plan.final,
+                tuned=plan.settings.tune_thresholds,
+            )
+
+    return PublishPreview()
 
 
 def _distilled_targets(plan: RunPlan) -> tuple[np.ndarray | None, dict | None]:
@@ -229,7 +270,9 @@ def labels_json(labels: Sequence[str], problem_type: str) -> dict:
     }
 
 
-def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict, resumed_step: int | None) -> ModelCard:
+def _card(
+    plan: RunPlan, training_seconds: float, state, train_loss: float | None, stopped: dict, resumed_step: int | None
+) -> ModelCard:
     """The new model's card in the staging folder: what it is, its data, splits and training record."""
     dataset = plan.dataset
     kind = "six-label toxicity" if dataset.problem_type == MULTI_LABEL else f"{len(dataset.labels)}-class"
@@ -252,7 +295,7 @@ def _card(plan: RunPlan, training_seconds: float, state, result, stopped: dict, 
             "base_model_path": plan.base.source,
             "global_step": state.global_step,
             "epochs_trained": round(state.epoch or 0, 3),
-            "train_loss": round(result.training_loss, 6),
+            "train_loss": None if train_loss is None else round(train_loss, 6),
             "best_checkpoint": _best_checkpoint(state),
             "best_validation_score": state.best_metric,
             "stopped": stopped.get("reason"),
