@@ -30,9 +30,10 @@ models: install
 
 # While it serves, `make run` trains the fine-tuned default (minilm_hate, `make minilm` below) in the background at
 # the lowest CPU priority when the models folder lacks it, continuing an interrupted run, and the API switches to it
-# when it is ready. A run stopped after saving minilm_hate but before its export and calibration are done is
+# when it is ready; before that, to the best checkpoint so far each time the run publishes one as minilm_hate_preview
+# (--preview, docs/transformers.md). A run stopped after saving minilm_hate but before its export and calibration are done is
 # finished by the next `make run` (`make minilm-finish`, in the background too). BACKGROUND= serves without either.
-BACKGROUND ?= --train-in-background "make --no-print-directory minilm TRAIN_FLAGS=--resume-if-interrupted" \
+BACKGROUND ?= --train-in-background "make --no-print-directory minilm TRAIN_FLAGS='--resume-if-interrupted --preview'" \
 	--finish-in-background "make --no-print-directory minilm-finish"
 run: models
 	$(NLPC) run $(BACKGROUND)

@@ -55,7 +55,7 @@ def test_minilm_trains_on_the_labels_alone_when_told():
     assert train.preset == "hate" and train.set == []
 
 
-def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_continuing_an_interrupted_run():
+def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_resuming_and_with_previews():
     (run,) = (build_parser().parse_args(argv) for argv in nlpc_commands("run") if argv[0] == "run")
     program, *options, target, flags = shlex.split(run.train_in_background)
     assert (program, target) == ("make", "minilm") and options == ["--no-print-directory"]
@@ -63,8 +63,12 @@ def test_run_trains_the_transformer_in_the_background_by_the_minilm_target_conti
     plain = nlpc_commands("minilm")
     train, export, _ = (build_parser().parse_args(argv) for argv in nlpc_commands("minilm", f"{variable}={value}"))
     assert train.resume_if_interrupted and not train.resume and not train.restart
+    assert train.preview  # the API serves the best checkpoint so far while it trains (training/preview.py)
     # otherwise the very command `make minilm` runs
-    assert nlpc_commands("minilm", f"{variable}={value}") == [plain[0] + ["--resume-if-interrupted"], *plain[1:]]
+    assert nlpc_commands("minilm", f"{variable}={value}") == [
+        plain[0] + ["--resume-if-interrupted", "--preview"],
+        *plain[1:],
+    ]
     assert export.model == PREFERRED_MODELS[0]
 
 

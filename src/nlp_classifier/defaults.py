@@ -12,6 +12,7 @@ from .card import ModelCard
 from .registry import list_cards
 from .tasks import BINARY_LABELS, MULTI_LABEL
 from .training.background_status import FINISH, RUNNING, describe
+from .training.preview import preview_name
 
 # (task, algorithm, preset): the multi-source hate baseline (served by default), the seed's two baselines, the
 # stronger char preset, and a toxicity baseline.
@@ -29,8 +30,10 @@ DEFAULT_BASELINES = [
 CALIBRATED_DEFAULTS = {("hate", "logistic_regression", "char"): "isotonic"}
 
 # The models that answer by default, best first, when the registry has them: the fine-tuned multi-source hate
-# transformer (its ONNX int8 export when present: the transformer backend's own default), then its TF-IDF baseline.
-PREFERRED_MODELS = ("minilm_hate", "logistic_regression_hate_char")
+# transformer (its ONNX int8 export when present: the transformer backend's own default), then the best checkpoint
+# its training has so far (training.preview: a run stopped part-way leaves one, and `make run` continues that run),
+# then its TF-IDF baseline.
+PREFERRED_MODELS = ("minilm_hate", preview_name("minilm_hate"), "logistic_regression_hate_char")
 DEFAULT_MODEL_ENV = "NLPC_DEFAULT_MODEL"
 
 EXAMPLE_TEXTS = [
@@ -106,10 +109,32 @@ def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> 
     return f"{describe(training)} Until then {served} is served as saved: its scores are not calibrated yet."
 
 
+def preview_notice(served: str | None, training: Mapping[str, Any] | None) -> str | None:
+    """What ``GET /models`` (and with it the UI's sidebar and ``nlpc run``) says while ``served`` is the preview of
+    the fine-tuned default (training.preview): the best checkpoint of its training so far, its threshold tuned on
+    validation but its scores neither tested nor calibrated; then how far the training has got, or that it is not
+    running. None for any other model."""
+    transformer = PREFERRED_MODELS[0]
+    if served != preview_name(transformer):
+        return None
+    what = (
+        f"{served} is the best checkpoint so far of {transformer}'s training, with its threshold tuned on the "
+        "validation split; its scores are not calibrated and it has not been tested."
+    )
+    progress = describe(training) if training and training.get("model") == transformer else None
+    if progress:
+        return f"{what} {progress}"
+    return f"{what} Its training is not running: `make run` (or `make minilm TRAIN_FLAGS=--resume`) continues it."
+
+
 def serving_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
     """The note on the served model (``GET /models``, shown by the UI's sidebar): ``fallback_notice``, else
-    ``finishing_notice``; None when neither has anything to say."""
-    return fallback_notice(served, names, training) or finishing_notice(served, training)
+    ``preview_notice``, else ``finishing_notice``; None when none has anything to say."""
+    return (
+        fallback_notice(served, names, training)
+        or preview_notice(served, training)
+        or finishing_notice(served, training)
+    )
 
 
 def may_need_notice(served: str | None) -> bool:

@@ -342,6 +342,88 @@ def test_run_keeps_a_default_model_chosen_on_purpose_when_the_transformer_is_rea
     assert "minilm_hate is ready; the API stays on linear_svm_char, the default_model setting" in out
 
 
+# A stand-in for a training run with --preview (training/preview.py): it publishes minilm_hate_preview, then after
+# each gate file a new preview in its place (written whole, like publish_folder), and last minilm_hate, which
+# replaces the preview.
+PREVIEW_SCRIPT = """
+import os, shutil, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from testkit.tiny_transformers import make_tiny_model
+models = Path(os.environ["NLPC_MODELS_DIR"])
+
+def publish(name, version="1.0.0"):
+    staging = Path(tempfile.mkdtemp(prefix=".", dir=models))
+    card = make_tiny_model(staging, name, "hate")
+    card.version = version
+    card.save()
+    final = models / "transformer" / name
+    shutil.rmtree(final, ignore_errors=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging / "transformer" / name, final)
+    shutil.rmtree(staging)
+
+def gate(name):
+    while not Path({gates!r}, name).exists():
+        time.sleep(0.1)
+
+for i, name in enumerate(("first", "second", "third")):
+    gate(name)
+    publish("minilm_hate_preview", f"1.{{i}}.0")
+gate("done")
+shutil.rmtree(models / "transformer" / "minilm_hate_preview")
+publish("minilm_hate")
+"""
+
+
+def test_run_serves_each_preview_of_the_training_until_someone_switches_and_then_keeps_their_choice(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    gates, script = tmp_path / "gates", tmp_path / "preview.py"
+    gates.mkdir()
+    tests = str(Path(__file__).resolve().parents[1])
+    script.write_text(PREVIEW_SCRIPT.format(tests=tests, gates=str(gates)))
+    key = {"X-API-Key": "test-key"}
+    env = {"NLPC_PREVIEW_POLL_SECONDS": "0.3", "NLPC_API_KEYS": "test-key"}
+    proc, api = run_in_background(present, f"{sys.executable} {script}", env=env)
+
+    def message() -> str:
+        return httpx.get(f"{api}/models/training").json()["message"] or ""
+
+    try:
+        assert httpx.get(f"{api}/models").json()["current_model"] == "logistic_regression_hate_char"
+        (gates / "first").touch()
+        wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate_preview", "no switch")
+        listed = httpx.get(f"{api}/models").json()
+        answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
+        (gates / "second").touch()  # a new preview: the API loads it in the old one's place
+        wait_for(lambda: "minilm_hate_preview 1.1.0" in message(), "no second switch")
+        second = httpx.get(f"{api}/models").json()
+        again = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
+        # someone chooses a model: the next preview and the finished model leave it alone
+        chosen = httpx.post(f"{api}/models/switch", json={"model_name": "linear_svm_char"}, headers=key)
+        (gates / "third").touch()
+        wait_for(lambda: "stays on the model chosen since" in message(), "the third preview was not seen")
+        (gates / "done").touch()
+        wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
+        done = httpx.get(f"{api}/models/training").json()
+        current = httpx.get(f"{api}/models").json()["current_model"]
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert answer["model"] == "minilm_hate_preview"
+    assert listed["notice"].startswith(
+        "minilm_hate_preview is the best checkpoint so far of minilm_hate's training, with its threshold tuned on the "
+        "validation split; its scores are not calibrated and it has not been tested. minilm_hate is being trained"
+    )
+    assert second["current_model"] == "minilm_hate_preview" and again["model"] == "minilm_hate_preview"
+    assert second["models"]["minilm_hate_preview"]["version"] == "1.1.0"
+    assert chosen.status_code == 200 and current == "linear_svm_char"
+    assert done["message"] == "minilm_hate is ready; the API stays on linear_svm_char, which was chosen since"
+    assert "the API now serves minilm_hate_preview 1.0.0, the best checkpoint so far" in out
+    assert "the API now serves minilm_hate_preview 1.1.0, the best checkpoint so far" in out
+    assert "minilm_hate_preview 1.2.0 is there; the API stays on the model chosen since" in out
+
+
 def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(models, tmp_path):
     present = every_default(models, tmp_path / "models")
     make_tiny_model(present, "minilm_hate", "hate")

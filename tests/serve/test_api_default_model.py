@@ -61,9 +61,12 @@ def test_pick_default_prefers_the_hate_transformer_then_the_hate_baseline_then_t
     assert pick_default(davidson).name == "linear_svm"  # what was chosen before the hate models
     hate = card("logistic_regression_hate_char", HATE_LABELS, f1=0.80)
     assert pick_default([*davidson, hate]).name == "logistic_regression_hate_char"
+    # the best checkpoint so far of its training (training.preview), left by a run stopped part-way, is next
+    preview = card("minilm_hate_preview", HATE_LABELS, f1=0.60)
+    assert pick_default([*davidson, hate, preview]).name == "minilm_hate_preview"
     minilm = card("minilm_hate", HATE_LABELS, f1=0.70)  # wins even with a lower score: it is listed first
-    assert pick_default([*davidson, hate, minilm]).name == "minilm_hate"
-    assert PREFERRED_MODELS[0] == "minilm_hate"
+    assert pick_default([*davidson, hate, preview, minilm]).name == "minilm_hate"
+    assert PREFERRED_MODELS == ("minilm_hate", "minilm_hate_preview", "logistic_regression_hate_char")
     assert pick_default([]) is None
 
 
@@ -100,8 +103,28 @@ def test_the_fallback_notice_says_how_far_a_background_training_has_got():
     assert fallback_notice(fallback, [*names, "minilm_hate"], {**finishing, "state": "succeeded"}) is None
 
 
+def test_a_preview_is_said_to_be_a_checkpoint_with_a_tuned_threshold_and_how_far_its_training_has_got():
+    minilm, preview, fallback = PREFERRED_MODELS
+    running = {"state": "running", "purpose": "train", "model": minilm, "progress": {"step": 1500, "total": 5625}}
+    running["progress"]["eta_s"] = 2460
+    notice = serving_notice(preview, [fallback, preview], running)
+    assert notice == (
+        "minilm_hate_preview is the best checkpoint so far of minilm_hate's training, with its threshold tuned on the "
+        "validation split; its scores are not calibrated and it has not been tested. minilm_hate is being trained in "
+        "the background: step 1,500 of 5,625, about 41 min of training left, then about 10 more minutes on 2 cores "
+        "to test, export and calibrate it; the API switches to it when it is ready."
+    )
+    # a preview left by a stopped run, with nothing training it now
+    for status in ({**running, "state": "stopped"}, {**running, "model": "other"}, None):
+        stopped = serving_notice(preview, [fallback, preview], status)
+        assert stopped is not None and stopped.endswith(
+            "Its training is not running: `make run` (or `make minilm TRAIN_FLAGS=--resume`) continues it."
+        )
+    assert serving_notice(minilm, [minilm, preview], running) is None  # only the preview is a preview
+
+
 def test_a_model_being_finished_is_said_to_be_served_as_saved_until_then():
-    minilm, fallback = PREFERRED_MODELS
+    minilm, _, fallback = PREFERRED_MODELS
     names = [fallback, minilm]
     finishing = {"state": "running", "purpose": "finish", "model": minilm, "progress": None}
     notice = serving_notice(minilm, names, finishing)

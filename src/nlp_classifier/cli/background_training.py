@@ -45,6 +45,8 @@ from ..training.background_status import (
 from .common import stop_process
 
 STOP_TIMEOUT_S = 10.0  # how long the command gets to end after SIGTERM before SIGKILL
+PREVIEW_POLL_S = 15.0  # how often ``PreviewFollower`` looks for a new preview, unless $NLPC_PREVIEW_POLL_SECONDS says
+PREVIEW_POLL_ENV = "NLPC_PREVIEW_POLL_SECONDS"
 
 
 class AlreadyTraining(Exception):
@@ -140,18 +142,103 @@ class BackgroundTraining:
         return message
 
 
-def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, model: str) -> str:
-    """Make ``model`` the API's current model if the current one is still ``expected`` (nobody switched since:
-    the API checks and switches in one step); returns what happened, in words."""
+def request_switch(api_url: str, api_key: str, expected: str | None, model: str) -> httpx.Response:
+    """``POST /models/switch`` to ``model`` if the API's current model is still ``expected`` (the API checks and
+    switches in one step: 409 when someone switched since)."""
     with httpx.Client(base_url=api_url, timeout=600) as client:  # loading a transformer can take a while
-        response = client.post(
+        return client.post(
             "/models/switch", json={"model_name": model, "if_current": expected}, headers={"X-API-Key": api_key}
         )
-        if response.status_code == 409:
+
+
+def switch_when_unchanged(api_url: str, api_key: str, expected: str | None, model: str) -> str:
+    """Make ``model`` the API's current model if the current one is still ``expected`` (nobody switched since);
+    returns what happened, in words."""
+    response = request_switch(api_url, api_key, expected, model)
+    if response.status_code == 409:
+        with httpx.Client(base_url=api_url, timeout=30) as client:
             current = client.get("/models").json().get("current_model")
-            return f"{model} is ready; the API stays on {current}, which was chosen since"
+        return f"{model} is ready; the API stays on {current}, which was chosen since"
     if response.status_code != 200:
         return f"{model} is ready, but switching to it failed ({response.status_code}: {response.text[:200]})"
     if expected == model:  # it served the model as saved before it was finished: the switch loads it anew
         return f"{model} is ready: the API now serves the finished model ({response.json()['message']})"
     return f"{model} is ready: the API now serves it (was {expected})"
+
+
+def preview_poll_seconds() -> float:
+    """``$NLPC_PREVIEW_POLL_SECONDS`` when set (a positive number), else ``PREVIEW_POLL_S``."""
+    from ..errors import ConfigError
+
+    raw = os.environ.get(PREVIEW_POLL_ENV, "").strip()
+    if not raw:
+        return PREVIEW_POLL_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"{PREVIEW_POLL_ENV} must be a positive number of seconds, not '{raw}'")
+    return value
+
+
+class PreviewFollower:
+    """While a background training runs with ``--preview`` (training.preview), switch the API to each new preview
+    it publishes (a new version of ``<model>_preview``), as long as nobody else switched: from the model the API
+    served when the training started, then from one preview to the next. ``served`` is the model the API serves as
+    far as this follower knows; the switch to the finished model starts from it."""
+
+    def __init__(self, api_url: str, api_key: str, models_dir: Path, model: str, served: str | None):
+        from ..training.preview import preview_name
+
+        self.api_url, self.api_key, self.models_dir = api_url, api_key, models_dir
+        self.preview = preview_name(model)
+        self.served = served
+        self.lock = threading.Lock()  # a preview switch and the final one never cross
+        self._done = threading.Event()
+        self._switched_to: tuple[str, int] | None = None  # the preview switched to: version, card file's time
+
+    def start(self, on_switch: Callable[[str], None]) -> None:
+        """Look for a new preview every ``preview_poll_seconds()`` until ``stop``; ``on_switch(message)`` after
+        each switch."""
+        interval_s = preview_poll_seconds()
+
+        def follow() -> None:
+            while not self._done.wait(interval_s):
+                message = self.check()
+                if message:
+                    on_switch(message)
+
+        threading.Thread(target=follow, name="nlpc-preview-follower", daemon=True).start()
+
+    def check(self) -> str | None:
+        """Switch to the preview if a new one is there and the API still serves ``served``; what happened, or None
+        when nothing did. Gives up for good once someone else has switched."""
+        from ..errors import NlpcError
+        from ..registry import resolve
+
+        try:
+            card = resolve(self.preview, self.models_dir)
+        except NlpcError:  # none yet, or removed: the finished model replaced it
+            return None
+        assert card.path is not None  # a registry card is read from its file
+        seen = (card.version, card.path.stat().st_mtime_ns)  # each preview is written anew, card last
+        with self.lock:
+            if self._done.is_set() or seen == self._switched_to:
+                return None
+            try:
+                response = request_switch(self.api_url, self.api_key, self.served, self.preview)
+            except httpx.HTTPError:  # the API is stopping, or too busy this time: the next look tries again
+                return None
+            if response.status_code == 409:  # someone chose a model: leave it
+                self._done.set()
+                return f"{self.preview} {card.version} is there; the API stays on the model chosen since"
+            if response.status_code != 200:  # e.g. removed between the look and the switch
+                return None
+            self.served, self._switched_to = self.preview, seen
+        step = card.extra.get("preview", {}).get("step")
+        at = f" (step {step:,})" if isinstance(step, int) else ""
+        return f"the API now serves {self.preview} {card.version}, the best checkpoint so far{at}"
+
+    def stop(self) -> None:
+        self._done.set()

@@ -79,10 +79,13 @@ def run(args: argparse.Namespace) -> int:
     from ..defaults import PREFERRED_MODELS, fallback_notice
     from ..serve.settings import load_settings
     from ..training.background_status import FINISH, left_unfinished, read_status
+    from .background_training import preview_poll_seconds
     from .common import stdout, stop_process
     from .prepare import prepare_models
     from .serve import start_api
 
+    if args.train_in_background:
+        preview_poll_seconds()  # a bad $NLPC_PREVIEW_POLL_SECONDS stops here, before anything is started
     for line in prepare_models(args.models_dir, pull_from=args.pull).lines():
         stdout.print(line, highlight=False)
     settings = load_settings(host=args.host, port=args.port, models_dir=args.models_dir)
@@ -126,43 +129,56 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_in_background(command: str, model: str, api, settings, stopping: threading.Event, purpose: str | None = None):
-    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds. When
-    another process is training already, wait for it instead and switch when its model is there. ``purpose``:
-    ``FINISH`` when ``command`` finishes a model a stopped run saved, else training it."""
+    """Start ``command`` (``BackgroundTraining``), say so, and switch the API to ``model`` when it succeeds; while a
+    training runs, switch to each preview it publishes (``PreviewFollower``). When another process is training
+    already, wait for it instead and switch when its model is there. ``purpose``: ``FINISH`` when ``command``
+    finishes a model a stopped run saved, else training it."""
     from ..registry import list_cards
     from ..training.background_status import FINISH, TRAIN
-    from .background_training import AlreadyTraining, BackgroundTraining, switch_when_unchanged
+    from .background_training import AlreadyTraining, BackgroundTraining, PreviewFollower, switch_when_unchanged
     from .common import stdout
 
-    served = api.manager.current_name
     training = BackgroundTraining(command, Path(settings.models_dir), model, purpose or TRAIN)
+    follower = PreviewFollower(
+        api.url, settings.api_keys[0], Path(settings.models_dir), model, api.manager.current_name
+    )
 
     def switch() -> str:
-        if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
-            return f"{model} is ready; the API stays on {served}, the default_model setting"
-        return switch_when_unchanged(api.url, settings.api_keys[0], served, model)
+        follower.stop()
+        with follower.lock:
+            if settings.default_model:  # chosen on purpose (--default-model, NLPC_DEFAULT_MODEL): keep it
+                return f"{model} is ready; the API stays on {follower.served}, the default_model setting"
+            return switch_when_unchanged(api.url, settings.api_keys[0], follower.served, model)
 
     def finished(status: int) -> None:
+        follower.stop()
         if status != 0:
             stdout.print(f"[yellow]training of {model} stopped with status {status}; see {training.log}[/yellow]")
         elif not stopping.is_set():
             stdout.print(training.record(switch()))
 
     def other_finished() -> None:
+        follower.stop()
         if any(card.name == model for card in list_cards(settings.models_dir)):
             stdout.print(training.record_other_success(switch()))
         else:
             stdout.print(f"[yellow]the other training of {model} ended without it; see {training.log}[/yellow]")
 
+    def follow_previews() -> None:
+        if purpose != FINISH and not settings.default_model:
+            follower.start(lambda message: stdout.print(training.record(message)))
+
     try:
         training.start(finished)
     except AlreadyTraining:
         training.wait_for_other(other_finished)
+        follow_previews()
         stdout.print(
             f"{model} is being trained by another process (log {training.log}); serving without it, "
             "and switching to it when that training has saved it"
         )
         return training
+    follow_previews()
     if purpose == FINISH:
         stdout.print(
             f"{model} was saved, but a stopped run did not finish it (the int8 export and the calibration): finishing "
@@ -172,6 +188,7 @@ def train_in_background(command: str, model: str, api, settings, stopping: threa
     else:
         stdout.print(
             f"training {model} in the background at low priority: `{command}` (log {training.log}); "
-            "the API switches to it when it is ready"
+            "the API switches to it when it is ready, and before that to each checkpoint the training publishes "
+            "as a preview (--preview)"
         )
     return training
