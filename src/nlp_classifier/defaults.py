@@ -93,17 +93,18 @@ def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[
     return f"{warning} `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
 
 
-def finishing_notice(served: str | None, training: Mapping[str, Any] | None) -> str | None:
+def finishing_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
     """What ``GET /models`` (and with it the UI's sidebar) says while ``served`` is being finished in the background
-    (``training``: the ``GET /models/training`` answer, its ``purpose`` ``finish``): a stopped run saved it but did
-    not export or calibrate it, so until the API switches to the finished model it answers with the model as saved,
-    its scores not yet calibrated. None in every other case."""
+    (``training``: the ``GET /models/training`` answer): a stopped run saved it but did not export or calibrate it
+    (``purpose`` ``finish``), or the running training has saved it (it is in ``names``) and goes on to test, export
+    and calibrate it. Until the API switches to the finished model it answers with the model as saved, its scores
+    not yet calibrated. None in every other case."""
     if (
         served is None
         or not training
         or training.get("state") != RUNNING
-        or training.get("purpose") != FINISH
         or training.get("model") != served
+        or (training.get("purpose") != FINISH and served not in names)
     ):
         return None
     return f"{describe(training)} Until then {served} is served as saved: its scores are not calibrated yet."
@@ -133,7 +134,7 @@ def serving_notice(served: str | None, names: Sequence[str], training: Mapping[s
     return (
         fallback_notice(served, names, training)
         or preview_notice(served, training)
-        or finishing_notice(served, training)
+        or finishing_notice(served, names, training)
     )
 
 

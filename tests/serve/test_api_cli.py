@@ -342,9 +342,9 @@ def test_run_keeps_a_default_model_chosen_on_purpose_when_the_transformer_is_rea
     assert "minilm_hate is ready; the API stays on linear_svm_char, the default_model setting" in out
 
 
-# A stand-in for a training run with --preview (training/preview.py): it publishes minilm_hate_preview, then after
-# each gate file a new preview in its place (written whole, like publish_folder), and last minilm_hate, which
-# replaces the preview.
+# A stand-in for a training run with --preview (training/preview.py): after each gate file it publishes a new
+# minilm_hate_preview (written whole, like publish_folder), then minilm_hate in the preview's place, and then it
+# ends when told, as `make minilm` ends after the export and calibration that follow the training.
 PREVIEW_SCRIPT = """
 import os, shutil, sys, tempfile, time
 from pathlib import Path
@@ -367,61 +367,98 @@ def gate(name):
     while not Path({gates!r}, name).exists():
         time.sleep(0.1)
 
-for i, name in enumerate(("first", "second", "third")):
+for i, name in enumerate(("first", "second")):
     gate(name)
     publish("minilm_hate_preview", f"1.{{i}}.0")
-gate("done")
-shutil.rmtree(models / "transformer" / "minilm_hate_preview")
+gate("saved")
 publish("minilm_hate")
+shutil.rmtree(models / "transformer" / "minilm_hate_preview")
+gate("end")
 """
 
 
-def test_run_serves_each_preview_of_the_training_until_someone_switches_and_then_keeps_their_choice(models, tmp_path):
-    present = every_default(models, tmp_path / "models")
+def start_preview_training(models: Path, tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
+    """``nlpc run`` with the preview stand-in as its background training, looking for previews every 0.3 s."""
     gates, script = tmp_path / "gates", tmp_path / "preview.py"
     gates.mkdir()
     tests = str(Path(__file__).resolve().parents[1])
     script.write_text(PREVIEW_SCRIPT.format(tests=tests, gates=str(gates)))
-    key = {"X-API-Key": "test-key"}
     env = {"NLPC_PREVIEW_POLL_SECONDS": "0.3", "NLPC_API_KEYS": "test-key"}
-    proc, api = run_in_background(present, f"{sys.executable} {script}", env=env)
+    proc, api = run_in_background(models, f"{sys.executable} {script}", env=env)
+    return proc, api, gates
 
-    def message() -> str:
-        return httpx.get(f"{api}/models/training").json()["message"] or ""
+
+def test_run_serves_each_preview_of_the_training_then_the_model_as_saved_then_the_finished_model(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    proc, api, gates = start_preview_training(present, tmp_path)
+
+    def listed() -> dict:
+        return httpx.get(f"{api}/models").json()
+
+    def predicted_by() -> str:
+        return httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()["model"]
 
     try:
-        assert httpx.get(f"{api}/models").json()["current_model"] == "logistic_regression_hate_char"
+        assert listed()["current_model"] == "logistic_regression_hate_char"
+        (gates / "first").touch()
+        wait_for(lambda: listed()["current_model"] == "minilm_hate_preview", "no switch to the preview")
+        first, first_answer = listed(), predicted_by()
+        (gates / "second").touch()  # a new preview: the API loads it in the old one's place
+        wait_for(lambda: "minilm_hate_preview 1.1.0" in (training_message(api) or ""), "no switch to the second")
+        second, second_answer = listed(), predicted_by()
+        (gates / "saved").touch()  # the model is saved and the preview removed; the command goes on
+        wait_for(lambda: listed()["current_model"] == "minilm_hate", "no switch to the saved model")
+        saved, saved_answer = listed(), predicted_by()
+        (gates / "end").touch()
+        wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
+        done = httpx.get(f"{api}/models/training").json()
+    finally:
+        out, err = interrupt(proc)
+    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
+    assert first_answer == second_answer == "minilm_hate_preview" and saved_answer == "minilm_hate"
+    assert first["notice"].startswith(
+        "minilm_hate_preview is the best checkpoint so far of minilm_hate's training, with its threshold tuned on the "
+        "validation split; its scores are not calibrated and it has not been tested. minilm_hate is being trained"
+    )
+    assert second["models"]["minilm_hate_preview"]["version"] == "1.1.0"
+    assert saved["notice"].endswith("Until then minilm_hate is served as saved: its scores are not calibrated yet.")
+    assert "minilm_hate_preview" not in saved["models"]  # it was removed, and is no longer served
+    for line in (
+        "the API now serves minilm_hate_preview 1.0.0, the best checkpoint so far",
+        "the API now serves minilm_hate_preview 1.1.0, the best checkpoint so far",
+        "the API now serves minilm_hate as saved, until what follows its training has finished it",
+        "minilm_hate is ready: the API now serves the finished model (switched from minilm_hate to minilm_hate",
+    ):
+        assert line in out
+    assert done["message"].startswith("minilm_hate is ready: the API now serves the finished model")
+
+
+def test_run_leaves_a_model_someone_chose_while_the_training_publishes_previews(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    proc, api, gates = start_preview_training(present, tmp_path)
+    try:
         (gates / "first").touch()
         wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate_preview", "no switch")
-        listed = httpx.get(f"{api}/models").json()
-        answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
-        (gates / "second").touch()  # a new preview: the API loads it in the old one's place
-        wait_for(lambda: "minilm_hate_preview 1.1.0" in message(), "no second switch")
-        second = httpx.get(f"{api}/models").json()
-        again = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
         # someone chooses a model: the next preview and the finished model leave it alone
-        chosen = httpx.post(f"{api}/models/switch", json={"model_name": "linear_svm_char"}, headers=key)
-        (gates / "third").touch()
-        wait_for(lambda: "stays on the model chosen since" in message(), "the third preview was not seen")
-        (gates / "done").touch()
+        chosen = httpx.post(
+            f"{api}/models/switch", json={"model_name": "linear_svm_char"}, headers={"X-API-Key": "test-key"}
+        )
+        (gates / "second").touch()
+        wait_for(lambda: "stays on the model chosen since" in (training_message(api) or ""), "the preview not seen")
+        for gate in ("saved", "end"):
+            (gates / gate).touch()
         wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
         done = httpx.get(f"{api}/models/training").json()
         current = httpx.get(f"{api}/models").json()["current_model"]
     finally:
         out, err = interrupt(proc)
-    assert proc.returncode in CTRL_C_EXIT, err[-3000:]
-    assert answer["model"] == "minilm_hate_preview"
-    assert listed["notice"].startswith(
-        "minilm_hate_preview is the best checkpoint so far of minilm_hate's training, with its threshold tuned on the "
-        "validation split; its scores are not calibrated and it has not been tested. minilm_hate is being trained"
-    )
-    assert second["current_model"] == "minilm_hate_preview" and again["model"] == "minilm_hate_preview"
-    assert second["models"]["minilm_hate_preview"]["version"] == "1.1.0"
     assert chosen.status_code == 200 and current == "linear_svm_char"
+    assert "minilm_hate_preview 1.1.0 is there; the API stays on the model chosen since" in out
     assert done["message"] == "minilm_hate is ready; the API stays on linear_svm_char, which was chosen since"
-    assert "the API now serves minilm_hate_preview 1.0.0, the best checkpoint so far" in out
-    assert "the API now serves minilm_hate_preview 1.1.0, the best checkpoint so far" in out
-    assert "minilm_hate_preview 1.2.0 is there; the API stays on the model chosen since" in out
+
+
+def training_message(api: str) -> str | None:
+    return httpx.get(f"{api}/models/training").json()["message"]
 
 
 def test_run_trains_nothing_in_the_background_when_the_transformer_is_there(models, tmp_path):

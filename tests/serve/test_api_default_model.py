@@ -4,6 +4,7 @@ ones only: a not_hateful / Regular Speech prediction flags nothing), in the libr
 from __future__ import annotations
 
 import fcntl
+from pathlib import Path
 
 import pytest
 from testkit.api_server import API_KEY, copy_models, live_server
@@ -120,7 +121,7 @@ def test_a_preview_is_said_to_be_a_checkpoint_with_a_tuned_threshold_and_how_far
         assert stopped is not None and stopped.endswith(
             "Its training is not running: `make run` (or `make minilm TRAIN_FLAGS=--resume`) continues it."
         )
-    assert serving_notice(minilm, [minilm, preview], running) is None  # only the preview is a preview
+    assert serving_notice("linear_svm", [minilm, preview], running) is None  # only the preview is a preview
 
 
 def test_a_model_being_finished_is_said_to_be_served_as_saved_until_then():
@@ -132,7 +133,13 @@ def test_a_model_being_finished_is_said_to_be_served_as_saved_until_then():
     assert notice.endswith("Until then minilm_hate is served as saved: its scores are not calibrated yet.")
     # finished, a training rather than a finishing, another model's, or another model served: nothing to say
     assert serving_notice(minilm, names, {**finishing, "state": "succeeded"}) is None
-    assert serving_notice(minilm, names, {**finishing, "purpose": "train"}) is None
+    # the running training saved it and goes on to export and calibrate it (the API switched from its preview)
+    saved = {**finishing, "purpose": "train", "progress": {"step": 5625, "total": 5625, "eta_s": 0}}
+    assert serving_notice(minilm, names, saved).startswith("minilm_hate has finished training (5,625 steps)")
+    assert serving_notice(minilm, names, saved).endswith(
+        "Until then minilm_hate is served as saved: its scores are not calibrated yet."
+    )
+    assert serving_notice(minilm, [fallback], saved) is None  # not saved yet: nothing to serve as saved
     assert serving_notice(minilm, names, {**finishing, "model": "other"}) is None
     assert serving_notice("linear_svm", names, finishing) is None and serving_notice(minilm, names, None) is None
     # the fallback's own notice is unchanged
@@ -205,6 +212,26 @@ def test_the_environment_still_names_the_default(hate_models_dir, tmp_path):
     models = copy_models(hate_models_dir, tmp_path / "models")
     with live_server(models, default_model="linear_svm") as server:
         assert server.client.get("/health").json()["current_model"] == "linear_svm"
+
+
+def test_a_model_still_served_after_its_folder_went_is_still_listed(hate_models_dir, tmp_path):
+    """A training preview is removed when its finished model is published, minutes before `nlpc run` switches to
+    the finished model: meanwhile the API goes on answering with it, and lists it so clients can show it."""
+    from nlp_classifier.registry import resolve
+
+    models = copy_models(hate_models_dir, tmp_path / "models")
+    with live_server(models, default_model="linear_svm") as server:
+        before = server.client.get("/models").json()["models"]["linear_svm"]
+        card = resolve("linear_svm", models)
+        for path in (card.path, card.artifact_path):
+            Path(path).unlink()
+        server.manager.cards(fresh=True)  # as the next read of the folder would find it
+        listed = server.client.get("/models").json()
+        answer = server.client.post("/predict", json={"text": BENIGN}).json()
+        other = server.client.get("/models").json()["models"].get("logistic_regression")
+    assert listed["current_model"] == "linear_svm" and listed["models"]["linear_svm"] == before
+    assert answer["model"] == "linear_svm"
+    assert other is not None
 
 
 def test_a_minilm_hate_transformer_wins_with_its_int8_export(hate_models_dir, tmp_path):

@@ -185,13 +185,16 @@ def preview_poll_seconds() -> float:
 class PreviewFollower:
     """While a background training runs with ``--preview`` (training.preview), switch the API to each new preview
     it publishes (a new version of ``<model>_preview``), as long as nobody else switched: from the model the API
-    served when the training started, then from one preview to the next. ``served`` is the model the API serves as
-    far as this follower knows; the switch to the finished model starts from it."""
+    served when the training started, then from one preview to the next. Once the training has published ``model``
+    (which removes the preview) while the API serves the preview, switch to ``model`` as saved, for the minutes its
+    command still takes (in `make minilm`: the int8 export and the calibration). ``served`` is the model the API
+    serves as far as this follower knows; the switch to the finished model starts from it."""
 
     def __init__(self, api_url: str, api_key: str, models_dir: Path, model: str, served: str | None):
         from ..training.preview import preview_name
 
         self.api_url, self.api_key, self.models_dir = api_url, api_key, models_dir
+        self.model = model
         self.preview = preview_name(model)
         self.served = served
         self.lock = threading.Lock()  # a preview switch and the final one never cross
@@ -220,25 +223,44 @@ class PreviewFollower:
         try:
             card = resolve(self.preview, self.models_dir)
         except NlpcError:  # none yet, or removed: the finished model replaced it
-            return None
+            return self._check_model()
         assert card.path is not None  # a registry card is read from its file
         seen = (card.version, card.path.stat().st_mtime_ns)  # each preview is written anew, card last
         with self.lock:
             if self._done.is_set() or seen == self._switched_to:
                 return None
-            try:
-                response = request_switch(self.api_url, self.api_key, self.served, self.preview)
-            except httpx.HTTPError:  # the API is stopping, or too busy this time: the next look tries again
+            response = self._switch(self.preview)
+            if response is None or response.status_code not in (200, 409):  # e.g. removed since: look again later
                 return None
             if response.status_code == 409:  # someone chose a model: leave it
                 self._done.set()
                 return f"{self.preview} {card.version} is there; the API stays on the model chosen since"
-            if response.status_code != 200:  # e.g. removed between the look and the switch
-                return None
             self.served, self._switched_to = self.preview, seen
         step = card.extra.get("preview", {}).get("step")
         at = f" (step {step:,})" if isinstance(step, int) else ""
         return f"the API now serves {self.preview} {card.version}, the best checkpoint so far{at}"
+
+    def _check_model(self) -> str | None:
+        """With the preview gone: if the API serves it and ``model`` is saved, switch to ``model`` as saved."""
+        from ..registry import model_names
+
+        with self.lock:
+            if self._done.is_set() or self.served != self.preview or self.model not in model_names(self.models_dir):
+                return None
+            response = self._switch(self.model)
+            if response is None or response.status_code not in (200, 409):
+                return None
+            self._done.set()  # nothing more to follow: the switch to the finished model starts from here
+            if response.status_code == 409:
+                return f"{self.model} is saved; the API stays on the model chosen since"
+            self.served = self.model
+        return f"the API now serves {self.model} as saved, until what follows its training has finished it"
+
+    def _switch(self, model: str) -> httpx.Response | None:
+        try:
+            return request_switch(self.api_url, self.api_key, self.served, model)
+        except httpx.HTTPError:  # the API is stopping, or too busy this time: the next look tries again
+            return None
 
     def stop(self) -> None:
         self._done.set()

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from ... import __version__
 from ...artifacts import training_info_path
+from ...card import ModelCard
 from ...classifier import Prediction
 from ...decision import thresholds_or_default
 from ...defaults import may_need_notice, serving_notice
@@ -188,13 +189,11 @@ async def models(manager: ManagerDep, settings: SettingsDep) -> dict:
         else None
     )
     loaded = manager.loaded()
-    out: dict[str, dict] = {}
-    for card in cards:
-        if card.name in out:
-            continue
+
+    def info(card: ModelCard) -> dict:
         served = loaded.get(card.name)
         test = card.metrics.get("test") or {}
-        out[card.name] = {
+        return {
             "type": card.family,
             "description": card.description,
             "path": str(card.artifact_path),
@@ -211,6 +210,16 @@ async def models(manager: ManagerDep, settings: SettingsDep) -> dict:
             "thresholds": thresholds_or_default(card.labels, card.thresholds),
             "avg_inference_time_ms": measured_latency_ms(card),
         }
+
+    out: dict[str, dict] = {}
+    for card in cards:
+        if card.name not in out:
+            out[card.name] = info(card)
+    for name in (manager.current_name, manager.toxicity_name):
+        # a model still served after its folder went (a training preview that its finished model replaced) is
+        # listed from the card it was loaded with, so clients can still describe and use it
+        if name is not None and name not in out and name in loaded:
+            out[name] = info(loaded[name].card)
     return {
         "current_model": manager.current_name,
         "toxicity_model": manager.toxicity_name,
