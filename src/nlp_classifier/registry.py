@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .card import CHECKPOINT_PREFIX, FILE_CARD_SUFFIX, FOLDER_CARD_NAME, ModelCard, sha256_file
@@ -11,21 +12,42 @@ from .paths import models_dir as default_models_dir
 
 
 def _card_files(root: Path) -> list[Path]:
+    """Every card file under ``root``, outside hidden folders (a training's staging folder, a folder being
+    replaced) and checkpoints. ``os.walk`` passes over a folder that goes away while it is walked, as a folder
+    replaced by ``publish_folder`` does (``Path.rglob`` raised)."""
     found = []
-    for pattern in (f"*{FILE_CARD_SUFFIX}", FOLDER_CARD_NAME):
-        for path in root.rglob(pattern):
-            if any(part.startswith(CHECKPOINT_PREFIX) or part.startswith(".") for part in path.relative_to(root).parts):
-                continue
-            found.append(path)
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith((".", CHECKPOINT_PREFIX))]
+        found += [
+            Path(folder, name)
+            for name in files
+            if not name.startswith(".") and (name.endswith(FILE_CARD_SUFFIX) or name == FOLDER_CARD_NAME)
+        ]
     return sorted(found)
 
 
 def list_cards(models_dir: str | Path | None = None) -> list[ModelCard]:
-    """Every model card under the models folder, sorted by name."""
+    """Every model card under the models folder, sorted by name. A card that is gone by the time it is read (its
+    folder was replaced or removed meanwhile, as publishing a model does) is left out."""
     root = Path(models_dir) if models_dir else default_models_dir()
     if not root.is_dir():
         return []
-    return sorted((ModelCard.read(p) for p in _card_files(root)), key=lambda c: c.name)
+    cards = [card for card in map(_read_card_if_there, _card_files(root)) if card is not None]
+    return sorted(cards, key=lambda c: c.name)
+
+
+def _read_card_if_there(path: Path, tries: int = 3) -> ModelCard | None:
+    """The card at ``path``; None when it went away after it was listed. Its folder may have been replaced in the
+    meantime (``publish_folder``): then the card now there is read."""
+    for attempt in range(tries):
+        try:
+            return ModelCard.read(path)
+        except (ModelNotFoundError, FileNotFoundError):
+            if not path.exists():
+                return None
+            if attempt == tries - 1:
+                raise
+    return None
 
 
 def model_names(models_dir: str | Path | None = None) -> list[str]:

@@ -101,3 +101,51 @@ def test_retraining_bumps_minor_and_records_the_previous_version(tmp_path):
     assert (card.version, card.previous_version) == ("1.1.0", "1.0.0") and card.verify() == []
     assert read_versions(models) == {"version": "1.1.0", "models": {"lr_small": "1.1.0"}}
     assert sha256_file(models / "baselines/lr_small_tfidf.joblib") == card.files["lr_small_tfidf.joblib"]
+
+
+def test_listing_the_models_while_a_model_folder_is_replaced_leaves_it_out_rather_than_failing(tmp_path):
+    """Publishing a model replaces its folder whole (``publish_folder``: the old one moved aside, then removed), as
+    a training does with each preview. Listing the folder meanwhile may find a card that is gone a moment later:
+    it is left out of that listing; a card file that is there but cannot be read still fails."""
+    import threading
+    import time
+
+    from nlp_classifier.artifacts import publish_folder
+    from nlp_classifier.registry import list_cards
+
+    models = tmp_path / "models"
+    final = models / "transformer" / "often_replaced"
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True)
+        (folder / "weights.bin").write_bytes(b"0" * 64)
+        card = ModelCard("often_replaced", "transformer", "hate", ["a", "b"], "single_label", ".")
+        card.path = folder / "model_card.json"
+        card.hash_files()
+        card.save()
+
+    write(final)
+    stop = threading.Event()
+
+    def replace_again_and_again() -> None:
+        n = 0
+        while not stop.is_set():
+            staging = final.with_name(f".often_replaced.{n}")
+            write(staging)
+            publish_folder(staging, final)
+            n += 1
+
+    writer = threading.Thread(target=replace_again_and_again)
+    writer.start()
+    seen = []
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            seen.append([c.name for c in list_cards(models)])
+    finally:
+        stop.set()
+        writer.join()
+    assert seen and all(names in ([], ["often_replaced"]) for names in seen)
+    (final / "model_card.json").write_text("{not json")
+    with pytest.raises(ValueError):
+        list_cards(models)

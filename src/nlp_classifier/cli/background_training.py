@@ -222,10 +222,12 @@ class PreviewFollower:
 
         try:
             card = resolve(self.preview, self.models_dir)
+            assert card.path is not None  # a registry card is read from its file
+            seen = (card.version, card.path.stat().st_mtime_ns)  # each preview is written anew, card last
         except NlpcError:  # none yet, or removed: the finished model replaced it
             return self._check_model()
-        assert card.path is not None  # a registry card is read from its file
-        seen = (card.version, card.path.stat().st_mtime_ns)  # each preview is written anew, card last
+        except (OSError, ValueError):  # a folder moved or replaced while it was read: look again next time
+            return None
         with self.lock:
             if self._done.is_set() or seen == self._switched_to:
                 return None
@@ -242,10 +244,16 @@ class PreviewFollower:
 
     def _check_model(self) -> str | None:
         """With the preview gone: if the API serves it and ``model`` is saved, switch to ``model`` as saved."""
+        from ..errors import NlpcError
         from ..registry import model_names
 
         with self.lock:
-            if self._done.is_set() or self.served != self.preview or self.model not in model_names(self.models_dir):
+            if self._done.is_set() or self.served != self.preview:
+                return None
+            try:
+                if self.model not in model_names(self.models_dir):
+                    return None
+            except (NlpcError, OSError, ValueError):  # a folder moved or replaced while it was read: look again
                 return None
             response = self._switch(self.model)
             if response is None or response.status_code not in (200, 409):
