@@ -457,6 +457,23 @@ def test_run_leaves_a_model_someone_chose_while_the_training_publishes_previews(
     assert done["message"] == "minilm_hate is ready; the API stays on linear_svm_char, which was chosen since"
 
 
+def test_run_serves_the_preview_a_stopped_run_left_while_it_continues_that_run(models, tmp_path):
+    present = every_default(models, tmp_path / "models")
+    make_tiny_model(present, "minilm_hate_preview", "hate")
+    command, record = background_command(tmp_path, wait=True)
+    proc, api = run_in_background(present, command)
+    try:
+        wait_for(record.exists, "the background command did not start")
+        listed = httpx.get(f"{api}/models").json()
+    finally:
+        out, err = interrupt(proc)
+    assert listed["current_model"] == "minilm_hate_preview"
+    assert listed["notice"].startswith("minilm_hate_preview is the best checkpoint so far of minilm_hate's training")
+    printed = " ".join(out.split())
+    assert "models current: minilm_hate_preview;" in printed
+    assert "note minilm_hate_preview is the best checkpoint so far of minilm_hate's training" in printed
+
+
 def training_message(api: str) -> str | None:
     return httpx.get(f"{api}/models/training").json()["message"]
 

@@ -76,7 +76,7 @@ def exit_on_signal(signum: int, _frame) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..defaults import PREFERRED_MODELS, fallback_notice
+    from ..defaults import PREFERRED_MODELS, fallback_notice, preview_notice
     from ..serve.settings import load_settings
     from ..training.background_status import FINISH, left_unfinished, read_status
     from .background_training import preview_poll_seconds
@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         training = train_in_background(args.train_in_background, transformer, api, settings, stopping)
     elif args.finish_in_background and left_unfinished(read_status(Path(settings.models_dir)), cards.get(transformer)):
         training = train_in_background(args.finish_in_background, transformer, api, settings, stopping, FINISH)
-    notice = fallback_notice(api.manager.current_name, names, read_status(Path(settings.models_dir)))
+    served, status = api.manager.current_name, read_status(Path(settings.models_dir))
+    notice = fallback_notice(served, names, status) or preview_notice(served, status)
     if notice:
         stdout.print(f"[yellow]note    {notice}[/yellow]")
     stdout.print(f"API key {settings.api_keys[0]}   (X-API-Key header; needed for /models/switch)")
