@@ -87,10 +87,16 @@ def fallback_notice(served: str | None, names: Sequence[str], training: Mapping[
         f"{served} is the TF-IDF fallback: it flags neutral and positive statements about many identity groups "
         "(docs/evaluation.md)."
     )
-    progress = describe(training) if training and training.get("model") == transformer else None
-    if progress:
-        return f"{warning} {progress}"
-    return f"{warning} `make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
+    return with_progress(
+        warning, training, f"`make minilm` trains {transformer} (about an hour on 2 cores), served from then on."
+    )
+
+
+def with_progress(what: str, training: Mapping[str, Any] | None, otherwise: str) -> str:
+    """``what``, then how far the background training of the fine-tuned default has got (``training``: the ``GET
+    /models/training`` answer), or ``otherwise`` when none runs."""
+    progress = describe(training) if training and training.get("model") == PREFERRED_MODELS[0] else None
+    return f"{what} {progress or otherwise}"
 
 
 def finishing_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:
@@ -122,10 +128,9 @@ def preview_notice(served: str | None, training: Mapping[str, Any] | None) -> st
         f"{served} is the best checkpoint so far of {transformer}'s training, with its threshold tuned on the "
         "validation split; its scores are not calibrated and it has not been tested."
     )
-    progress = describe(training) if training and training.get("model") == transformer else None
-    if progress:
-        return f"{what} {progress}"
-    return f"{what} Its training is not running: `make run` (or `make minilm TRAIN_FLAGS=--resume`) continues it."
+    return with_progress(
+        what, training, "Its training is not running: `make run` (or `make minilm TRAIN_FLAGS=--resume`) continues it."
+    )
 
 
 def serving_notice(served: str | None, names: Sequence[str], training: Mapping[str, Any] | None) -> str | None:

@@ -401,6 +401,20 @@ def test_a_folder_another_run_trains_into_is_neither_resumed_nor_discarded(tmp_p
     assert not plan.staging.exists()  # once nobody trains into it, --restart discards it as before
 
 
+def start_training(args: list[str], models: Path, **output) -> subprocess.Popen:
+    """``nlpc`` with ``args`` in a new process group (so the test can stop, pause or kill the whole run)."""
+    return start_cli(*args, models_dir=models, env={"HF_HUB_OFFLINE": "1"}, start_new_session=True, **output)
+
+
+def wait_while_training(proc: subprocess.Popen, condition, what: str, timeout: float = 240) -> None:
+    """Wait for ``condition()`` while the training in ``proc`` runs; fail if it ends first or takes too long."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"training ended before {what} appeared"
+        assert time.monotonic() < deadline, f"no {what} appeared"
+        time.sleep(0.01)
+
+
 def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, small_csv):
     models = tmp_path / "models"
     args = [
@@ -428,20 +442,9 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, tiny_bert, sm
         "logging_steps=5",
     ]
     staging = models / "transformer" / ".quick_small.training"
-    proc = start_cli(
-        *args,
-        models_dir=models,
-        env={"HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_training(args, models, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 240
-        while not list(staging.glob("checkpoint-*/trainer_state.json")):
-            assert proc.poll() is None, "training ended before it could be interrupted"
-            assert time.monotonic() < deadline, "no checkpoint appeared"
-            time.sleep(0.02)
+        wait_while_training(proc, lambda: list(staging.glob("checkpoint-*/trainer_state.json")), "a checkpoint")
         # while it trains, no other run may train into, resume or discard its folder
         with pytest.raises(ConfigError, match="another process is training into .*wait for it to end"):
             with staging_lock(staging):
@@ -485,20 +488,9 @@ def test_preview_serves_the_best_checkpoint_so_far_with_its_tuned_threshold_unti
     args += ["--max-length", "16", "--max-steps", "60", "--save-steps", "5", "--batch-size", "8", "--patience", "100"]
     args += ["--num-threads", "1", "--preview"]
     preview = models / "transformer" / "quick_small_preview"
-    proc = start_cli(
-        *args,
-        models_dir=models,
-        env={"HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = start_training(args, models, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 240
-        while not (preview / "model_card.json").exists():
-            assert proc.poll() is None, "training ended without a preview"
-            assert time.monotonic() < deadline, "no preview appeared"
-            time.sleep(0.01)
+        wait_while_training(proc, (preview / "model_card.json").exists, "a preview")
         os.killpg(proc.pid, signal.SIGSTOP)  # hold the run while the preview is looked at (it is published whole)
         classifier = nlp_classifier.load("transformer_quick_small_preview", models_dir=models)  # hashes checked
         card = classifier.card
