@@ -94,6 +94,36 @@ def test_bad_settings_are_named(tmp_path, monkeypatch):
         load_settings()
 
 
+def test_the_preview_poll_interval_comes_from_the_environment_and_a_bad_one_is_named(models, tmp_path, monkeypatch):
+    from nlp_classifier.cli.background_training import PREVIEW_POLL_S, preview_poll_seconds
+
+    monkeypatch.delenv("NLPC_PREVIEW_POLL_SECONDS", raising=False)
+    assert preview_poll_seconds() == PREVIEW_POLL_S == 15.0
+    monkeypatch.setenv("NLPC_PREVIEW_POLL_SECONDS", "2.5")
+    assert preview_poll_seconds() == 2.5
+    for bad in ("0", "-1", "soon", "nan"):
+        monkeypatch.setenv("NLPC_PREVIEW_POLL_SECONDS", bad)
+        with pytest.raises(
+            ConfigError, match=f"NLPC_PREVIEW_POLL_SECONDS must be a positive number of seconds, not '{bad}'"
+        ):
+            preview_poll_seconds()
+    # nlpc run refuses it before it prepares, serves or trains anything
+    present = every_default(models, tmp_path / "models")
+    proc = nlpc(
+        "run",
+        "--no-ui",
+        "--port",
+        str(free_port()),
+        "--train-in-background",
+        "true",
+        models=present,
+        env={"NLPC_PREVIEW_POLL_SECONDS": "soon"},
+    )
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "NLPC_PREVIEW_POLL_SECONDS must be a positive number" in out + err
+    assert not (present / "background_training.json").exists()
+
+
 # --- nlpc serve --------------------------------------------------------------------------------------------------
 def test_serve_refuses_a_missing_default_model(models):
     proc = nlpc("serve", "--port", str(free_port()), "--default-model", "nope", models=models)
