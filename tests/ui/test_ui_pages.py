@@ -255,6 +255,30 @@ def test_the_sidebar_says_how_far_the_background_training_of_the_transformer_has
         assert "minilm_hate is being trained in the background: step 1,200 of 5,625, about 62 min" in warning
 
 
+def test_the_sidebar_notes_that_a_preview_of_the_training_is_served_and_how_far_the_training_has_got(
+    hate_models_dir, tmp_path
+):
+    """The training publishes its best checkpoint so far as minilm_hate_preview (training/preview.py), which the API
+    prefers to the TF-IDF fallback: the sidebar says what it is, as a note rather than the fallback's warning."""
+    models = shutil.copytree(hate_models_dir, tmp_path / "models")
+    make_tiny_model(models, "minilm_hate_preview", "hate")
+    log = models / LOG_NAME
+    log.write_text(format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n")
+    write_status(models, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log), started_at="now")
+    with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
+        fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
+        assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate_preview"
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+        at.session_state["api_url"] = url
+        at.run()
+        assert not at.exception
+        note = texts(at.sidebar.info)
+        assert "minilm_hate_preview is the best checkpoint so far of minilm_hate's training" in note
+        assert "its scores are not calibrated and it has not been tested" in note
+        assert "step 1,200 of 5,625, about 62 min of training left" in note
+        assert "TF-IDF fallback" not in texts(at.sidebar.warning)
+
+
 def test_the_sidebar_says_the_served_transformer_is_being_finished(hate_models_dir, tmp_path):
     """A stopped run saved minilm_hate before its export and calibration; `nlpc run` finishes it in the background
     and the API serves it as saved meanwhile: the sidebar says so, and says nothing once the finishing has ended."""
