@@ -440,7 +440,8 @@ def test_run_serves_each_preview_of_the_training_then_the_model_as_saved_then_th
         wait_for(lambda: listed()["current_model"] == "minilm_hate", "no switch to the saved model")
         saved, saved_answer = listed(), predicted_by()
         (gates / "end").touch()
-        wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
+        # the state turns to succeeded a moment before the switch that follows is recorded in the message
+        wait_for(lambda: (training_message(api) or "").startswith("minilm_hate is ready"), "no end recorded")
         done = httpx.get(f"{api}/models/training").json()
     finally:
         out, err = interrupt(proc)
@@ -460,6 +461,7 @@ def test_run_serves_each_preview_of_the_training_then_the_model_as_saved_then_th
         "minilm_hate is ready: the API now serves the finished model (switched from minilm_hate to minilm_hate",
     ):
         assert line in out
+    assert done["state"] == "succeeded"
     assert done["message"].startswith("minilm_hate is ready: the API now serves the finished model")
 
 
@@ -477,13 +479,14 @@ def test_run_leaves_a_model_someone_chose_while_the_training_publishes_previews(
         wait_for(lambda: "stays on the model chosen since" in (training_message(api) or ""), "the preview not seen")
         for gate in ("saved", "end"):
             (gates / gate).touch()
-        wait_for(lambda: httpx.get(f"{api}/models/training").json()["state"] == "succeeded", "no end recorded")
+        wait_for(lambda: (training_message(api) or "").startswith("minilm_hate is ready"), "no end recorded")
         done = httpx.get(f"{api}/models/training").json()
         current = httpx.get(f"{api}/models").json()["current_model"]
     finally:
         out, err = interrupt(proc)
     assert chosen.status_code == 200 and current == "linear_svm_char"
     assert "minilm_hate_preview 1.1.0 is there; the API stays on the model chosen since" in out
+    assert done["state"] == "succeeded"
     assert done["message"] == "minilm_hate is ready; the API stays on linear_svm_char, which was chosen since"
 
 
