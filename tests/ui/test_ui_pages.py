@@ -44,8 +44,13 @@ def api(models, tmp_path_factory):
 @pytest.fixture
 def app(api):
     """The UI's main script after its first run, pointed at the live API."""
+    return started_app(api)
+
+
+def started_app(url: str) -> AppTest:
+    """The UI's main script after a first run without an exception, pointed at the API at ``url``."""
     at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-    at.session_state["api_url"] = api
+    at.session_state["api_url"] = url
     at.run()
     assert not at.exception
     return at
@@ -212,10 +217,7 @@ def test_a_custom_threshold_changes_the_decision_like_the_api(app, api):
 def test_the_hate_model_is_the_default_and_a_benign_text_flags_nothing(hate_models_dir, tmp_path):
     models = shutil.copytree(hate_models_dir, tmp_path / "models")
     with api_server(models, tmp_path / "api.log", default_model=None) as url:
-        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        at.session_state["api_url"] = url
-        at.run()
-        assert not at.exception
+        at = started_app(url)
         picker = at.selectbox(key="model")
         assert picker.value == HATE_MODEL == httpx.get(f"{url}/models").json()["current_model"]
         assert f"{HATE_MODEL} (current)" in picker.options and "linear_svm" in picker.options
@@ -246,10 +248,7 @@ def test_the_sidebar_says_how_far_the_background_training_of_the_transformer_has
     write_status(models, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log), started_at="now")
     with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
         fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
-        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        at.session_state["api_url"] = url
-        at.run()
-        assert not at.exception
+        at = started_app(url)
         warning = texts(at.sidebar.warning)
         assert "is the TF-IDF fallback" in warning and "`make minilm` trains" not in warning
         assert "minilm_hate is being trained in the background: step 1,200 of 5,625, about 62 min" in warning
@@ -268,10 +267,7 @@ def test_the_sidebar_notes_that_a_preview_of_the_training_is_served_and_how_far_
     with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
         fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
         assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate_preview"
-        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        at.session_state["api_url"] = url
-        at.run()
-        assert not at.exception
+        at = started_app(url)
         note = texts(at.sidebar.info)
         assert "minilm_hate_preview is the best checkpoint so far of minilm_hate's training" in note
         assert "its scores are not calibrated and it has not been tested" in note
@@ -292,10 +288,7 @@ def test_the_sidebar_says_the_served_transformer_is_being_finished(hate_models_d
     with log.open("a") as finishing, api_server(models, tmp_path / "api.log", default_model=None) as url:
         fcntl.flock(finishing, fcntl.LOCK_EX)  # held the way a running background command holds it
         assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate"
-        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        at.session_state["api_url"] = url
-        at.run()
-        assert not at.exception
+        at = started_app(url)
         note = texts(at.sidebar.info)
         assert "minilm_hate was saved, but what follows its training" in note
         assert "Until then minilm_hate is served as saved: its scores are not calibrated yet." in note
