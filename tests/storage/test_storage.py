@@ -70,8 +70,11 @@ def snapshot(folder: Path) -> dict[str, object]:
     }
 
 
-def make_folder_model(models_dir: Path, name: str = "tiny_transformer", weights: bytes = b"w" * 5000) -> ModelCard:
-    """A folder model (card inside, like a fine-tuned transformer) with a checkpoint folder beside its weights."""
+def make_folder_model(
+    models_dir: Path, name: str = "tiny_transformer", weights: bytes = b"w" * 5000, preview_of: str | None = None
+) -> ModelCard:
+    """A folder model (card inside, like a fine-tuned transformer) with a checkpoint folder beside its weights;
+    ``preview_of``: a training preview of that model, as ``training.preview.publish_preview`` marks one."""
     folder = models_dir / "transformer" / name
     (folder / "checkpoint-10").mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"id2label": {"0": "Regular Speech", "1": "Hate Speech"}}))
@@ -86,6 +89,8 @@ def make_folder_model(models_dir: Path, name: str = "tiny_transformer", weights:
         problem_type="single_label",
         artifact=".",
     )
+    if preview_of:
+        card.extra["preview"] = {"step": 500, "total_steps": 5000, "of_model": preview_of}
     card.path = folder / "model_card.json"
     return finalise_card(card, models_dir)
 
@@ -221,6 +226,29 @@ def test_push_two_models_then_pull_them_into_a_fresh_registry_and_predict(local_
         copy = nlp_classifier.load(name, models_dir=fresh)
         np.testing.assert_array_equal(copy.predict_proba(TEXTS), original.predict_proba(TEXTS))
         assert [p.label for p in copy.predict(TEXTS)][:2] == ["Regular Speech", "Hate Speech"]
+
+
+def test_a_push_of_all_models_leaves_a_training_preview_out_unless_it_is_named(local_models, bucket, tmp_path):
+    make_folder_model(local_models, "tiny_transformer_preview", preview_of="tiny_transformer")
+    url = f"gs://{bucket}/during-training"
+    pushed = run_cli("models", "push", url, models_dir=local_models)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "left out tiny_transformer_preview: a training preview" in pushed.stdout
+    assert not any("tiny_transformer_preview" in name for name in objects(bucket)), "the preview was uploaded"
+    pulled_to = tmp_path / "pulled"
+    pull(url, pulled_to)
+    assert sorted(c.name for c in list_cards(pulled_to)) == sorted(DAVIDSON + ["logistic_regression_jigsaw"])
+
+    named = push(f"gs://{bucket}/named", local_models, ["tiny_transformer_preview"])
+    assert list(named.models) == ["tiny_transformer_preview"] and named.left_out == []
+    assert any("/named/" in name and "tiny_transformer_preview" in name for name in objects(bucket))
+
+    only_previews = tmp_path / "only-previews"
+    make_folder_model(only_previews, "tiny_transformer_preview", preview_of="tiny_transformer")
+    refused = run_cli("models", "push", f"gs://{bucket}/nothing", models_dir=only_previews)
+    assert refused.returncode != 0
+    assert "only training previews: tiny_transformer_preview; name one with --models" in refused.stderr
+    assert not any("/nothing/" in name for name in objects(bucket))
 
 
 def test_pushing_the_same_set_again_uploads_nothing(local_models, bucket):

@@ -32,7 +32,10 @@ def register(verbs) -> None:
         "see a half-published set.",
     )
     push.add_argument("url", nargs="?", help=url_help)
-    push.add_argument("--models", help="comma-separated model names (default: all)")
+    push.add_argument(
+        "--models",
+        help="comma-separated model names (default: all but training previews, which are pushed only when named)",
+    )
     push.add_argument("--with-checkpoints", action="store_true", help="also upload checkpoint-* folders")
     push.add_argument("--json", action="store_true", help="print what was done as JSON")
     push.set_defaults(func=run_push)
@@ -76,7 +79,10 @@ def run_push(args: argparse.Namespace) -> int:
         sorted(result.models.items()),
         f"{result.url}: uploaded {len(result.uploaded)} files ({format_bytes(result.bytes_uploaded)}), "
         f"{len(result.skipped)} already there; "
-        + ("manifest published" if result.manifest_written else "manifest unchanged"),
+        + ("manifest published" if result.manifest_written else "manifest unchanged")
+        + "".join(
+            f"\nleft out {name}: a training preview (name it with --models to push it)" for name in result.left_out
+        ),
     )
 
 

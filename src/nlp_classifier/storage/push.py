@@ -12,6 +12,7 @@ from ..card import CHECKPOINT_PREFIX, ModelCard, sha256_file
 from ..errors import IntegrityError, NlpcError
 from ..paths import models_dir as default_models_dir
 from ..registry import list_cards
+from ..training.preview import is_preview
 from ..versioning import VERSION_FILE, read_versions
 from .errors import StorageError
 from .location import MANIFEST_NAME, Location, push_location
@@ -28,6 +29,7 @@ class PushResult:
     models: dict[str, str]
     uploaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # training previews, pushed only when named
     bytes_uploaded: int = 0
     manifest_written: bool = False
 
@@ -35,8 +37,11 @@ class PushResult:
         return asdict(self)
 
 
-def select_cards(models_dir: Path, names: list[str] | None) -> list[ModelCard]:
-    """The registry's cards, or the named ones; unknown or duplicated names are refused."""
+def select_cards(models_dir: Path, names: list[str] | None) -> tuple[list[ModelCard], list[str]]:
+    """The registry's cards, or the named ones, and the names of those left out; unknown or duplicated names are
+    refused. Without names, training previews are left out: a preview is a checkpoint of a run still going,
+    replaced every few minutes and removed when the run ends, and a machine that pulled one would serve it as the
+    set's model."""
     cards = list_cards(models_dir)
     by_name: dict[str, ModelCard] = {}
     for card in cards:
@@ -47,16 +52,21 @@ def select_cards(models_dir: Path, names: list[str] | None) -> list[ModelCard]:
             )
         by_name[card.name] = card
     if not names:
-        if not cards:
-            raise StorageError(f"no models in {models_dir} to push (train some with `nlpc train baseline`)")
-        return cards
+        finished = [card for card in cards if not is_preview(card)]
+        if not finished:
+            previews = f" (only training previews: {', '.join(c.name for c in cards)}; name one with --models)"
+            raise StorageError(
+                f"no models in {models_dir} to push"
+                + (previews if cards else " (train some with `nlpc train baseline`)")
+            )
+        return finished, sorted(card.name for card in cards if is_preview(card))
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise StorageError(
             f"no model named {', '.join(repr(n) for n in unknown)} in {models_dir}; "
             f"available: {', '.join(sorted(by_name)) or 'none'}"
         )
-    return [by_name[n] for n in dict.fromkeys(names)]
+    return [by_name[n] for n in dict.fromkeys(names)], []
 
 
 def model_files(card: ModelCard, models_dir: Path, with_checkpoints: bool) -> dict[str, Path]:
@@ -140,13 +150,17 @@ def push(
     with_checkpoints: bool = False,
 ) -> PushResult:
     """Publish the models (all, or those named) to ``url`` (default: ``gs://nlp-classifier-models/<user
-    prefix>/<set version>``). Checkpoints stay behind unless ``with_checkpoints``."""
+    prefix>/<set version>``). Checkpoints stay behind unless ``with_checkpoints``, training previews unless
+    named."""
     models_dir = Path(models_dir or default_models_dir()).resolve()
-    cards = select_cards(models_dir, models)
+    cards, left_out = select_cards(models_dir, models)
     manifest, sources = build_manifest(cards, models_dir, with_checkpoints)
     location = push_location(url, models_dir)
     result = PushResult(
-        url=location.url, set_version=manifest.set_version, models={n: m["version"] for n, m in manifest.models.items()}
+        url=location.url,
+        set_version=manifest.set_version,
+        models={n: m["version"] for n, m in manifest.models.items()},
+        left_out=left_out,
     )
     current = MANIFEST_NAME
     try:

@@ -32,6 +32,11 @@ def preview_name(name: str) -> str:
     return f"{name}{PREVIEW_SUFFIX}"
 
 
+def is_preview(card: ModelCard) -> bool:
+    """Whether ``card`` is a training run's preview (``publish_preview``), not a finished model."""
+    return "preview" in card.extra
+
+
 def preview_folder(final: Path) -> Path:
     """Where the preview of the model published at ``final`` lives: beside it."""
     return final.with_name(preview_name(final.name))
