@@ -200,6 +200,7 @@ class PreviewFollower:
         self.lock = threading.Lock()  # a preview switch and the final one never cross
         self._done = threading.Event()
         self._switched_to: tuple[str, int] | None = None  # the preview switched to: version, card file's time
+        self._refused: tuple[str, int] | None = None  # the last preview the API could not load: tried once only
 
     def start(self, on_switch: Callable[[str], None]) -> None:
         """Look for a new preview every ``preview_poll_seconds()`` until ``stop``; ``on_switch(message)`` after
@@ -216,7 +217,8 @@ class PreviewFollower:
 
     def check(self) -> str | None:
         """Switch to the preview if a new one is there and the API still serves ``served``; what happened, or None
-        when nothing did. Gives up for good once someone else has switched."""
+        when nothing did. A preview the API cannot load is not tried again (the next one is). Gives up for good once
+        someone else has switched."""
         from ..errors import NlpcError
         from ..registry import resolve
 
@@ -229,11 +231,17 @@ class PreviewFollower:
         except (OSError, ValueError):  # a folder moved or replaced while it was read: look again next time
             return None
         with self.lock:
-            if self._done.is_set() or seen == self._switched_to:
+            if self._done.is_set() or seen in (self._switched_to, self._refused):
                 return None
             response = self._switch(self.preview)
-            if response is None or response.status_code not in (200, 409):  # e.g. removed since: look again later
+            if response is None or response.status_code == 404:  # the API busy, or the preview removed: look again
                 return None
+            if response.status_code not in (200, 409):  # it cannot be loaded (broken files): wait for the next one
+                self._refused = seen
+                return (
+                    f"{self.preview} {card.version} could not be served ({response.status_code}: "
+                    f"{response.text[:200]}); the API stays on {self.served} until the next preview"
+                )
             if response.status_code == 409:  # someone chose a model: leave it
                 self._done.set()
                 return f"{self.preview} {card.version} is there; the API stays on the model chosen since"
