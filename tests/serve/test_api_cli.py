@@ -261,7 +261,7 @@ def test_run_trains_the_transformer_in_the_background_at_low_priority_and_then_s
     try:
         wait_for(lambda: httpx.get(f"{api}/models").json()["current_model"] == "minilm_hate", "no switch")
         answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
-        wait_for(lambda: httpx.get(f"{api}/models/training").json()["message"], "the switch was not recorded")
+        wait_for(lambda: (training_message(api) or "").startswith("minilm_hate is ready"), "no switch recorded")
         training = httpx.get(f"{api}/models/training").json()
     finally:
         out, err = interrupt(proc)
@@ -576,7 +576,7 @@ def test_run_finishes_a_model_a_stopped_run_saved_and_then_serves_the_finished_m
         before = (httpx.get(f"{api}/models").json()["current_model"], served_backend())
         go.touch()
         wait_for(lambda: served_backend() == "onnx-int8", "the finished model was not served", timeout=180)
-        wait_for(lambda: httpx.get(f"{api}/models/training").json()["message"], "the switch was not recorded")
+        wait_for(lambda: (training_message(api) or "").startswith("minilm_hate is ready"), "no switch recorded")
         training = httpx.get(f"{api}/models/training").json()
         answer = httpx.post(f"{api}/predict", json={"text": "I am a gay man and proud of it"}).json()
     finally:

@@ -1,16 +1,21 @@
-"""PreviewFollower (cli/background_training.py) against a real API: a preview the API cannot load is tried once,
-said so, and the next preview is served."""
+"""cli/background_training.py: PreviewFollower against a real API (a preview the API cannot load is tried once,
+said so, and the next preview is served), and what BackgroundTraining's status says when its command ends."""
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import sys
+import threading
 
 import httpx
+import pytest
 from testkit.api_server import API_KEY, copy_models, live_server
 from testkit.tiny_transformers import make_tiny_model
 
-from nlp_classifier.cli.background_training import PreviewFollower
+from nlp_classifier.cli.background_training import BackgroundTraining, PreviewFollower
+from nlp_classifier.training.background_status import read_status
 
 
 def preview_loads(url: str, outcome: str) -> float:
@@ -46,3 +51,29 @@ def test_a_preview_the_api_cannot_load_is_tried_once_and_the_next_preview_is_ser
     assert current_after_broken == "logistic_regression"
     assert fixed == "the API now serves minilm_hate_preview 1.1.0, the best checkpoint so far"
     assert current == "minilm_hate_preview" and follower.served == "minilm_hate_preview"
+
+
+@pytest.mark.parametrize(
+    ("exit_status", "state", "message"),
+    [(0, "succeeded", "the command succeeded"), (3, "failed", "the command stopped with status 3")],
+)
+def test_when_the_command_ends_the_status_no_longer_holds_a_message_from_the_run(tmp_path, exit_status, state, message):
+    gate = tmp_path / "gate"
+    wait = (
+        f"import pathlib, sys, time\nwhile not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.05)\n"
+        f"sys.exit({exit_status})"
+    )
+    training = BackgroundTraining(f"{sys.executable} -c {shlex.quote(wait)}", tmp_path / "models", "minilm_hate")
+    at_exit: dict = {}
+    ended = threading.Event()
+
+    def on_exit(status: int) -> None:
+        at_exit.update(read_status(tmp_path / "models"), exit=status)
+        ended.set()
+
+    training.start(on_exit)
+    training.record("the API now serves minilm_hate_preview 1.0.0, the best checkpoint so far")
+    gate.touch()
+    assert ended.wait(60), "the command did not end"
+    assert at_exit["exit"] == exit_status and at_exit["state"] == state
+    assert at_exit["message"] == f"{message}; see {training.log}"

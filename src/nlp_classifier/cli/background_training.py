@@ -102,8 +102,14 @@ class BackgroundTraining:
             status = process.wait()
             if self._stopping.is_set():  # ``stop`` records it
                 return
+            # with its own message: the one there is from the run (a preview's switch), and would read as the end's
+            message = "the command succeeded" if status == 0 else f"the command stopped with status {status}"
             write_status(
-                self.models_dir, state=SUCCEEDED if status == 0 else FAILED, exit_status=status, finished_at=now()
+                self.models_dir,
+                state=SUCCEEDED if status == 0 else FAILED,
+                exit_status=status,
+                finished_at=now(),
+                message=f"{message}; see {self.log}",
             )
             on_exit(status)
 
