@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from testkit.api_server import API_KEY, copy_models, live_server
+from testkit.api_server import API_KEY, copy_models, live_server, metric
 
 import nlp_classifier
 
@@ -39,15 +39,6 @@ def expected(models):
         clf = nlp_classifier.load(name, models_dir=models)
         out[name] = {t: p.scores["Hate Speech"] for t, p in zip(TEXTS, clf.predict(TEXTS))}
     return out
-
-
-def metric(text: str, name: str, **labels) -> float:
-    """The value of one sample in a Prometheus exposition (0 when absent)."""
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{{selector}}} "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def test_switching_under_load_answers_every_request_from_one_model(models, expected):

@@ -3,40 +3,30 @@ said so, and the next preview is served), and what BackgroundTraining's status s
 
 from __future__ import annotations
 
-import re
 import shlex
 import shutil
 import sys
 import threading
 
-import httpx
 import pytest
-from testkit.api_server import API_KEY, copy_models, live_server
+from testkit.api_server import API_KEY, copy_models, live_server, metric
 from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.cli.background_training import BackgroundTraining, PreviewFollower
 from nlp_classifier.training.background_status import read_status
 
 
-def preview_loads(url: str, outcome: str) -> float:
-    """How many times the API has loaded minilm_hate_preview with ``outcome``, from its Prometheus metrics."""
-    text = httpx.get(f"{url}/metrics").text
-    found = re.search(
-        r'nlpc_model_loads_total\{[^}]*model="minilm_hate_preview"[^}]*outcome="' + outcome + r'"[^}]*\} (\S+)', text
-    )
-    return float(found.group(1)) if found else 0.0
-
-
 def test_a_preview_the_api_cannot_load_is_tried_once_and_the_next_preview_is_served(baseline_models_dir, tmp_path):
     models = copy_models(baseline_models_dir, tmp_path / "models")
-    card = make_tiny_model(models, "minilm_hate_preview", "hate")
+    make_tiny_model(models, "minilm_hate_preview", "hate")
     weights = next(p for p in (models / "transformer" / "minilm_hate_preview").iterdir() if p.suffix == ".safetensors")
     weights.write_bytes(weights.read_bytes()[:-10] + b"broken....")  # no longer the file its card pins
     with live_server(models) as server:
         follower = PreviewFollower(server.url, API_KEY, models, "minilm_hate", "logistic_regression")
         first = follower.check()
         again = [follower.check() for _ in range(3)]
-        failed_loads = preview_loads(server.url, "error")
+        loads = server.client.get("/metrics").text
+        failed_loads = metric(loads, "nlpc_model_loads_total", model="minilm_hate_preview", outcome="error")
         current_after_broken = server.client.get("/models").json()["current_model"]
 
         shutil.rmtree(models / "transformer" / "minilm_hate_preview")

@@ -52,6 +52,16 @@ class LiveServer:
         return self.app.state.manager
 
 
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one sample in a Prometheus exposition (``GET /metrics``), its labels in the order the metric
+    declares them (0 when absent)."""
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{selector}}} "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def copy_models(source: Path, target: Path) -> Path:
     """A private copy of a models folder (the session fixture's must stay untouched)."""
     shutil.copytree(source, target)
