@@ -8,6 +8,10 @@ import io
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 import httpx
 import pandas as pd
@@ -241,13 +245,26 @@ def test_the_hate_model_is_the_default_and_a_benign_text_flags_nothing(hate_mode
         assert dict(zip(bars["label"], bars["status"])) == {"not_hateful": "not flagged", "hateful": "flagged"}
 
 
+# A background training at step 1,200 of 5,625, about 62 minutes from the end of its training, as its log says.
+TRAINING_PROGRESS = format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n"
+
+
+@contextmanager
+def api_beside_command(models: Path, tmp_path: Path, log_text: str, **status) -> Iterator[tuple[str, IO]]:
+    """The API over ``models`` while a background command for minilm_hate runs: its log holds ``log_text`` and is
+    held locked as a running command holds it, and its status is running with ``status``. Yields the API's URL and
+    the held log (unlock it to end the command)."""
+    log = models / LOG_NAME
+    log.write_text(log_text)
+    write_status(models, state=RUNNING, model="minilm_hate", log=str(log), **status)
+    with log.open("a") as held, api_server(models, tmp_path / "api.log", default_model=None) as url:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield url, held
+
+
 def test_the_sidebar_says_how_far_the_background_training_of_the_transformer_has_got(hate_models_dir, tmp_path):
     models = shutil.copytree(hate_models_dir, tmp_path / "models")
-    log = models / LOG_NAME
-    log.write_text(format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n")
-    write_status(models, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log), started_at="now")
-    with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
-        fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
+    with api_beside_command(models, tmp_path, TRAINING_PROGRESS, command="make minilm", started_at="now") as (url, _):
         at = started_app(url)
         warning = texts(at.sidebar.warning)
         assert "is the TF-IDF fallback" in warning and "`make minilm` trains" not in warning
@@ -261,11 +278,7 @@ def test_the_sidebar_notes_that_a_preview_of_the_training_is_served_and_how_far_
     prefers to the TF-IDF fallback: the sidebar says what it is, as a note rather than the fallback's warning."""
     models = shutil.copytree(hate_models_dir, tmp_path / "models")
     make_tiny_model(models, "minilm_hate_preview", "hate")
-    log = models / LOG_NAME
-    log.write_text(format_progress(1200, 5625, 0.21, {"loss": 0.2}, 20 * 60, 62 * 60 + 5) + "\n")
-    write_status(models, state=RUNNING, model="minilm_hate", command="make minilm", log=str(log), started_at="now")
-    with log.open("a") as training, api_server(models, tmp_path / "api.log", default_model=None) as url:
-        fcntl.flock(training, fcntl.LOCK_EX)  # held the way a running background training holds it
+    with api_beside_command(models, tmp_path, TRAINING_PROGRESS, command="make minilm", started_at="now") as (url, _):
         assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate_preview"
         at = started_app(url)
         note = texts(at.sidebar.info)
@@ -280,13 +293,10 @@ def test_the_sidebar_says_the_served_transformer_is_being_finished(hate_models_d
     and the API serves it as saved meanwhile: the sidebar says so, and says nothing once the finishing has ended."""
     models = shutil.copytree(hate_models_dir, tmp_path / "models")
     make_tiny_model(models, "minilm_hate", "hate")
-    log = models / LOG_NAME
-    log.write_text("exporting\n")
-    write_status(
-        models, state=RUNNING, purpose="finish", model="minilm_hate", command="make minilm-finish", log=str(log)
-    )
-    with log.open("a") as finishing, api_server(models, tmp_path / "api.log", default_model=None) as url:
-        fcntl.flock(finishing, fcntl.LOCK_EX)  # held the way a running background command holds it
+    with api_beside_command(models, tmp_path, "exporting\n", purpose="finish", command="make minilm-finish") as (
+        url,
+        finishing,
+    ):
         assert httpx.get(f"{url}/models").json()["current_model"] == "minilm_hate"
         at = started_app(url)
         note = texts(at.sidebar.info)
