@@ -53,13 +53,17 @@ def select_cards(models_dir: Path, names: list[str] | None) -> tuple[list[ModelC
         by_name[card.name] = card
     if not names:
         finished = [card for card in cards if not is_preview(card)]
+        previews = sorted(card.name for card in cards if is_preview(card))
         if not finished:
-            previews = f" (only training previews: {', '.join(c.name for c in cards)}; name one with --models)"
             raise StorageError(
                 f"no models in {models_dir} to push"
-                + (previews if cards else " (train some with `nlpc train baseline`)")
+                + (
+                    f" (only training previews: {', '.join(previews)}; name one with --models)"
+                    if previews
+                    else " (train some with `nlpc train baseline`)"
+                )
             )
-        return finished, sorted(card.name for card in cards if is_preview(card))
+        return finished, previews
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise StorageError(
