@@ -135,6 +135,8 @@ class Classifier(ABC):
         """The thresholds in force for one call, after checking the overrides."""
         limits = self.thresholds
         if threshold is not None:
+            if not 0.0 <= threshold <= 1.0:  # one threshold for every label: say so, not the first label's name
+                raise ConfigError(f"the threshold must be between 0 and 1, got {threshold}")
             limits = {lab: float(threshold) for lab in self.labels}
         for lab, value in (thresholds or {}).items():
             if lab not in limits:
