@@ -169,6 +169,10 @@ def test_predict_argument_errors(tmp_path, baseline_models_dir):
     assert none.returncode == 2 and "give texts to classify" in none.stderr
     unknown = run_cli("predict", "--model", "nope", "hi", models_dir=baseline_models_dir)
     assert unknown.returncode == 2 and "no model named 'nope'" in unknown.stderr
+    high = run_cli(
+        "predict", "--model", "logistic_regression", "--threshold", "2", "hi", models_dir=baseline_models_dir
+    )
+    assert high.returncode == 2 and "the threshold must be between 0 and 1, got 2.0" in high.stderr
 
 
 def test_evaluate_json_on_the_test_split(tmp_path, baseline_models_dir):
@@ -239,6 +243,24 @@ def test_evaluate_on_a_labelled_file(tmp_path, baseline_models_dir):
         ).stdout
     )
     assert payload["n"] == 6 and payload["metrics"]["accuracy"] == 1.0
+
+
+def test_evaluate_a_hate_model_on_a_file_labelled_for_it(tmp_path, hate_models_dir):
+    """The ``hate`` task has no file format of its own: ``--data`` alone reads a user's file with the model's labels
+    (columns ``text`` and ``label`` by default), and a split too small to hold a row says how to use every row."""
+    path = tmp_path / "ours.csv"
+    pd.DataFrame({"text": TEXTS[:2] * 2, "label": ["not_hateful", "hateful"] * 2}).to_csv(path, index=False)
+    whole = run_cli("evaluate", "--data", str(path), "--split", "all", "--json", models_dir=hate_models_dir)
+    assert whole.returncode == 0, whole.stderr
+    payload = json.loads(whole.stdout)
+    assert payload["model"] == "logistic_regression_hate_char" and payload["n"] == 4
+    assert np.array(payload["metrics"]["confusion_matrix"]).sum() == 4
+    assert set(payload["metrics"]["per_label"]) == {"not_hateful", "hateful"}
+
+    empty = run_cli("evaluate", "--data", str(path), models_dir=hate_models_dir)
+    message = " ".join(empty.stderr.split())
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    assert "the test split of" in message and "has no rows (4 in all;" in message and "pass --split all" in message
 
 
 def test_evaluate_hate_model_reports_every_source_and_defaults_to_the_served_model(hate_models_dir):

@@ -18,8 +18,9 @@ def register(sub) -> None:
         description="Evaluate a model on its task's fixed test split (or --split), or on a "
         "labelled --data file; prints a table, and JSON with --json or --output. --data alone reads a "
         "file in the task's own format (e.g. the full Kaggle train.csv); with --label-column(s) or "
-        "--labels it reads any labelled file whose label values are the model's labels (multi-label: "
-        "one 0/1 column per label).",
+        "--labels, or for a model of the hate task (which has no file format of its own), it reads any labelled "
+        "file whose label values are the model's labels (columns text and label by default; multi-label: "
+        "one 0/1 column per label). A file's split is its deterministic tenth: --split all uses every row.",
     )
     add_model_arguments(p)
     p.add_argument("--task", help="task whose split to use (default: the model's task)")
@@ -144,14 +145,16 @@ def run_report(args: argparse.Namespace) -> int:
 def evaluation_data(args: argparse.Namespace, classifier):
     """The dataset the arguments name (the model's task by default) and the chosen part of it."""
     from ..data import load_dataset, split_dataset
+    from ..data.datasets import has_own_file_format
     from ..data.model_data import load_for_labels
 
     task = args.task or classifier.card.task
     if task not in TASKS and not args.data:
         raise ConfigError(f"model '{classifier.name}' was trained on '{task}'; pass --data FILE to evaluate it")
     columns = split_list(args.label_columns)
-    own_format = not (args.data and (columns or args.labels))  # --label-column(s)/--labels describe a user's file
-    if task in TASKS and own_format:
+    # --label-column(s)/--labels describe a user's file; a file for a task without a format of its own (hate) is one
+    users_file = args.data and (columns or args.labels or not has_own_file_format(task))
+    if task in TASKS and not users_file:
         dataset = load_dataset(task, args.data, text_column=args.text_column, label_columns=columns)
     else:  # a user's labelled file: the model's labels fix the columns / class order
         dataset = load_for_labels(
@@ -163,6 +166,11 @@ def evaluation_data(args: argparse.Namespace, classifier):
             label_names=split_list(args.labels),
         )
     part = dataset if args.split == "all" else split_dataset(dataset).part(args.split)
+    if len(part) == 0:
+        raise ConfigError(
+            f"the {args.split} split of {dataset.source} has no rows ({len(dataset)} in all; validation and test each "
+            "take a tenth of every label's rows): pass --split all to evaluate on every row"
+        )
     return dataset, part
 
 

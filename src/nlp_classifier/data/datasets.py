@@ -86,6 +86,12 @@ def fingerprint(texts: Sequence[str], y: np.ndarray, labels: Sequence[str]) -> s
     return "sha256:" + h.hexdigest()
 
 
+def has_own_file_format(task: str) -> bool:
+    """Whether a built-in task reads a file of its own format (Davidson's, Jigsaw's columns) as ``load_dataset(task,
+    path)``; the multi-source ``hate`` task has none, so a file labelled for it is read like any labelled file."""
+    return task in TASKS and task != "hate"
+
+
 def load_dataset(
     task: str,
     path: str | Path | None = None,
