@@ -8,18 +8,40 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import IntegrityError, ModelNotFoundError
+from .errors import ConfigError, IntegrityError, ModelNotFoundError
 from .fileio import read_json, write_json
 
 CARD_VERSION = 1
 FOLDER_CARD_NAME = "model_card.json"
 FILE_CARD_SUFFIX = ".card.json"
 CHECKPOINT_PREFIX = "checkpoint-"
+
+
+# A model's name becomes its file and folder names, here and in a published set: no path separators, no dots (a
+# model file's card and training info are named after the part of its file name before the first dot), no spaces.
+MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can name a model, else a ConfigError that says what a name may hold."""
+    if not MODEL_NAME_RE.fullmatch(name):
+        raise ConfigError(
+            f"model name '{name}' cannot be used: a name is 1-100 letters, digits, '_' and '-', starting with a letter "
+            "or digit (it names the model's files and folder)"
+        )
+    return name
+
+
+def name_part(file_name: str) -> str:
+    """The part of a model name taken from a data file's name (``my posts.2024.csv`` -> ``my_posts``): its name
+    before the first dot, with every run of characters a model name cannot hold replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", Path(file_name).name.split(".")[0]).strip("_-") or "data"
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

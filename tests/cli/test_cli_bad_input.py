@@ -177,3 +177,26 @@ def test_bad_grid_file_is_refused_before_training(tmp_path, existing_models):
     )
     assert proc.returncode == 2 and "grid.yaml: logistic_regression.C must be positive numbers, got -2" in proc.stderr
     assert snapshot(existing_models) == before
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", "x.y", "two words"])
+def test_a_model_name_that_cannot_name_its_files_is_refused_before_training(name, tmp_path, existing_models):
+    """A name becomes file and folder names: '../escaped' once wrote its model beside the models folder, 'a/b' into
+    a sub-folder, and 'x.y' a training record named 'x.training_info.json'."""
+    data = write_csv(tmp_path / "ok.csv")
+    before = snapshot(tmp_path)
+    for command in (["baseline", "--algorithm", "logistic_regression"], ["transformer"]):
+        proc = run_cli("train", *command, "--task", str(data), "--name", name, models_dir=existing_models)
+        message = " ".join(proc.stderr.split())
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert f"model name '{name}' cannot be used: a name is 1-100 letters, digits, '_' and '-'" in message
+    assert snapshot(tmp_path) == before  # nothing written, in the models folder or beside it
+
+
+def test_a_default_name_takes_only_what_a_name_can_hold_from_the_file_name(tmp_path, existing_models):
+    data = write_csv(tmp_path / "our posts (2024).v2.csv")
+    proc = run_cli(
+        "train", "baseline", "--task", str(data), "--algorithm", "logistic_regression", models_dir=existing_models
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (existing_models / "baselines" / "logistic_regression_our_posts_2024.card.json").is_file()

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from ..backends.sklearn_backend import SklearnClassifier
-from ..card import ModelCard
+from ..card import ModelCard, check_model_name, name_part
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.extra import add_extra_rows
 from ..data.mixing import DEFAULT_TEMPERATURE, training_set
@@ -41,7 +41,7 @@ def default_name(algorithm: str, task: str, preset: str) -> str:
     (``linear_svm_char``, ``logistic_regression_davidson3``, ...), so tasks never overwrite each other."""
     parts = [algorithm]
     if task != "davidson":
-        parts.append(Path(task).name.split(".")[0])
+        parts.append(name_part(task))
     if preset != LEGACY_PRESET:
         parts.append(preset)
     return "_".join(parts)
@@ -132,7 +132,7 @@ def train_baseline(
         extra_rows = None
         if extra_data:
             splits, extra_rows = add_extra_rows(splits, extra_data)
-    name = name or default_name(algorithm, task if task in TASKS else dataset.name, preset)
+    name = check_model_name(name or default_name(algorithm, task if task in TASKS else dataset.name, preset))
     card = ModelCard(
         name=name,
         family="tfidf",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..card import ModelCard
+from ..card import ModelCard, check_model_name, name_part
 from ..data import Dataset, load_dataset, split_dataset
 from ..data.extra import ExtraRows, add_extra_rows
 from ..data.mixing import Mixture, training_set
@@ -82,7 +82,7 @@ def default_output(settings: TransformerSettings, preset: str, task_name: str) -
     name = settings.name or f"transformer_{preset}"
     output = settings.output or f"transformer/{preset}"
     if task_name != read_preset(preset).get("task", TransformerSettings().task):
-        suffix = Path(task_name).name.split(".")[0]
+        suffix = name_part(task_name)
         name, output = f"{name}_{suffix}", f"{output}_{suffix}"
     return name, output
 
@@ -156,7 +156,7 @@ def plan_run(
     models_dir = Path(models_dir) if models_dir else default_models_dir()
     task_name = settings.task if settings.task in TASKS else dataset.name
     default_name, default_out = default_output(settings, preset, task_name)
-    name = name or (Path(output).name if output else default_name)
+    name = check_model_name(name or (Path(output).name if output else default_name))
     final = Path(output).resolve() if output else (models_dir / default_out).resolve()
     staging = staging_folder(final)
     check_not_training(staging)  # refused here, before the work of planning, while another run trains into it

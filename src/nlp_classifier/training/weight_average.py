@@ -17,7 +17,7 @@ from pathlib import Path
 from ..artifacts import TRAINING_INFO_FILE, publish_folder
 from ..backends.onnx_files import ONNX_FILES
 from ..backends.transformer_backend import WEIGHT_FILES, load_torch, set_threads
-from ..card import FOLDER_CARD_NAME, ModelCard
+from ..card import FOLDER_CARD_NAME, ModelCard, check_model_name
 from ..data.model_data import model_splits
 from ..errors import ConfigError
 from ..paths import models_dir as default_models_dir
@@ -45,6 +45,7 @@ def average_models(
     """Average the weights of the transformer models ``names`` (registry names or folders), optionally with
     ``weights`` (positive, normalised to sum to one; default uniform), tune thresholds on validation, evaluate on
     test and publish the result as ``name`` (folder ``output``, default ``<models>/transformer/<name>``)."""
+    check_model_name(name)
     root = Path(models_dir) if models_dir is not None else default_models_dir()
     cards = [resolve(n, root) for n in names]
     mix = _normalised_weights(weights, len(cards))
