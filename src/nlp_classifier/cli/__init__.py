@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``nlpc``; errors we raise on purpose print one clear line and exit with status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # gcsfs logs a failed request's whole traceback before raising it; the error line below already names the URL
+    # and the cause. Where logging is set up (nlpc serve), its records still reach those handlers.
+    logging.getLogger("gcsfs").addHandler(logging.NullHandler())
     if args.models_dir:  # relative paths are taken from the current folder, once, for every command
         args.models_dir = str(Path(args.models_dir).resolve())
     try:

@@ -102,6 +102,9 @@ def open_location(url: str) -> Location:
     """The filesystem and root path for ``url`` (a plain path means the local filesystem)."""
     import fsspec
 
+    parts = urlsplit(url)
+    if parts.scheme in BUCKET_PROTOCOLS and parts.scheme != "memory" and not parts.netloc:
+        raise ConfigError(f"'{url}' names no bucket: use {parts.scheme}://BUCKET or {parts.scheme}://BUCKET/PREFIX")
     try:
         fs, root = fsspec.core.url_to_fs(url, **storage_options(url))
     except (ImportError, ValueError) as exc:
@@ -130,6 +133,8 @@ def pull_location(url: str | None, models_dir: Path) -> Location:
         entries = base.fs.ls(base.root, detail=False)
     except FileNotFoundError:
         entries = []
+    except Exception as exc:  # no network, no such bucket, no access: say where, not the client's traceback
+        raise StorageError(f"{base.url}/: cannot list the published sets ({type(exc).__name__}: {exc})") from exc
     versions = sorted(
         (name for name in (e.rstrip("/").rsplit("/", 1)[-1] for e in entries) if SEMVER_RE.match(name)),
         key=version_key,
@@ -137,7 +142,11 @@ def pull_location(url: str | None, models_dir: Path) -> Location:
     )
     for version in versions:
         candidate = open_location(f"{base.url}/{version}")
-        if candidate.fs.exists(candidate.path(MANIFEST_NAME)):
+        try:
+            published = candidate.fs.exists(candidate.path(MANIFEST_NAME))
+        except Exception as exc:
+            raise StorageError(f"{candidate.url_of(MANIFEST_NAME)}: {type(exc).__name__}: {exc}") from exc
+        if published:
             return candidate
     raise StorageError(
         f"no published model set under {base.url}/ (no <version>/{MANIFEST_NAME}); "
