@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # gcsfs logs a failed request's whole traceback before raising it; the error line below already names the URL
-    # and the cause. Where logging is set up (nlpc serve), its records still reach those handlers.
+    # and the cause. (A handler set up on the root logger would still receive its records.)
     logging.getLogger("gcsfs").addHandler(logging.NullHandler())
     if args.models_dir:  # relative paths are taken from the current folder, once, for every command
         args.models_dir = str(Path(args.models_dir).resolve())
