@@ -176,7 +176,11 @@ def test_on_error_fail_names_file_row_and_column_and_leaves_no_output(tmp_path, 
     assert proc.returncode == 2
     assert f"{source}, row 3, column 'text': empty text" in proc.stderr
     assert not out.exists() and not (tmp_path / "out.errors.csv").exists()
-    assert (tmp_path / "out.csv.partial" / "manifest.json").exists()  # only the resumable parts
+    assert not (tmp_path / "out.csv.partial").exists()  # it failed in its first chunk: nothing to resume
+    two = ["--chunk-rows", "2"]  # now row 3 is in the second chunk: the first one's part stays, for --resume
+    proc = run_cli(*args[:-2], *two, models_dir=baseline_models_dir)
+    assert proc.returncode == 2 and f"{source}, row 3, column 'text': empty text" in proc.stderr
+    assert not out.exists() and len(list((tmp_path / "out.csv.partial").glob("part-*"))) == 1
     # skip: the empty texts and the line that is not JSON are listed with their reason, the rest is scored
     proc = run_cli(*args, "--on-error", "skip", "--columns", "text", models_dir=baseline_models_dir)
     assert proc.returncode == 0, proc.stderr

@@ -138,7 +138,7 @@ def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, basel
     message = " ".join(proc.stderr.split())
     for part in expected:
         assert part in message, (part, proc.stderr)
-    assert not out.exists() and not list(tmp_path.glob(".scored.csv*"))
+    assert not out.exists() and not list(tmp_path.glob("*scored.csv*"))  # no output and no staging folder either
 
 
 def test_evaluate_refuses_bad_labels_and_writes_nothing(tmp_path, baseline_models_dir):

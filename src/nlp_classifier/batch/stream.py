@@ -2,7 +2,8 @@
 chunk (``frame.score_chunk``), write it as a part (``sinks``) and record it in the resume manifest (``manifest``);
 at the end join the parts into the output and remove the staging folder. Memory holds one chunk at a time.
 
-A run that fails or is killed leaves no output, only ``<output>.partial/`` (the finished parts and the manifest);
+A run that fails or is killed leaves no output, only ``<output>.partial/`` (the finished parts and the manifest; a
+run that fails before its first chunk is finished leaves nothing, since there is nothing to resume);
 ``resume=True`` continues after the last recorded chunk, and the joined output is the same as an uninterrupted
 run's."""
 
@@ -20,7 +21,7 @@ from .frame import SKIPPED_COLUMNS, score_chunk
 from .manifest import ChunkRecord, Manifest, Staging
 from .options import StreamOptions
 from .sinks import ErrorsSink, PartSink
-from .sources import Chunk, expand_inputs, read_chunks
+from .sources import Chunk, InputFile, expand_inputs, read_chunks
 
 
 @dataclass
@@ -115,6 +116,35 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
             highlight=False,
             soft_wrap=True,
         )
+    try:
+        seq = _score_files(classifier, files, options, manifest, sink, errors, result)
+    except BaseException:
+        if not manifest.chunks:  # nothing finished, so nothing to resume: leave no staging folder behind
+            staging.remove()
+        raise
+    if len(manifest.chunks) != seq:
+        raise ConfigError(f"--resume: the partial run at {staging.url} has more chunks than the input: start over")
+    records = manifest.ordered()
+    sink.publish([r.part for r in records])
+    if errors is not None:
+        errors.publish([r.errors for r in records])
+        result.errors_file = errors.url
+    staging.remove()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _score_files(
+    classifier: Classifier,
+    files: list[InputFile],
+    options: StreamOptions,
+    manifest: Manifest,
+    sink: PartSink,
+    errors: ErrorsSink | None,
+    result: StreamResult,
+) -> int:
+    """Score every chunk of ``files`` that the manifest does not hold yet, writing each as a part and recording it;
+    counts go into ``result``. Returns the number of chunks of the input."""
     total_bytes = sum(max(f.size, 1) for f in files)
     bytes_before = 0
     seq = 0
@@ -179,13 +209,4 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
                 )
                 seq += 1
             bytes_before += max(file.size, 1)
-    if len(manifest.chunks) != seq:
-        raise ConfigError(f"--resume: the partial run at {staging.url} has more chunks than the input: start over")
-    records = manifest.ordered()
-    sink.publish([r.part for r in records])
-    if errors is not None:
-        errors.publish([r.errors for r in records])
-        result.errors_file = errors.url
-    staging.remove()
-    result.seconds = time.perf_counter() - started
-    return result
+    return seq
