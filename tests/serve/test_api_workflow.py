@@ -4,6 +4,7 @@ writes nothing, and eight reviewers deciding the same 200 items at once."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -351,3 +352,31 @@ def test_a_review_explains_its_text_with_the_reviewed_model(models, db, keys, da
         no_text = next(r for r in reviews if r["item"]["text"] is None)
         refused = server.client.get(f"/v1/reviews/{no_text['id']}/explanation", headers=auth(keys["ann"]))
         assert refused.status_code == 404 and "stored without its text" in refused.json()["error"]["message"]
+
+
+def test_a_key_listed_and_removed_from_the_command_line_stops_working(models, db, database_url):
+    """`nlpc db list-keys` shows names and roles, never a key; `nlpc db remove-key` makes a live API refuse the key
+    (here at once: the API's key cache is off)."""
+    from testkit.cli import run_cli
+
+    def db_cli(*args: str, check: bool = True):
+        return run_cli("db", "--database-url", database_url, *args, check=check)
+
+    made = db_cli("add-key", "--role", "reviewer", "--name", "erin")
+    key = made.stdout.strip().splitlines()[-1]
+    db_cli("add-key", "--role", "admin", "--name", "frank")
+    listed = db_cli("list-keys", "--json")
+    assert [(k["name"], k["role"]) for k in json.loads(listed.stdout)] == [("erin", "reviewer"), ("frank", "admin")]
+    assert key not in listed.stdout and key not in db_cli("list-keys").stdout
+    with live_server(models, database_url=database_url, key_cache_seconds=0) as server:
+        assert server.client.get("/v1/reviews", headers=auth(key)).status_code == 200
+        removed = db_cli("remove-key", "erin")
+        assert "removed the API key 'erin'" in removed.stdout
+        refused = server.client.get("/v1/reviews", headers=auth(key))
+        assert refused.status_code == 403
+    assert [k["name"] for k in json.loads(db_cli("list-keys", "--json").stdout)] == ["frank"]
+    again = db_cli("remove-key", "erin", check=False)
+    assert again.returncode == 2 and "no API key named 'erin'" in again.stderr
+    with db.session() as session:  # both changes are in the audit log, as the API's own are
+        changes = session.scalars(select(AuditEntry).where(AuditEntry.entity == "api_key").order_by(AuditEntry.id))
+        assert [c.action for c in changes] == ["add", "add", "remove"]

@@ -1,5 +1,6 @@
 """``nlpc db``: the moderation workflow's database: ``upgrade`` / ``downgrade`` / ``status`` (migrations),
-``add-key`` (an API key with a role, printed once), ``purge --older-than 30d`` and ``forget EXTERNAL_ID``.
+``add-key`` (an API key with a role, printed once), ``list-keys``, ``remove-key NAME`` (the key stops working),
+``purge --older-than 30d`` and ``forget EXTERNAL_ID``.
 The database is ``--database-url``, else ``$NLPC_DATABASE_URL`` (or the settings file), else the SQLite file
 nlpc.db in the data folder."""
 
@@ -39,7 +40,7 @@ def add_database_url_argument(parser) -> None:
 def register(sub) -> None:
     p = sub.add_parser(
         "db",
-        help="the moderation workflow's database: migrations, API keys, purge, forget",
+        help="the moderation workflow's database: migrations, API keys (add, list, remove), purge, forget",
         description="Manage the database that records predictions, reviews, feedback and API keys (docs/workflow.md).",
     )
     add_database_url_argument(p)
@@ -61,6 +62,16 @@ def register(sub) -> None:
     key.add_argument("--role", required=True, choices=["client", "reviewer", "admin"])
     key.add_argument("--name", required=True, help="who or what uses the key (unique)")
     key.set_defaults(func=run_add_key)
+
+    keys = verbs.add_parser("list-keys", help="every API key's name, role and creation time (never the key)")
+    keys.add_argument("--json", action="store_true", help="print them as JSON")
+    keys.set_defaults(func=run_list_keys)
+
+    remove = verbs.add_parser(
+        "remove-key", help="delete an API key by name: it stops working (within the API's key cache time)"
+    )
+    remove.add_argument("name", help="the key's name, as given to add-key")
+    remove.set_defaults(func=run_remove_key)
 
     purge = verbs.add_parser("purge", help="delete items, predictions, reviews and feedback older than a duration")
     purge.add_argument("--older-than", required=True, help="age such as 30d, 12h or 90m")
@@ -117,6 +128,36 @@ def run_add_key(args: argparse.Namespace) -> int:
         key, _ = add_api_key(session, args.role, args.name, actor="cli")
     stdout.print(f"API key for {args.name} ({args.role}); it is shown only now:", highlight=False)
     print(key)
+    return 0
+
+
+def run_list_keys(args: argparse.Namespace) -> int:
+    from ..workflow.keys import list_api_keys
+
+    db = open_database(args)
+    with db.session() as session:
+        rows = [(k.name, k.role, k.created_at.replace(microsecond=0)) for k in list_api_keys(session)]
+    if args.json:
+        print_json([{"name": name, "role": role, "created_at": at.isoformat()} for name, role, at in rows])
+    elif rows:
+        lines = [[name, role, f"{at:%Y-%m-%d %H:%M:%S}"] for name, role, at in rows]
+        stdout.print(table(f"API keys in {db.describe()}", ["name", "role", "created (UTC)"], lines))
+    else:
+        stdout.print(f"no API keys in {db.describe()} (make one with `nlpc db add-key`)", highlight=False)
+    return 0
+
+
+def run_remove_key(args: argparse.Namespace) -> int:
+    from ..workflow.keys import remove_api_key
+
+    db = open_database(args)
+    with db.session() as session:
+        remove_api_key(session, args.name, actor="cli")
+    stdout.print(
+        f"removed the API key {args.name!r}: a running API refuses it once its cache of keys forgets it "
+        "(NLPC_KEY_CACHE_SECONDS, 30 s by default)",
+        highlight=False,
+    )
     return 0
 
 
