@@ -30,6 +30,11 @@ class IntegrityError(NlpcError):
     """A model file does not match the sha256 recorded in its card, or is missing."""
 
 
+class ModelLoadError(NlpcError):
+    """A model's files pass their checks but loading them fails (corrupt weights, a library missing): the service's
+    problem, not the request's; the API answers 503."""
+
+
 class ConfigError(NlpcError):
     """A bad argument, preset or configuration value, caught before any work starts."""
 

@@ -16,11 +16,20 @@ from nlp_classifier.cli.background_training import BackgroundTraining, PreviewFo
 from nlp_classifier.training.background_status import read_status
 
 
-def test_a_preview_the_api_cannot_load_is_tried_once_and_the_next_preview_is_served(baseline_models_dir, tmp_path):
+@pytest.mark.parametrize("breakage", ["file check", "loader"])
+def test_a_preview_the_api_cannot_load_is_tried_once_and_the_next_preview_is_served(
+    baseline_models_dir, tmp_path, breakage
+):
+    """Broken so that the API's file check refuses it (the weights no longer match the card), or so that it passes
+    that check and fails inside the loader (the card pins the broken weights)."""
     models = copy_models(baseline_models_dir, tmp_path / "models")
-    make_tiny_model(models, "minilm_hate_preview", "hate")
+    broken = make_tiny_model(models, "minilm_hate_preview", "hate")
     weights = next(p for p in (models / "transformer" / "minilm_hate_preview").iterdir() if p.suffix == ".safetensors")
     weights.write_bytes(weights.read_bytes()[:-10] + b"broken....")  # no longer the file its card pins
+    if breakage == "loader":
+        weights.write_bytes(b"not a safetensors file")
+        broken.hash_files()
+        broken.save()
     with live_server(models) as server:
         follower = PreviewFollower(server.url, API_KEY, models, "minilm_hate", "logistic_regression")
         first = follower.check()

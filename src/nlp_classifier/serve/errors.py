@@ -66,7 +66,7 @@ def invalid(loc: Sequence[str | int], message: str, kind: str = "value_error") -
 def from_nlpc_error(exc: NlpcError, loc: Sequence[str | int] | None = None) -> ServiceError:
     """Our library's errors as API errors: unknown model or review 404, a review changed or the model switched by
     someone else 409, bad option or decision label 422, the workflow database down 503, and 503 for the rest (a
-    broken model file, no model at all): the server's problem, not the request's."""
+    broken model file, one that fails to load, no model at all): the server's problem, not the request's."""
     if isinstance(exc, NotFoundError):
         return ServiceError(404, str(exc), loc=loc, kind="not_found")
     if isinstance(exc, (ConflictError, StaleSwitchError)):

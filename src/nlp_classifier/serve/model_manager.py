@@ -18,7 +18,7 @@ from .. import load
 from ..card import ModelCard
 from ..classifier import Classifier, Prediction
 from ..defaults import pick_default, ranking_score
-from ..errors import ConfigError, ModelNotFoundError, NlpcError, StaleSwitchError
+from ..errors import ConfigError, ModelLoadError, ModelNotFoundError, NlpcError, StaleSwitchError
 from ..explain import Explanation
 from ..registry import list_cards, resolve
 from ..tasks import MULTI_LABEL, TOXICITY_LABELS
@@ -190,7 +190,7 @@ class ModelManager:
             raise
         except Exception as exc:  # unpickling, missing library, corrupt weights...
             self.metrics.loads.labels(card.name, "error").inc()
-            raise ConfigError(
+            raise ModelLoadError(
                 f"{card.artifact_path}: model '{card.name}' could not be loaded: {type(exc).__name__}: {exc}"
             ) from exc
         self.metrics.loads.labels(card.name, "ok").inc()
