@@ -200,3 +200,21 @@ def test_a_default_name_takes_only_what_a_name_can_hold_from_the_file_name(tmp_p
     )
     assert proc.returncode == 0, proc.stderr
     assert (existing_models / "baselines" / "logistic_regression_our_posts_2024.card.json").is_file()
+
+
+def test_a_model_file_that_matches_its_card_but_cannot_be_loaded_is_one_error_line(tmp_path, baseline_models_dir):
+    """Re-hashed after it was broken, the file passes the integrity check; loading it then fails inside joblib, and
+    that is named like any other error, not a traceback."""
+    import shutil
+
+    from nlp_classifier.card import ModelCard
+
+    models = Path(shutil.copytree(baseline_models_dir, tmp_path / "models"))
+    card = ModelCard.read(models / "baselines" / "logistic_regression.card.json")
+    card.artifact_path.write_bytes(b"not a joblib file")
+    card.hash_files()
+    card.save()
+    proc = run_cli("predict", "--model", "logistic_regression", "hello", models_dir=models)
+    message = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"error: {card.artifact_path}: model 'logistic_regression' could not be loaded: " in message

@@ -8,7 +8,7 @@ import importlib
 from pathlib import Path
 
 from ..card import ModelCard
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelLoadError, NlpcError
 
 FAMILY_MODULES = {
     "tfidf": "nlp_classifier.backends.sklearn_backend",
@@ -24,8 +24,17 @@ def backend_module(family: str):
 
 
 def load_card(card: ModelCard, backend: str | None = None, **options):
-    """A Classifier for ``card`` from its family's backend."""
-    return backend_module(card.family).load(card, backend=backend, **options)
+    """A Classifier for ``card`` from its family's backend; a failure inside the backend (unpickling, corrupt
+    weights, a library missing) is a ``ModelLoadError`` naming the model and its file."""
+    module = backend_module(card.family)
+    try:
+        return module.load(card, backend=backend, **options)
+    except NlpcError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(
+            f"{card.artifact_path}: model '{card.name}' could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def card_for_uncarded(path: Path) -> ModelCard | None:

@@ -18,7 +18,7 @@ from .. import load
 from ..card import ModelCard
 from ..classifier import Classifier, Prediction
 from ..defaults import pick_default, ranking_score
-from ..errors import ConfigError, ModelLoadError, ModelNotFoundError, NlpcError, StaleSwitchError
+from ..errors import ConfigError, ModelNotFoundError, NlpcError, StaleSwitchError
 from ..explain import Explanation
 from ..registry import list_cards, resolve
 from ..tasks import MULTI_LABEL, TOXICITY_LABELS
@@ -185,14 +185,9 @@ class ModelManager:
                 models_dir=self.settings.models_dir,
                 **options,
             )
-        except NlpcError:
+        except NlpcError:  # a missing or tampered file, or one that fails to load (ModelLoadError)
             self.metrics.loads.labels(card.name, "error").inc()
             raise
-        except Exception as exc:  # unpickling, missing library, corrupt weights...
-            self.metrics.loads.labels(card.name, "error").inc()
-            raise ModelLoadError(
-                f"{card.artifact_path}: model '{card.name}' could not be loaded: {type(exc).__name__}: {exc}"
-            ) from exc
         self.metrics.loads.labels(card.name, "ok").inc()
         name = classifier.name
 
