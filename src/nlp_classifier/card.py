@@ -28,12 +28,13 @@ CHECKPOINT_PREFIX = "checkpoint-"
 MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 
-def check_model_name(name: str) -> str:
-    """``name`` if it can name a model, else a ConfigError that says what a name may hold."""
+def check_model_name(name: str, origin: str = "") -> str:
+    """``name`` if it can name a model, else a ConfigError that says what a name may hold; ``origin`` says where a
+    name the user did not give came from (e.g. ``the --output folder's name; choose one with --name``)."""
     if not MODEL_NAME_RE.fullmatch(name):
         raise ConfigError(
-            f"model name '{name}' cannot be used: a name is 1-100 letters, digits, '_' and '-', starting with a letter "
-            "or digit (it names the model's files and folder)"
+            f"model name '{name}'{f' ({origin})' if origin else ''} cannot be used: a name is 1-100 letters, digits, "
+            "'_' and '-', starting with a letter or digit (it names the model's files and folder)"
         )
     return name
 

@@ -193,6 +193,15 @@ def test_a_model_name_that_cannot_name_its_files_is_refused_before_training(name
     assert snapshot(tmp_path) == before  # nothing written, in the models folder or beside it
 
 
+def test_a_transformer_named_after_its_output_folder_is_told_to_take_a_name(tmp_path, existing_models):
+    data = write_csv(tmp_path / "ok.csv")
+    output = existing_models / "transformer" / "minilm_v1.2"
+    proc = run_cli("train", "transformer", "--task", str(data), "--output", str(output), models_dir=existing_models)
+    message = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and not output.exists()
+    assert "model name 'minilm_v1.2' (the --output folder's name; choose one with --name) cannot be used" in message
+
+
 def test_a_default_name_takes_only_what_a_name_can_hold_from_the_file_name(tmp_path, existing_models):
     data = write_csv(tmp_path / "our posts (2024).v2.csv")
     proc = run_cli(

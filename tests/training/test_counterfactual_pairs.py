@@ -123,11 +123,11 @@ def test_a_model_trained_with_pairing_learns_the_attack_rather_than_the_group_it
             str(path),
             "quick",
             overrides={**settings, "counterfactual_pairing": weight},
-            output=tmp_path / f"w{weight}",
+            output=tmp_path / f"w{weight:g}",
             models_dir=tmp_path,
         )
         assert card.training_config["counterfactual_pairing"] == weight
-        model = nlp_classifier.load(tmp_path / f"w{weight}")
+        model = nlp_classifier.load(tmp_path / f"w{weight:g}")
         scores[weight] = _hateful(
             model, ["kill the gay vermin", "kill the christian vermin", "the christian man is good"]
         )

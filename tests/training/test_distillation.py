@@ -322,10 +322,10 @@ def test_a_student_follows_its_teacher_over_its_labels_as_far_as_the_weight_says
             wrong,
             "quick",
             overrides={**settings, "distillation_weight": weight},
-            output=tmp_path / f"student{weight}",
+            output=tmp_path / f"student{weight:g}",
             models_dir=tmp_path,
         )
-        student = nlp_classifier.load(tmp_path / f"student{weight}")
+        student = nlp_classifier.load(tmp_path / f"student{weight:g}")
         record = student.card.extra["teacher"]  # as the saved card says
         assert record["name"] == "teacher" and record["version"] == teacher.version
         assert record["distillation_weight"] == weight and record["texts_scored"] == student.card.splits["train_used"]

@@ -156,7 +156,12 @@ def plan_run(
     models_dir = Path(models_dir) if models_dir else default_models_dir()
     task_name = settings.task if settings.task in TASKS else dataset.name
     default_name, default_out = default_output(settings, preset, task_name)
-    name = check_model_name(name or (Path(output).name if output else default_name))
+    if name:
+        check_model_name(name)
+    elif output:
+        name = check_model_name(Path(output).name, "the --output folder's name; choose one with --name")
+    else:
+        name = check_model_name(default_name)
     final = Path(output).resolve() if output else (models_dir / default_out).resolve()
     staging = staging_folder(final)
     check_not_training(staging)  # refused here, before the work of planning, while another run trains into it
