@@ -645,3 +645,26 @@ def test_prepare_names_the_model_set_it_could_not_pull_and_trains_nothing(models
     make_tiny_model(present, "minilm_hate", "hate")
     result = run_cli("prepare", models_dir=present, env={"NLPC_MODELS_URL": "gs://no-such-bucket-anywhere/set"})
     assert result.returncode == 0 and "default models are present" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("taken", ["--port", "--ui-port"])
+def test_run_refuses_a_taken_port_before_it_prepares_any_model(tmp_path, taken):
+    """On a fresh machine the default models take minutes to train; a port someone else holds is said at once, and
+    nothing is trained."""
+    from testkit.cli import run_cli
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        with socket.socket() as spare:  # a free port for the other of the two
+            spare.bind(("127.0.0.1", 0))
+            free = spare.getsockname()[1]
+        ports = {"--port": port, "--ui-port": free} if taken == "--port" else {"--port": free, "--ui-port": port}
+        flags = [str(part) for item in ports.items() for part in item]
+        models = tmp_path / "models"
+        result = run_cli("run", *flags, models_dir=models, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another {taken}" in message
+    assert "trained:" not in result.stdout and not models.exists()
