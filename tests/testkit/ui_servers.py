@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from testkit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 API_KEY = "ui-test-key"
@@ -29,13 +30,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "artifacts" / "ui"
 TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_up(process: subprocess.Popen, url: str, log: Path, timeout: float = 120.0) -> None:
