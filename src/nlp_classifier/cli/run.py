@@ -78,16 +78,11 @@ def exit_on_signal(signum: int, _frame) -> None:
 def check_ports_free(settings, args: argparse.Namespace) -> None:
     """Refuse a taken API or UI port before the default models are prepared (minutes on a fresh machine), not after:
     bind each one and let it go again."""
-    from ..errors import ConfigError, NlpcError
     from .serve import listen
 
     listen(settings.host, settings.port).close()
-    if not args.no_ui:
-        host = os.environ.get("NLPC_UI_HOST", "127.0.0.1")  # where `nlpc ui` will listen
-        try:
-            listen(host, args.ui_port).close()
-        except NlpcError as exc:
-            raise ConfigError(str(exc).replace("choose another --port", "choose another --ui-port")) from None
+    if not args.no_ui:  # where `nlpc ui` will listen
+        listen(os.environ.get("NLPC_UI_HOST", "127.0.0.1"), args.ui_port, "--ui-port").close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,10 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.train_in_background:
         preview_poll_seconds()  # a bad $NLPC_PREVIEW_POLL_SECONDS stops here, before anything is started
-    check_ports_free(load_settings(host=args.host, port=args.port, models_dir=args.models_dir), args)
+    settings = load_settings(host=args.host, port=args.port, models_dir=args.models_dir)
+    check_ports_free(settings, args)
     for line in prepare_models(args.models_dir, pull_from=args.pull).lines():
         stdout.print(line, highlight=False)
-    settings = load_settings(host=args.host, port=args.port, models_dir=args.models_dir)
     if not settings.api_keys:  # switching models needs a key: make one for this session
         settings.api_keys = [secrets.token_urlsafe(18)]
     api = start_api(settings)

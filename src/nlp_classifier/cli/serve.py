@@ -36,8 +36,9 @@ def add_server_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, help="port (default: $NLPC_PORT or 8000)")
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket, or a ``ConfigError`` saying why the address cannot be used."""
+def listen(host: str, port: int, flag: str = "--port") -> socket.socket:
+    """A listening socket, or a ``ConfigError`` saying why the address cannot be used (and that ``flag`` changes
+    the port)."""
     from ..errors import ConfigError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -47,7 +48,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another {flag}") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
