@@ -137,6 +137,23 @@ def test_serve_refuses_a_tampered_model_file_and_names_it(models, tmp_path):
     assert proc.returncode == 2 and str(artifact) in err and "sha256" in err
 
 
+def test_serve_refuses_a_taken_port_before_it_loads_any_model(models, tmp_path):
+    """The port is bound first: with a broken model and a taken port, the port is what it names (a model's load
+    time, seconds for a transformer, is not spent on a server that cannot start)."""
+    broken = copy_models(models, tmp_path / "models")
+    with (broken / "baselines" / "linear_svm_tfidf.joblib").open("ab") as fh:
+        fh.write(b"tampered")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        proc = nlpc("serve", "--port", str(port), "--default-model", "linear_svm", models=broken)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port" in " ".join(err.split())
+    assert "sha256" not in err
+
+
 def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
     settings = tmp_path / "serve.yaml"
     settings.write_text("default_model: linear_svm\nmax_text_chars: 50\n")

@@ -1,5 +1,6 @@
-"""``nlpc serve``: the HTTP API under uvicorn. Models load before the port opens, so a missing or broken model
-is a one-line error naming the file, not a failure at the first request."""
+"""``nlpc serve``: the HTTP API under uvicorn. Models load before the first request is served, so a missing or
+broken model is a one-line error naming the file, not a failure at the first request; a taken port is refused
+before they load."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def add_server_arguments(p: argparse.ArgumentParser) -> None:
 def listen(host: str, port: int, flag: str = "--port") -> socket.socket:
     """A listening socket, or a ``ConfigError`` saying why the address cannot be used (and that ``flag`` changes
     the port)."""
+    sock = bind(host, port, flag)
+    sock.listen(2048)
+    return sock
+
+
+def bind(host: str, port: int, flag: str = "--port") -> socket.socket:
+    """A socket bound to the address but not yet accepting connections (a taken port is refused here: Linux
+    does not let a second socket bind a port another one listens on), or a ``ConfigError`` as for ``listen``."""
     from ..errors import ConfigError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -49,7 +58,6 @@ def listen(host: str, port: int, flag: str = "--port") -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another {flag}") from None
-    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
@@ -67,8 +75,9 @@ class ApiServer(NamedTuple):
 
 
 def start_api(settings) -> ApiServer:
-    """Load the models (raising on a bad one), build the app and bind the port; nothing is served until
-    ``run()``."""
+    """Bind the port, load the models (raising on a bad one), build the app, then listen; nothing is served until
+    ``run()``. The port is bound first so that a taken one is refused before the models' load time, not after;
+    it accepts connections only once they are loaded."""
     import logging.config
 
     import uvicorn
@@ -78,10 +87,15 @@ def start_api(settings) -> ApiServer:
     from ..serve.model_manager import ModelManager
 
     logging.config.dictConfig(log_config(settings.log_level))
+    sock = bind(settings.host, settings.port)
     manager = ModelManager(settings)
-    manager.start()
+    try:
+        manager.start()
+    except BaseException:
+        sock.close()
+        raise
     app = create_app(settings, manager)
-    sock = listen(settings.host, settings.port)
+    sock.listen(2048)
     config = uvicorn.Config(
         app,
         log_config=log_config(settings.log_level),
