@@ -1,4 +1,5 @@
-"""Atomic file writes: write to a temporary sibling, then rename, so nothing is half-written."""
+"""Atomic file writes: write to a temporary sibling, then rename, so nothing is half-written; and the checks that
+refuse an output path that cannot be written before a command does its work."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
 
 
 @contextmanager
@@ -39,3 +43,38 @@ def write_json(path: str | Path, payload: Any) -> None:
 def read_json(path: str | Path) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def check_writable_file(path: str | Path, option: str) -> None:
+    """Refuse an output file that cannot be written, before any work: its folder must exist (or be creatable
+    under an existing writable folder) and the path must not be a folder. A URL (gs://...) is left to its store."""
+    if is_url(str(path)):
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    _check_writable_folder(path.parent, option, path)
+
+
+def check_writable_folder(path: str | Path, option: str) -> None:
+    """Refuse an output folder that cannot be written (or created), before any work. A URL is left to its store."""
+    if is_url(str(path)):
+        return
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: is a file; give a folder")
+    _check_writable_folder(path, option, path)
+
+
+def is_url(path: str) -> bool:
+    """A URL with a scheme other than file:// (a Windows drive letter is not a scheme)."""
+    scheme = urlsplit(path).scheme
+    return len(scheme) > 1 and scheme != "file"
+
+
+def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
+    existing = folder if str(folder) else Path(".")
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {shown}: cannot write into {existing} (not a writable folder)")

@@ -227,3 +227,58 @@ def test_a_model_file_that_matches_its_card_but_cannot_be_loaded_is_one_error_li
     message = " ".join(proc.stderr.split())
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert f"error: {card.artifact_path}: model 'logistic_regression' could not be loaded: " in message
+
+
+# Each command that writes a file is given one it cannot write: under a file (`blocker/x`) or onto a folder. It
+# says so before any work (the model is not even loaded), where it used to end in a traceback after the work.
+UNWRITABLE_OUTPUTS = {
+    "check --output": (["check", "--model", "logistic_regression", "--output", "blocker/x.json"], "--output"),
+    "audit --output": (["audit", "--model", "logistic_regression", "--output", "blocker/x.json"], "--output"),
+    "audit --chart": (["audit", "--model", "logistic_regression", "--chart", "folder.png"], "--chart"),
+    "predict --output (under a file)": (["predict", "--input", "in.csv", "--output", "blocker/o.csv"], "--output"),
+    "predict --output (a folder)": (["predict", "--input", "in.csv", "--output", "folder.csv"], "--output"),
+    "bench --output": (["bench", "logistic_regression", "--output", "blocker/bench.json"], "--output"),
+    "feedback export --output": (["feedback", "export", "--output", "blocker/reviewed.csv"], "--output"),
+    "export teacher-scores --output": (
+        ["export", "teacher-scores", "--model", "logistic_regression", "--output", "blocker/t.npz"],
+        "--output",
+    ),
+    "train transformer --output": (["train", "transformer", "--task", "in.csv", "--output", "blocker/m"], "--output"),
+    "train average --output": (
+        ["train", "average", "--models", "a,b", "--name", "avg", "--output", "blocker"],
+        "--output",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNWRITABLE_OUTPUTS))
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(case, tmp_path, baseline_models_dir):
+    args, option = UNWRITABLE_OUTPUTS[case]
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "folder.csv").mkdir()
+    write_csv(tmp_path / "in.csv")
+    before = snapshot(tmp_path)
+    env = {"NLPC_DATABASE_URL": f"sqlite:///{tmp_path / 'reviews.db'}"}
+    proc = run_cli(*args, models_dir=baseline_models_dir, cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert message.startswith(f"error: {option} ") and "Traceback" not in proc.stderr, proc.stderr
+    assert "is a folder; give a file name" in message or "(not a writable folder)" in message or "is a file" in message
+    assert snapshot(tmp_path) == before and not (tmp_path / "reviews.db").exists()
+
+
+@pytest.mark.parametrize("given", ["--models-dir", "NLPC_MODELS_DIR"])
+def test_a_models_folder_that_is_a_file_or_under_one_is_refused_before_training(given, tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    write_csv(tmp_path / "in.csv")
+    folder = tmp_path / "blocker" / "models"
+    flags = ["--models-dir", str(folder)] if given == "--models-dir" else []
+    env = {"NLPC_MODELS_DIR": str(folder)} if given == "NLPC_MODELS_DIR" else {}
+    proc = run_cli(*flags, "train", "baseline", "--task", "in.csv", cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    where = "--models-dir" if given == "--models-dir" else "$NLPC_MODELS_DIR"
+    assert f"error: {where} {folder}: lies under {tmp_path / 'blocker'}, a file; give a folder" in " ".join(
+        proc.stderr.split()
+    )
+    assert "trained" not in proc.stdout

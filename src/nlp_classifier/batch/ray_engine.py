@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..data.readers import table_format
 from ..errors import ConfigError, DataError, IntegrityError, NlpcError
+from ..fileio import is_url
 
 # Rows handed to an actor per call (``score_frame`` then predicts in ``batch_size`` slices): big enough that the
 # per-call overhead of Ray is small next to the scoring, small enough that two workers share a 100k-row file.
@@ -217,7 +218,7 @@ def _filesystem(path: str) -> tuple[Any, str]:
     """A pyarrow filesystem and the path inside it: ``None`` and the absolute path for a local path (Ray's workers
     do not share the driver's working directory); for a URL, its fsspec filesystem, opened with the same options
     (credentials, the GCS emulator) as ``nlpc models push``."""
-    if not _is_url(path) or urlsplit(path).scheme == "file":
+    if not is_url(path):
         local = urlsplit(path).path if urlsplit(path).scheme == "file" else path
         return None, str(Path(local).resolve())
     from pyarrow.fs import FSSpecHandler, PyFileSystem
@@ -304,7 +305,7 @@ def _fsspec_filesystem(path: str) -> tuple[Any, str]:
 def _check_output_free(output: str) -> None:
     """A local output is replaced at the end, as the local engine replaces its file; an object-store prefix cannot
     be replaced atomically, so one that already holds objects is refused."""
-    if not _is_url(output) or urlsplit(output).scheme == "file":
+    if not is_url(output):
         return
     fs, root = _fsspec_filesystem(output)
     if fs.exists(root) and fs.find(root):

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from ..errors import NlpcError
 from ..progress import console
+from .common import check_models_folder
 
 # Each module registers its sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = [
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.models_dir:  # relative paths are taken from the current folder, once, for every command
         args.models_dir = str(Path(args.models_dir).resolve())
     try:
+        check_models_folder(args.models_dir)
         result = args.func(args)
     except NlpcError as exc:
         # the message is text, not markup: "pip install 'nlp-classifier[distributed]'" must keep its brackets

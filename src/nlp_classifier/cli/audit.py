@@ -39,10 +39,13 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..audit import draw_chart, load_templates, load_terms, run_audit
     from ..audit.terms import default_templates_path, default_terms_path
-    from ..fileio import write_json
+    from ..fileio import check_writable_file, write_json
 
     if args.chart and not str(args.chart).lower().endswith(".png"):
         raise ConfigError(f"--chart writes a PNG: give a file name ending in .png, got '{args.chart}'")
+    for option, path in (("--output", args.output), ("--chart", args.chart)):
+        if path:
+            check_writable_file(path, option)
     terms_file = str(args.terms or default_terms_path())
     templates_file = str(args.templates or default_templates_path())
     terms = load_terms(terms_file)  # bad files fail before the model loads

@@ -41,9 +41,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fileio import write_json
+    from ..fileio import check_writable_file, write_json
     from ..registry import model_names
 
+    check_writable_file(args.output, "--output")  # before minutes of measuring, not after
     targets = runner.parse_targets(args.models or model_names(args.models_dir))
     results = runner.run_bench(
         targets,

@@ -35,9 +35,11 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..behaviour import load_cases, run_check
-    from ..fileio import write_json
+    from ..fileio import check_writable_file, write_json
 
     cases = load_cases(args.cases)  # bad files fail before the model loads
+    if args.output:
+        check_writable_file(args.output, "--output")
     classifier = load_chosen_model(args)
     report = run_check(classifier, cases, batch_size=args.batch_size)
     if args.output:

@@ -64,6 +64,25 @@ def data_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def check_models_folder(flag_value: str | None) -> None:
+    """Refuse a models folder that is a file or lies under one, before the command does any work (training found
+    out only when it saved). Whether it is writable is left to the commands that write: a read-only models folder
+    is fine to serve from."""
+    from pathlib import Path
+
+    from ..errors import ConfigError
+    from ..paths import models_dir
+
+    folder = Path(flag_value) if flag_value else models_dir()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "--models-dir" if flag_value else "$NLPC_MODELS_DIR" if "NLPC_MODELS_DIR" in os.environ else "models"
+        what = "is a file" if existing == folder else f"lies under {existing}, a file"
+        raise ConfigError(f"{where} {folder}: {what}; give a folder")
+
+
 def split_list(value: str | None) -> list[str] | None:
     """'a,b' -> ['a', 'b']; None stays None."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None

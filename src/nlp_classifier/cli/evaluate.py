@@ -84,8 +84,8 @@ def run_report(args: argparse.Namespace) -> int:
     path and model is checked before any scoring."""
     from .. import load
     from ..evaluation import check_compatible
-    from ..fileio import write_json
-    from ..report import build_report, check_writable_file, check_writable_folder, write_figures, write_html
+    from ..fileio import check_writable_file, check_writable_folder, write_json
+    from ..report import build_report, write_figures, write_html
 
     if not (args.report or args.figures):
         raise ConfigError("--compare builds a report: add --report FILE.html and/or --figures DIR")

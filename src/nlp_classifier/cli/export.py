@@ -63,10 +63,12 @@ def register(sub) -> None:
 def run_teacher_scores(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ..fileio import check_writable_file
     from ..paths import models_dir
     from ..registry import resolve
     from ..training.distillation import teacher_backend, write_score_file
 
+    check_writable_file(args.output, "--output")
     folder = Path(args.models_dir) if args.models_dir else models_dir()
     card = resolve(args.model, folder)
     labels = split_list(args.labels) or list(card.labels)

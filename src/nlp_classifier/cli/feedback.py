@@ -59,9 +59,11 @@ def problem_type_in_registry(models_dir: str | None):
 
 def run_export(args: argparse.Namespace) -> int:
     from ..data.readers import table_format, write_table
+    from ..fileio import check_writable_file
     from ..workflow.export import check_label_sets, reviewed_items
 
-    table_format(args.output)  # an unsupported suffix fails before the database is read
+    table_format(args.output)  # an unsupported suffix or an unwritable path fails before the database is read
+    check_writable_file(args.output, "--output")
     since = parse_since(args.since) if args.since else None
     db = open_database(args)
     with db.session() as session:

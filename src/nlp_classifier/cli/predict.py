@@ -155,6 +155,7 @@ def _predict_input(args: argparse.Namespace) -> int:
     """Stream --input into --output with the local engine."""
     from ..batch.options import StreamOptions
     from ..batch.stream import stream_predict
+    from ..fileio import check_writable_file
 
     options = StreamOptions(
         text_column=args.text_column,
@@ -167,6 +168,7 @@ def _predict_input(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     options.check()
+    check_writable_file(args.output, "--output")  # before the model loads and the rows are scored, not after
     classifier = load_chosen_model(args)
     result = stream_predict(classifier, args.input, args.output, options)
     resumed = f", {result.chunks_resumed} chunks from the partial run" if result.chunks_resumed else ""

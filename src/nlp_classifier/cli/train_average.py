@@ -29,7 +29,11 @@ def register(kinds) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..fileio import check_writable_folder
     from ..training.weight_average import average_models
+
+    if args.output:
+        check_writable_folder(args.output, "--output")
 
     models = split_list(args.models) or []
     weights = None

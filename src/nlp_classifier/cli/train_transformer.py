@@ -89,8 +89,11 @@ def default_preset(task: str | None, config_file: str | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..fileio import check_writable_folder
     from ..training.transformer import train_transformer
 
+    if args.output:
+        check_writable_folder(args.output, "--output")
     preset = args.preset or default_preset(args.task, args.config)
     card = train_transformer(
         args.task,

@@ -4,7 +4,7 @@ most confident errors with their explanations, the behavioural suite and the ide
 models compared on one dataset, and every chart as a PNG file. ``gather`` measures, ``figures`` and ``charts``
 draw, ``html`` renders, ``build`` puts them together and writes the files."""
 
-from .build import Report, build_report, check_writable_file, check_writable_folder, write_figures, write_html
+from .build import Report, build_report, write_figures, write_html
 from .figures import Figure
 from .gather import GRID_THRESHOLDS, N_ERRORS, ModelReport, gather_model
 
@@ -15,8 +15,6 @@ __all__ = [
     "ModelReport",
     "Report",
     "build_report",
-    "check_writable_file",
-    "check_writable_folder",
     "gather_model",
     "write_figures",
     "write_html",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,33 +55,6 @@ def build_report(
         figures={f.name: f for f in figures},
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
-
-
-def check_writable_file(path: str | Path, option: str) -> Path:
-    """Refuse an output file that cannot be written, before any work: its folder must exist (or be creatable
-    under an existing writable folder) and the path must not be a folder."""
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"{option} {path}: is a folder; give a file name")
-    _check_writable_folder(path.parent, option, path)
-    return path
-
-
-def check_writable_folder(path: str | Path, option: str) -> Path:
-    """Refuse an output folder that cannot be written (or created), before any work."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{option} {path}: is a file; give a folder")
-    _check_writable_folder(path, option, path)
-    return path
-
-
-def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
-    existing = folder if str(folder) else Path(".")
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{option} {shown}: cannot write into {existing} (not a writable folder)")
 
 
 def write_html(report: Report, path: str | Path) -> Path:
