@@ -81,7 +81,34 @@ def test_an_unreachable_database_is_one_clear_line():
     assert down.returncode == 2
     assert "the workflow database (postgresql+psycopg://nlpc@127.0.0.1:1/nlpc) is unavailable" in down.stderr
     unsupported = run_cli("db", "--database-url", "mysql://x@127.0.0.1/y", "upgrade")
-    assert unsupported.returncode == 2 and "unsupported database 'mysql'" in unsupported.stderr
+    assert unsupported.returncode == 2 and "--database-url: unsupported database 'mysql'" in unsupported.stderr
+    from_environment = run_cli("db", "status", env={"NLPC_DATABASE_URL": "mysql://x@127.0.0.1/y"})
+    assert "NLPC_DATABASE_URL: unsupported database 'mysql'" in from_environment.stderr  # named where it came from
+
+
+def test_a_sqlite_database_under_a_file_is_one_clear_line(tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    path = tmp_path / "blocker" / "nlpc.db"
+    for verb in ("status", "upgrade"):
+        result = run_cli("db", "--database-url", f"sqlite:///{path}", verb)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        message = " ".join(result.stderr.split())
+        assert f"--database-url: the SQLite database {path} lies under {tmp_path / 'blocker'}, a file" in message
+
+
+def test_forget_refuses_an_external_id_the_api_could_never_have_recorded(tmp_path):
+    """`nlpc db forget "$ID"` with an unset variable used to say "forgot ... 0 items": a blank id matches nothing,
+    and the API records none; nor one over its 200-character limit."""
+    url = f"sqlite:///{tmp_path / 'nlpc.db'}"
+    run_cli("db", "--database-url", url, "upgrade", check=True)
+    blank = run_cli("db", "--database-url", url, "forget", "  ")
+    assert blank.returncode == 2 and "the external id to forget is blank" in blank.stderr, blank.stdout
+    long = run_cli("db", "--database-url", url, "forget", "x" * 201)
+    assert long.returncode == 2 and "has 201 characters; the API records at most 200" in long.stderr
+    db = Database(url)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0  # nothing recorded as forgotten
+    db.dispose()
 
 
 def count(db: Database, table) -> int:

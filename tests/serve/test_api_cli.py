@@ -154,6 +154,19 @@ def test_serve_refuses_a_taken_port_before_it_loads_any_model(models, tmp_path):
     assert "sha256" not in err
 
 
+@pytest.mark.parametrize("database", ["SQLite under a file", "unsupported"])
+def test_serve_refuses_a_bad_database_url_in_one_line(models, tmp_path, database):
+    """It used to fail in uvicorn's start-up with a logged traceback, after printing the API's address."""
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    url = f"sqlite:///{tmp_path / 'blocker' / 'nlpc.db'}" if database == "SQLite under a file" else "mysql://x@h/y"
+    proc = nlpc("serve", "--port", str(free_port()), models=models, env={"NLPC_DATABASE_URL": url})
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err[-2000:]
+    assert "Traceback" not in err and "API on" not in err
+    expected = "lies under" if database == "SQLite under a file" else "unsupported database 'mysql'"
+    assert "error: NLPC_DATABASE_URL: " in err and expected in " ".join(err.split())
+
+
 def test_serve_runs_with_settings_and_logs_json_without_texts(models, tmp_path):
     settings = tmp_path / "serve.yaml"
     settings.write_text("default_model: linear_svm\nmax_text_chars: 50\n")

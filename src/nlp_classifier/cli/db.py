@@ -29,7 +29,8 @@ def open_database(args: argparse.Namespace):
     from ..serve.settings import load_settings
     from ..workflow.db import Database
 
-    return Database(load_settings(database_url=args.database_url).database_url)
+    setting = "--database-url" if args.database_url else "NLPC_DATABASE_URL"
+    return Database(load_settings(database_url=args.database_url).database_url, setting)
 
 
 def add_database_url_argument(parser) -> None:
@@ -173,8 +174,18 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
+    from ..workflow.records import EXTERNAL_ID_MAX_CHARS
     from ..workflow.retention import forget_external_id
 
+    # a blank or over-long id can match nothing the API recorded: most likely an unset variable in a script, which
+    # "forgot 0 items" would hide
+    if not args.external_id.strip():
+        raise ConfigError("the external id to forget is blank; the API records no blank external id")
+    if len(args.external_id) > EXTERNAL_ID_MAX_CHARS:
+        raise ConfigError(
+            f"the external id to forget has {len(args.external_id)} characters; the API records at most "
+            f"{EXTERNAL_ID_MAX_CHARS}"
+        )
     db = open_database(args)
     with db.session() as session:
         counts = forget_external_id(session, args.external_id, "cli", channel=args.channel)

@@ -91,10 +91,12 @@ def start_api(settings) -> ApiServer:
     manager = ModelManager(settings)
     try:
         manager.start()
+        app = create_app(settings, manager)
+        _ = app.state.workflow.database  # a bad database URL or SQLite path: one line here, not a failed start-up
     except BaseException:
         sock.close()
+        manager.close()
         raise
-    app = create_app(settings, manager)
     sock.listen(2048)
     config = uvicorn.Config(
         app,

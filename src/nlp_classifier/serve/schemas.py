@@ -12,6 +12,7 @@ from pydantic.json_schema import JsonDict, SkipJsonSchema
 
 from ..decision import DEFAULT_THRESHOLD
 from ..defaults import EXAMPLE_TEXTS
+from ..workflow.records import EXTERNAL_ID_MAX_CHARS
 from .settings import ServeSettings
 
 NON_BLANK = r"\S"
@@ -21,7 +22,7 @@ TEXT_FIELD: JsonDict = {"x-nlpc-limit": "text"}
 TEXTS_FIELD: JsonDict = {"x-nlpc-limit": "texts"}
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=EXTERNAL_ID_MAX_CHARS, pattern=NON_BLANK)]
 Channel = Annotated[str, Field(max_length=100)]
 
 

@@ -31,19 +31,18 @@ def default_database_url() -> str:
     return f"sqlite:///{database_path()}"
 
 
-def parse_url(url: str) -> URL:
-    """``url`` as a SQLAlchemy URL; only SQLite and PostgreSQL are supported (a ``ConfigError`` otherwise)."""
+def parse_url(url: str, setting: str = "NLPC_DATABASE_URL") -> URL:
+    """``url`` as a SQLAlchemy URL; only SQLite and PostgreSQL are supported (a ``ConfigError`` naming
+    ``setting``, where the URL came from, otherwise)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            f"NLPC_DATABASE_URL is not a database URL: expected e.g. sqlite:///path/nlpc.db or "
+            f"{setting} is not a database URL: expected e.g. sqlite:///path/nlpc.db or "
             f"postgresql+psycopg://user@host:5432/nlpc, got {url!r}"
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            f"NLPC_DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql"
-        )
+        raise ConfigError(f"{setting}: unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver the project installs
     return parsed
@@ -53,8 +52,10 @@ class Database:
     """One database: ``engine``, ``session()`` (a transaction), migrations (``upgrade``, ``downgrade``,
     ``current_revision``) and ``describe()`` (its URL without the password)."""
 
-    def __init__(self, url: str | None = None):
-        self.url = parse_url(url or default_database_url())
+    def __init__(self, url: str | None = None, setting: str = "NLPC_DATABASE_URL"):
+        """``setting`` names where ``url`` came from in error messages (e.g. ``--database-url``)."""
+        self.setting = setting
+        self.url = parse_url(url or default_database_url(), setting)
         self.engine = self._create_engine()
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -77,7 +78,7 @@ class Database:
         if self.is_sqlite:
             path = self.sqlite_path
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                self._make_folder(path)
             engine = create_engine(
                 self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
             )
@@ -94,7 +95,21 @@ class Database:
                 connect_args={"connect_timeout": 5},
             )
         except NoSuchModuleError as exc:
-            raise ConfigError(f"NLPC_DATABASE_URL: {exc}") from None
+            raise ConfigError(f"{self.setting}: {exc}") from None
+
+    def _make_folder(self, path: Path) -> None:
+        """Create the SQLite file's folder, or say why it cannot be: a ``ConfigError`` naming the setting."""
+        existing = path.parent
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ConfigError(f"{self.setting}: the SQLite database {path} lies under {existing}, a file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"{self.setting}: cannot create the folder of the SQLite database {path}: {exc.strerror or exc}"
+            ) from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

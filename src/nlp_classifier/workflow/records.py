@@ -16,6 +16,9 @@ from .models import Item, Prediction, Review, utcnow
 QUEUE_REASONS = ("band", "requested")
 
 
+EXTERNAL_ID_MAX_CHARS = 200  # the longest external id the API records
+
+
 def storable(value: str) -> str:
     """``value`` as both databases can store it: NUL characters (which PostgreSQL refuses in text) become U+FFFD."""
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
