@@ -375,6 +375,20 @@ def test_bad_input_and_model_errors_before_ray(baseline_models_dir, tmp_path):
         model_source(str(joblib), models_url="file:///nowhere")
 
 
+def test_an_output_folder_holding_the_input_is_refused_before_ray(baseline_models_dir, tweets, tmp_path):
+    """The output folder is replaced whole at the end: given the input's own folder, it deleted the input."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write_table(awkward_frame(tweets, 50), folder / "a.parquet")
+    before = (folder / "a.parquet").read_bytes()
+    source = model_source("logistic_regression", models_dir=str(baseline_models_dir))
+    with pytest.raises(ConfigError, match="holds the input file .*a.parquet; it would be replaced"):
+        score_with_ray(source, str(folder / "a.parquet"), str(tmp_path / "parts/"), workers=1)
+    with pytest.raises(ConfigError, match="holds the input file"):
+        score_with_ray(source, str(folder), str(folder), workers=1)  # the folder read is the folder replaced
+    assert [p.name for p in folder.iterdir()] == ["a.parquet"] and (folder / "a.parquet").read_bytes() == before
+
+
 def test_each_actor_computes_with_its_share_of_the_cores(tmp_path):
     """ONNX Runtime takes one thread per core by default: two actors on one node would each take every core."""
     pytest.importorskip("onnxruntime")

@@ -136,6 +136,30 @@ def test_every_input_and_output_format(suffix, output, tmp_path, tweets, classif
     assert_same_rows(read_table(tmp_path / output), expected)
 
 
+@pytest.mark.parametrize("spelling", ["relative and absolute", "./", "symlink", "glob", "folder"])
+def test_an_output_that_is_an_input_however_spelt_is_refused_and_the_input_kept(
+    spelling, tmp_path, tweets, classifier, monkeypatch
+):
+    """The check compared the input's absolute path with the output as given: `--input same.csv --output same.csv`
+    overwrote the input with its scores."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "posts.csv"
+    write_table(table(tweets, 20), path)
+    before = path.read_bytes()
+    (tmp_path / "link.csv").symlink_to(path)
+    source, output = {
+        "relative and absolute": (str(path), "in/posts.csv"),
+        "./": (str(path), "./in/../in/posts.csv"),
+        "symlink": ("link.csv", "in/posts.csv"),
+        "glob": ("in/*.csv", "in/posts.csv"),
+        "folder": ("in", "in/posts.csv"),
+    }[spelling]
+    with pytest.raises(ConfigError, match="is also an input file"):
+        stream(classifier, source, output)
+    assert path.read_bytes() == before and sorted(p.name for p in (tmp_path / "in").iterdir()) == ["posts.csv"]
+
+
 def test_a_directory_and_a_glob_are_read_in_name_order(tmp_path, tweets, classifier):
     folder = tmp_path / "in"
     parts = [table(tweets, 9, start=0), table(tweets, 4, start=9), table(tweets, 12, start=13)]

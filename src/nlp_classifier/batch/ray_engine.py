@@ -32,6 +32,7 @@ import pandas as pd
 from ..data.readers import table_format
 from ..errors import ConfigError, DataError, IntegrityError, NlpcError
 from ..fileio import is_url
+from .sources import check_output_is_not_input, expand_inputs
 
 # Rows handed to an actor per call (``score_frame`` then predicts in ``batch_size`` slices): big enough that the
 # per-call overhead of Ray is small next to the scoring, small enough that two workers share a 100k-row file.
@@ -230,8 +231,6 @@ def _filesystem(path: str) -> tuple[Any, str]:
 def _input_files(path: str) -> tuple[Any, list[str], str]:
     """The input's pyarrow filesystem, files (inside it) and format: the files the local engine would read
     (``sources.expand_inputs``: the file, the table files of a folder, or a glob's matches), all of one format."""
-    from .sources import expand_inputs
-
     found = expand_inputs(path)
     formats = {f.format for f in found}
     if len(formats) > 1:
@@ -440,6 +439,7 @@ def score_with_ray(
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be at least 1")
     check_output(output)
+    check_output_is_not_input(expand_inputs(input_path), output)
     _check_output_free(output)
     started_at = time.perf_counter()
     # Each actor holds one logical CPU; one more stays free for Ray Data's own short tasks (Parquet metadata,

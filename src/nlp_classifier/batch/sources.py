@@ -113,6 +113,29 @@ def expand_inputs(spec: str) -> list[InputFile]:
     return files
 
 
+def check_output_is_not_input(files: list[InputFile], output: str) -> None:
+    """Refuse an ``output`` that is one of the input ``files``, or a folder that holds one (it is replaced at the
+    end), however each is spelt: a relative and an absolute path, a symlink, ``./``, a trailing slash."""
+    out_key = _location_key(output)
+    for file in files:
+        key = _location_key(file.url)
+        if key == out_key:
+            raise ConfigError(f"--output {output} is also an input file")
+        if key[0] == out_key[0] and key[1].startswith(out_key[1].rstrip("/") + "/"):
+            raise ConfigError(f"--output {output} holds the input file {file.url}; it would be replaced")
+
+
+def _location_key(url: str) -> tuple[str, str]:
+    """(filesystem protocol, normalised path) of ``url``: local paths resolved (symlinks followed)."""
+    import os
+
+    fs, path = filesystem(url)
+    if is_local(fs):
+        return "file", os.path.realpath(path)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol, path.rstrip("/")
+
+
 def read_chunks(file: InputFile, chunk_rows: int, *, skip_bad: bool = False) -> Iterator[Chunk]:
     """The file's rows, ``chunk_rows`` at a time (the last chunk may be shorter; a file with no data rows yields
     one empty chunk holding its columns). With ``skip_bad``, JSONL lines that are not JSON objects are reported

@@ -21,7 +21,7 @@ from .frame import SKIPPED_COLUMNS, score_chunk
 from .manifest import ChunkRecord, Manifest, Staging
 from .options import StreamOptions
 from .sinks import ErrorsSink, PartSink
-from .sources import Chunk, InputFile, expand_inputs, read_chunks
+from .sources import Chunk, InputFile, check_output_is_not_input, expand_inputs, read_chunks
 
 
 @dataclass
@@ -91,8 +91,7 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
     options.check()
     started = time.perf_counter()
     files = expand_inputs(input_spec)
-    if any(f.url.rstrip("/") == output.rstrip("/") for f in files):
-        raise ConfigError(f"--output {output} is also an input file")
+    check_output_is_not_input(files, output)
     staging = Staging(output)
     sink = PartSink(output, staging)
     errors = ErrorsSink(output, staging) if options.on_error == "skip" else None
