@@ -160,6 +160,17 @@ def test_an_output_that_is_an_input_however_spelt_is_refused_and_the_input_kept(
     assert path.read_bytes() == before and sorted(p.name for p in (tmp_path / "in").iterdir()) == ["posts.csv"]
 
 
+def test_an_errors_file_that_would_overwrite_an_input_is_refused(tmp_path, tweets, classifier):
+    """`--on-error skip` writes OUTPUT.errors.csv beside the output: scoring `a.errors.csv` into `a.csv` wrote the
+    skipped rows over the input."""
+    path = tmp_path / "a.errors.csv"
+    write_table(table(tweets, 20), path)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"the errors file .*a\.errors\.csv of --output .* is also an input file"):
+        stream(classifier, path, tmp_path / "a.csv", on_error="skip")
+    assert path.read_bytes() == before and not (tmp_path / "a.csv").exists()
+
+
 def test_a_directory_and_a_glob_are_read_in_name_order(tmp_path, tweets, classifier):
     folder = tmp_path / "in"
     parts = [table(tweets, 9, start=0), table(tweets, 4, start=9), table(tweets, 12, start=13)]

@@ -113,16 +113,18 @@ def expand_inputs(spec: str) -> list[InputFile]:
     return files
 
 
-def check_output_is_not_input(files: list[InputFile], output: str) -> None:
+def check_output_is_not_input(files: list[InputFile], output: str, what: str = "") -> None:
     """Refuse an ``output`` that is one of the input ``files``, or a folder that holds one (it is replaced at the
-    end), however each is spelt: a relative and an absolute path, a symlink, ``./``, a trailing slash."""
+    end), however each is spelt: a relative and an absolute path, a symlink, ``./``, a trailing slash. ``what``
+    names the output in the message (default: ``--output OUTPUT``)."""
+    what = what or f"--output {output}"
     out_key = _location_key(output)
     for file in files:
         key = _location_key(file.url)
         if key == out_key:
-            raise ConfigError(f"--output {output} is also an input file")
+            raise ConfigError(f"{what} is also an input file")
         if key[0] == out_key[0] and key[1].startswith(out_key[1].rstrip("/") + "/"):
-            raise ConfigError(f"--output {output} holds the input file {file.url}; it would be replaced")
+            raise ConfigError(f"{what} holds the input file {file.url}; it would be replaced")
 
 
 def _location_key(url: str) -> tuple[str, str]:

@@ -95,6 +95,8 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
     staging = Staging(output)
     sink = PartSink(output, staging)
     errors = ErrorsSink(output, staging) if options.on_error == "skip" else None
+    if errors is not None:
+        check_output_is_not_input(files, errors.url, f"the errors file {errors.url} of --output {output}")
     if staging.exists() and not options.resume:
         console.print(
             f"discarding the partial run at {staging.url} (pass --resume to continue it)",
