@@ -571,6 +571,13 @@ def test_default_base_model_loads_offline_from_the_wheel():
         ({"overrides": {"learning_rate": "fast"}}, "setting 'learning_rate' must be"),
         ({"overrides": {"warmup": 0.1}}, "unknown setting(s) warmup"),
         ({"overrides": {"max_length": 4096}}, "longer than base model"),
+        ({"overrides": {"stride": -3}}, "setting 'stride' must be at least 0 tokens, got -3"),
+        (
+            {"overrides": {"max_length": 64, "stride": 62}},
+            "'stride' must be at most max_length - 3 (61 tokens), got 62",
+        ),
+        ({"overrides": {"weight_decay": -0.1}}, "setting 'weight_decay' must be at least 0"),
+        ({"overrides": {"early_stopping_patience": 0}}, "setting 'early_stopping_patience' must be at least 1"),
         ({"resume": True}, "nothing to resume"),
     ],
 )

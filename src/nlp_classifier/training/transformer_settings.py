@@ -82,8 +82,10 @@ class TransformerSettings:
     )
     stride: int | None = setting(
         None,
-        "tokens shared by consecutive windows of a long text (default: a quarter of max_length)",
+        "tokens shared by consecutive windows of a long text (default: a quarter of max_length; at most "
+        "max_length - 3)",
         flags=("--stride",),
+        checks=(at_least(0, "tokens"),),
     )
     num_epochs: float = setting(3.0, "training epochs", flags=("--epochs",), checks=(positive,))
     max_steps: int = setting(-1, "stop after this many optimiser steps (> 0)", flags=("--max-steps",))
@@ -183,13 +185,18 @@ class TransformerSettings:
     lr_scheduler: str = setting("linear", "learning-rate schedule", checks=(one_of(*SCHEDULERS),))
     num_cycles: int = setting(1, "cosine_with_restarts: number of hard restarts", checks=(positive,))
     warmup_ratio: float = setting(0.06, "share of the steps spent warming up", checks=(fraction,))
-    weight_decay: float = setting(0.01, "AdamW weight decay")
+    weight_decay: float = setting(0.01, "AdamW weight decay", checks=(at_least(0, "(a negative decay grows weights)"),))
     dropout: float = setting(0.1, "hidden-layer dropout", checks=(fraction,))
     attention_dropout: float = setting(0.1, "attention dropout", checks=(fraction,))
     classifier_dropout: float = setting(0.2, "dropout before the classification head", checks=(fraction,))
     label_smoothing: float = setting(0.0, "label smoothing of the loss", checks=(fraction,))
     class_weights: bool = setting(True, "class weights (single-label) or pos_weight (multi-label) from the train split")
-    early_stopping_patience: int = setting(5, "early-stopping patience (evaluations)", flags=("--patience",))
+    early_stopping_patience: int = setting(
+        5,
+        "early-stopping patience (evaluations)",
+        flags=("--patience",),
+        checks=(at_least(1, "evaluation (0 stops at the first one)"),),
+    )
     best_checkpoint_metric: str | None = setting(
         None,
         "validation metric that picks the checkpoint kept and stops early (default: macro-F1 at threshold 0.5, "
@@ -231,6 +238,11 @@ class TransformerSettings:
 
     def __post_init__(self) -> None:
         self.check(self.to_dict(), "settings")
+        if self.stride is not None and self.stride > self.max_length - 3:  # the windows need room for new tokens
+            raise ConfigError(
+                f"settings: setting 'stride' must be at most max_length - 3 ({self.max_length - 3} tokens), "
+                f"got {self.stride}"
+            )
 
     @classmethod
     def check(cls, values: Mapping[str, Any], where: str) -> None:
