@@ -88,6 +88,24 @@ def test_bench_names_the_export_a_backend_needs(bench_models, tmp_path):
     assert not (tmp_path / "x.json").exists()
 
 
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--threads", "0"], "--threads must be at least 1, got 0"),
+        (["--threads", "-2"], "--threads must be at least 1, got -2"),
+        (["--warmup", "-1"], "--warmup must be 0 or more, got -1"),
+        (["--rounds", "0"], "--rounds and --texts must be at least 1"),
+    ],
+)
+def test_bad_counts_are_refused_before_any_model_runs(flags, message, bench_models, tmp_path):
+    """--threads 0 or -2 used to run the whole benchmark with the runtime's default and record it as asked."""
+    result = run_cli(
+        "bench", "logistic_regression", *flags, "--output", str(tmp_path / "x.json"), models_dir=bench_models
+    )
+    assert result.returncode == 2 and message in " ".join(result.stderr.split()), result.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_model_specs():
     assert parse_targets(["a", "b:torch,onnx"]) == [
         BenchTarget("a"),

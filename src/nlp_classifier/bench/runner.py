@@ -173,8 +173,12 @@ def run_bench(
     """Benchmark every target and return the results (see the module docstring for the method)."""
     if not targets:
         raise ConfigError("nothing to benchmark: name at least one model")
-    if single < 1 or batches < 1 or batch_size < 1 or rounds < 1 or n_texts < 1 or warmup < 0:
+    if single < 1 or batches < 1 or batch_size < 1 or rounds < 1 or n_texts < 1:
         raise ConfigError("--single, --batches, --batch-size, --rounds and --texts must be at least 1")
+    if warmup < 0:
+        raise ConfigError(f"--warmup must be 0 or more, got {warmup}")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"--threads must be at least 1, got {threads} (leave it out for the runtime's own)")
     if rounds > min(single, batches):
         raise ConfigError(f"{rounds} rounds need at least {rounds} single calls and {rounds} batches")
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
