@@ -146,6 +146,8 @@ def test_review_queue_roles_and_bad_input(models, db, keys, database_url):
         assert "needs the reviewer role; the key 'carol' has the client role" in wrong_role.json()["error"]["message"]
         assert client.get("/v1/reviews", headers=auth("nope")).status_code == 403
         assert client.get("/v1/reviews", headers=auth(API_KEY)).status_code == 200
+        unfiltered = client.get("/v1/reviews?status=decided", headers=auth(API_KEY))  # `state` is the filter
+        assert unfiltered.status_code == 422 and unfiltered.json()["error"]["param"] == "query.status"
         forbidden = client.delete("/v1/items/t0", headers=auth(keys["ann"]))
         assert forbidden.status_code == 403 and "admin role" in forbidden.json()["error"]["message"]
         assert (
@@ -264,6 +266,10 @@ def test_feedback_suggestscore_and_forgetting(models, db, keys, database_url):
             ]
             assert rows[1].scores == {"toxic": 0.9, "insult": 1.0} and rows[1].channel == "forum"
 
+        # a misspelt ?channel= used to be ignored: the delete reached every channel
+        misspelt = client.delete("/v1/items/c-1?chanel=forum", headers=auth(keys["dave"]))
+        assert misspelt.status_code == 422 and misspelt.json()["error"]["param"] == "query.chanel"
+        assert "this route's query parameters: channel" in misspelt.json()["error"]["message"]
         gone = client.delete("/v1/items/c-1", headers=auth(keys["dave"]))
         assert gone.json() == {"items": 1, "predictions": 1, "reviews": 0, "feedback": 1}
         assert client.delete("/v1/items/c-1", headers=auth(API_KEY)).json()["items"] == 0

@@ -6,17 +6,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from ...errors import NlpcError
 from ...workflow.feedback import add_feedback
-from ..dependencies import ManagerDep, SettingsDep, WorkflowDep
+from ..dependencies import ManagerDep, SettingsDep, WorkflowDep, forbid_unknown_query_parameters
 from ..errors import from_nlpc_error, invalid
 from ..limits import check_texts
 from ..schemas import FeedbackRequest, FeedbackResponse, OpenAIErrorResponse
 from ..security import ReviewerDep
 
-router = APIRouter(prefix="/v1", tags=["feedback"])
+router = APIRouter(prefix="/v1", tags=["feedback"], dependencies=[Depends(forbid_unknown_query_parameters)])
 
 _ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 

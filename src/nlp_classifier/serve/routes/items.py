@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from ...workflow.retention import forget_external_id
-from ..dependencies import WorkflowDep
+from ..dependencies import WorkflowDep, forbid_unknown_query_parameters
 from ..schemas import ForgetCounts, OpenAIErrorResponse
 from ..security import AdminDep
 
-router = APIRouter(prefix="/v1/items", tags=["data protection"])
+router = APIRouter(
+    prefix="/v1/items", tags=["data protection"], dependencies=[Depends(forbid_unknown_query_parameters)]
+)
 
 _ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from ...workflow import reviews as queue
 from ...workflow.models import Review as ReviewRow
 from ...workflow.stats import review_stats
-from ..dependencies import ManagerDep, SettingsDep, WorkflowDep
+from ..dependencies import ManagerDep, SettingsDep, WorkflowDep, forbid_unknown_query_parameters
 from ..errors import ServiceError, invalid
 from ..inference import explain, model_for
 from ..limits import check_explain
@@ -27,7 +27,7 @@ from ..schemas import (
 )
 from ..security import ReviewerDep
 
-router = APIRouter(prefix="/v1/reviews", tags=["review queue"])
+router = APIRouter(prefix="/v1/reviews", tags=["review queue"], dependencies=[Depends(forbid_unknown_query_parameters)])
 
 _ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (serve/errors.py)
 ERRORS: dict[int | str, dict[str, Any]] = {401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR}
