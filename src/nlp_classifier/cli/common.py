@@ -83,6 +83,14 @@ def check_models_folder(flag_value: str | None) -> None:
         raise ConfigError(f"{where} {folder}: {what}; give a folder")
 
 
+def task_choices() -> str:
+    """The built-in tasks for a --task help text (from ``tasks.TASKS``, so a new task is listed where it is
+    accepted)."""
+    from ..tasks import TASKS
+
+    return ", ".join(TASKS)
+
+
 def split_list(value: str | None) -> list[str] | None:
     """'a,b' -> ['a', 'b']; None stays None."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None

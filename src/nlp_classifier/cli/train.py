@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
+from .common import (
+    add_bump_argument,
+    add_data_arguments,
+    add_extra_data_argument,
+    data_options,
+    stdout,
+    task_choices,
+    test_summary,
+)
 
 # Other model kinds register ``nlpc train <kind>`` from their own modules.
 TRAIN_KIND_MODULES: list[str] = ["train_transformer", "train_average"]
@@ -20,7 +28,9 @@ def register(sub) -> None:
         description="Fit a TF-IDF baseline on the train split, evaluate on validation and "
         "test, save it under models/baselines/ with its card.",
     )
-    base.add_argument("--task", default="davidson", help="davidson (binary), davidson3, jigsaw, or a file path")
+    base.add_argument(
+        "--task", default="davidson", help=f"a built-in task ({task_choices()}; default davidson) or a labelled file"
+    )
     base.add_argument("--algorithm", choices=["logistic_regression", "linear_svm", "both"], default="both")
     base.add_argument("--preset", default="seed", help="seed (the seed's settings) or char (word+char n-grams)")
     base.add_argument(

