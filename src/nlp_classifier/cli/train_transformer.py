@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (
-    add_bump_argument,
-    add_data_arguments,
-    add_extra_data_argument,
-    data_options,
-    stdout,
-    task_choices,
-    test_summary,
-)
+from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
 
 
 def register(kinds) -> None:
     from ..training.transformer_config import preset_names
+    from .common import task_choices
 
     presets = preset_names()
     p = kinds.add_parser(
