@@ -11,7 +11,7 @@ class DataError(NlpcError):
     """Bad input data: names the file and, where known, the row and column."""
 
     def __init__(self, message: str, *, path: str | None = None, row: int | None = None, column: str | None = None):
-        self.path, self.row, self.column = path, row, column
+        self.path, self.row, self.column, self.message = path, row, column, message
         where = []
         if path is not None:
             where.append(str(path))

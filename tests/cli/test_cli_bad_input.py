@@ -105,6 +105,17 @@ CASES = {
         ["--task", "davidson3", "--data"],
         ["davidson_like.csv", "row 3", "column 'class'", "unknown label '7'"],
     ),
+    # --data replaces a built-in task's bundled file and is read in its format; the error says how to go on
+    "own file for the davidson task": (
+        lambda tmp_path: write_csv(tmp_path / "mine.csv"),
+        ["--task", "davidson", "--data"],
+        ["mine.csv", "missing column 'tweet'", "in that task's own format", "--text-column", "--task FILE"],
+    ),
+    "own file for the jigsaw task": (
+        lambda tmp_path: write_csv(tmp_path / "mine.csv"),
+        ["--task", "jigsaw", "--data"],
+        ["mine.csv", "missing column 'comment_text'", "task 'jigsaw' is read in that task's own format"],
+    ),
     "undecodable bytes": (undecodable, [], ["latin1.csv", "row 3", "column 'text'", "undecodable bytes", "not UTF-8"]),
     "undecodable bytes (JSONL)": (undecodable_jsonl, [], ["bytes.jsonl", "row 2", "column 'text'", "not UTF-8"]),
 }

@@ -112,19 +112,30 @@ def load_dataset(
             )
         return load_hate()
     if task in TASKS:
-        if task.startswith("davidson"):
-            return _load_davidson(
-                task,
-                Path(path) if path else data_dir() / DAVIDSON_FILE,
-                text_column or "tweet",
-                (label_columns or ["class"])[0],
+        try:
+            if task.startswith("davidson"):
+                return _load_davidson(
+                    task,
+                    Path(path) if path else data_dir() / DAVIDSON_FILE,
+                    text_column or "tweet",
+                    (label_columns or ["class"])[0],
+                )
+            return load_file(
+                Path(path) if path else data_dir() / JIGSAW_FILE,
+                text_column=text_column or "comment_text",
+                label_columns=list(label_columns or TASKS["jigsaw"].labels),
+                name="jigsaw",
             )
-        return load_file(
-            Path(path) if path else data_dir() / JIGSAW_FILE,
-            text_column=text_column or "comment_text",
-            label_columns=list(label_columns or TASKS["jigsaw"].labels),
-            name="jigsaw",
-        )
+        except DataError as exc:
+            if path is None or not exc.message.startswith("missing column"):
+                raise
+            raise DataError(  # a user's own file given with --data, read in the task's bundled format
+                f"{exc.message}; a file given for task '{task}' is read in that task's own format: name its columns "
+                "with --text-column/--label-column (to train on labels of the file's own, pass it as the task: "
+                "--task FILE)",
+                path=exc.path,
+                column=exc.column,
+            ) from None
     if path is None and (Path(task).suffix or Path(task).exists()):
         return load_file(task, text_column=text_column, label_columns=label_columns, labels=labels)
     raise ConfigError(f"unknown task '{task}': use one of {', '.join(TASKS)} or the path of a labelled file")
