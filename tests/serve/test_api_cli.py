@@ -154,6 +154,17 @@ def test_serve_refuses_a_taken_port_before_it_loads_any_model(models, tmp_path):
     assert "sha256" not in err
 
 
+def test_serve_on_an_address_this_machine_does_not_have_points_at_the_host_not_the_port(models):
+    """192.0.2.1 is a documentation address (RFC 5737) on no interface here; the message used to say to choose
+    another --port."""
+    proc = nlpc("serve", "--host", "192.0.2.1", "--port", str(free_port()), models=models)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err[-2000:]
+    message = " ".join(err.split())
+    assert "cannot listen on 192.0.2.1:" in message and message.endswith("; check the host"), message
+    assert "choose another" not in message
+
+
 @pytest.mark.parametrize("database", ["SQLite under a file", "unsupported"])
 def test_serve_refuses_a_bad_database_url_in_one_line(models, tmp_path, database):
     """It used to fail in uvicorn's start-up with a logged traceback, after printing the API's address."""

@@ -5,6 +5,7 @@ before they load."""
 from __future__ import annotations
 
 import argparse
+import errno
 import socket
 import sys
 from typing import Any, NamedTuple
@@ -57,7 +58,10 @@ def bind(host: str, port: int, flag: str = "--port") -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another {flag}") from None
+        # a port someone holds (or a privileged one) is the port's fault; a name that does not resolve or an address
+        # this machine does not have is the host's
+        advice = f"choose another {flag}" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else "check the host"
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {advice}") from None
     sock.set_inheritable(True)
     return sock
 
