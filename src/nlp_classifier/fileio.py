@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,19 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def check_writable_file(path: str | Path, option: str) -> None:
+def check_writable_file(path: str | Path, option: str, inputs: Mapping[str, str | None] | None = None) -> None:
     """Refuse an output file that cannot be written, before any work: its folder must exist (or be creatable
-    under an existing writable folder) and the path must not be a folder. A URL (gs://...) is left to its store."""
+    under an existing writable folder), the path must not be a folder, nor the same file as one of the command's
+    ``inputs`` (flag -> path; a relative path, ``./`` or a symlink of it is the same file). A URL (gs://...) is
+    left to its store."""
     if is_url(str(path)):
         return
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    for flag, given in (inputs or {}).items():
+        if given and not is_url(str(given)) and os.path.realpath(given) == os.path.realpath(path):
+            raise ConfigError(f"{option} {path}: is also the {flag} file, which it would overwrite")
     _check_writable_folder(path.parent, option, path)
 
 

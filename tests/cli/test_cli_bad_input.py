@@ -243,6 +243,7 @@ def test_a_model_file_that_matches_its_card_but_cannot_be_loaded_is_one_error_li
 # Each command that writes a file is given one it cannot write: under a file (`blocker/x`) or onto a folder. It
 # says so before any work (the model is not even loaded), where it used to end in a traceback after the work.
 UNWRITABLE_OUTPUTS = {
+    "evaluate --output": (["evaluate", "--model", "logistic_regression", "--output", "blocker/x.json"], "--output"),
     "check --output": (["check", "--model", "logistic_regression", "--output", "blocker/x.json"], "--output"),
     "audit --output": (["audit", "--model", "logistic_regression", "--output", "blocker/x.json"], "--output"),
     "audit --chart": (["audit", "--model", "logistic_regression", "--chart", "folder.png"], "--chart"),
@@ -293,3 +294,43 @@ def test_a_models_folder_that_is_a_file_or_under_one_is_refused_before_training(
         proc.stderr.split()
     )
     assert "trained" not in proc.stdout
+
+
+# An output that is the command's own input file (spelt another way) would be overwritten with JSON or a PNG.
+# Each case: the input file's name and content, the command, and what the error says.
+OUTPUT_ONTO_INPUT = {
+    "evaluate --data / --output": (
+        "mine.csv",
+        "text,label\nhave a nice day,Regular Speech\nyou are scum,Hate Speech\n",
+        ["evaluate", "--model", "logistic_regression", "--data", "mine.csv", "--label-column", "label"],
+        ["--split", "all", "--output", "./mine.csv"],
+        "--output mine.csv: is also the --data file",
+    ),
+    "check --cases / --output": (
+        "mine.csv",
+        "functionality,text,expected\nneutral,I love my friends,not_hateful\n",
+        ["check", "--model", "logistic_regression", "--cases", "mine.csv"],
+        ["--output", "sub/../mine.csv"],
+        "--output sub/../mine.csv: is also the --cases file",
+    ),
+    "audit --terms / --output (a symlink)": (
+        "mine.yaml",
+        "categories:\n  race: [Black, white]\n",
+        ["audit", "--model", "logistic_regression", "--terms", "mine.yaml"],
+        ["--output", "link"],
+        "--output link: is also the --terms file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OUTPUT_ONTO_INPUT))
+def test_an_output_that_is_the_commands_own_input_file_is_refused(case, tmp_path, baseline_models_dir):
+    name, content, command, output, message = OUTPUT_ONTO_INPUT[case]
+    (tmp_path / "sub").mkdir()
+    source = tmp_path / name
+    source.write_text(content)
+    (tmp_path / "link").symlink_to(source)
+    proc = run_cli(*command, *output, models_dir=baseline_models_dir, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in " ".join(proc.stderr.split()), proc.stderr
+    assert source.read_text() == content

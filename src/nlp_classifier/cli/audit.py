@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--chart writes a PNG: give a file name ending in .png, got '{args.chart}'")
     for option, path in (("--output", args.output), ("--chart", args.chart)):
         if path:
-            check_writable_file(path, option)
+            check_writable_file(path, option, {"--terms": args.terms, "--templates": args.templates})
     terms_file = str(args.terms or default_terms_path())
     templates_file = str(args.templates or default_templates_path())
     terms = load_terms(terms_file)  # bad files fail before the model loads

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     cases = load_cases(args.cases)  # bad files fail before the model loads
     if args.output:
-        check_writable_file(args.output, "--output")
+        check_writable_file(args.output, "--output", {"--cases": args.cases})
     classifier = load_chosen_model(args)
     report = run_check(classifier, cases, batch_size=args.batch_size)
     if args.output:

@@ -51,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
     if args.report or args.figures or args.compare:
         return run_report(args)
     from ..evaluation import evaluate
-    from ..fileio import write_json
+    from ..fileio import check_writable_file, write_json
 
+    if args.output:
+        check_writable_file(args.output, "--output", {"--data": args.data})
     classifier = load_chosen_model(args)
     dataset, part = evaluation_data(args, classifier)
     metrics = evaluate(classifier, part)
@@ -92,13 +94,13 @@ def run_report(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("the report's charts need matplotlib: pip install 'nlp-classifier[report]'")
     if args.report:
-        check_writable_file(args.report, "--report")
+        check_writable_file(args.report, "--report", {"--data": args.data})
         if not str(args.report).lower().endswith((".html", ".htm")):
             raise ConfigError(f"--report writes HTML: give a file name ending in .html, got '{args.report}'")
     if args.figures:
         check_writable_folder(args.figures, "--figures")
     if args.output:
-        check_writable_file(args.output, "--output")
+        check_writable_file(args.output, "--output", {"--data": args.data})
     if args.compare:
         if args.model:
             raise ConfigError("give every model to compare in --compare (e.g. --compare M1,M2), not --model")
