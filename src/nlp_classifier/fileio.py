@@ -77,9 +77,21 @@ def is_url(path: str) -> bool:
     return len(scheme) > 1 and scheme != "file"
 
 
+def nearest_existing(path: Path) -> Path | None:
+    """``path`` or its nearest ancestor that exists (what a ``mkdir -p`` of it would start from); None when a
+    folder on the way cannot be looked into (the command that uses the path will say why)."""
+    existing = path if str(path) else Path(".")
+    try:
+        while not existing.exists():
+            existing = existing.parent
+    except OSError:
+        return None
+    return existing
+
+
 def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
-    existing = folder if str(folder) else Path(".")
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(folder)
+    if existing is None:
+        return
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"{option} {shown}: cannot write into {existing} (not a writable folder)")

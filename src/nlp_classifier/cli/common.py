@@ -71,13 +71,12 @@ def check_models_folder(flag_value: str | None) -> None:
     from pathlib import Path
 
     from ..errors import ConfigError
+    from ..fileio import nearest_existing
     from ..paths import models_dir
 
     folder = Path(flag_value) if flag_value else models_dir()
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
+    existing = nearest_existing(folder)
+    if existing is not None and not existing.is_dir():
         where = "--models-dir" if flag_value else "$NLPC_MODELS_DIR" if "NLPC_MODELS_DIR" in os.environ else "models"
         what = "is a file" if existing == folder else f"lies under {existing}, a file"
         raise ConfigError(f"{where} {folder}: {what}; give a folder")

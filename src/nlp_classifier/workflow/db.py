@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConfigError
+from ..fileio import nearest_existing
 from ..paths import database_path
 from .errors import DatabaseUnavailable
 
@@ -99,10 +100,8 @@ class Database:
 
     def _make_folder(self, path: Path) -> None:
         """Create the SQLite file's folder, or say why it cannot be: a ``ConfigError`` naming the setting."""
-        existing = path.parent
-        while not existing.exists():
-            existing = existing.parent
-        if not existing.is_dir():
+        existing = nearest_existing(path.parent)
+        if existing is not None and not existing.is_dir():
             raise ConfigError(f"{self.setting}: the SQLite database {path} lies under {existing}, a file")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
