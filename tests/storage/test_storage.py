@@ -509,6 +509,17 @@ def test_push_refuses_a_model_whose_files_changed(local_models, tmp_path):
     assert not (tmp_path / "share").exists()
 
 
+@pytest.mark.parametrize("verb", ["push", "pull"])
+def test_a_store_that_connects_when_opened_and_cannot_is_one_error_line(verb, tmp_path, baseline_models_dir):
+    """fsspec's FTP filesystem connects as it is created: a closed port ended in a ConnectionRefusedError traceback
+    (an unknown host, a socket.gaierror one)."""
+    url = f"ftp://127.0.0.1:{free_port()}/models"
+    folder = baseline_models_dir if verb == "push" else tmp_path / "fresh"
+    proc = run_cli("models", verb, url, models_dir=folder)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"error: cannot open '{url}': ConnectionRefusedError" in " ".join(proc.stderr.split())
+
+
 def test_an_unreachable_store_or_a_url_without_bucket_is_one_error_line(tmp_path, baseline_models_dir):
     """A store that cannot be reached (here: an emulator address nothing listens on) once ended a bare-bucket pull
     in an uncaught client exception, after gcsfs had logged two long tracebacks; now the error names the URL."""

@@ -109,6 +109,8 @@ def open_location(url: str) -> Location:
         fs, root = fsspec.core.url_to_fs(url, **storage_options(url))
     except (ImportError, ValueError) as exc:
         raise ConfigError(f"cannot open '{url}': {exc}") from None
+    except OSError as exc:  # a filesystem that connects when it is opened (ftp://, sftp://) to a host it cannot reach
+        raise StorageError(f"cannot open '{url}': {type(exc).__name__}: {exc}") from None
     return Location(url=url.rstrip("/"), fs=fs, root=str(root).rstrip("/"))
 
 
