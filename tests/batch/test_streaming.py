@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from testkit.cli import run_cli, start_cli
 from testkit.gcs import gcs_emulator, gcs_fs, new_bucket  # first: it turns off gcsfs's slow bucket probe
+from testkit.ports import free_port
 
 import nlp_classifier
 from nlp_classifier.batch import prepare_chunk, score_file, score_frame
@@ -158,6 +159,17 @@ def test_an_output_that_is_an_input_however_spelt_is_refused_and_the_input_kept(
     with pytest.raises(ConfigError, match="is also an input file"):
         stream(classifier, source, output)
     assert path.read_bytes() == before and sorted(p.name for p in (tmp_path / "in").iterdir()) == ["posts.csv"]
+
+
+@pytest.mark.parametrize("side", ["input", "output"])
+def test_a_store_that_connects_when_opened_and_cannot_is_a_clear_error(side, tmp_path, tweets, classifier):
+    """fsspec's FTP filesystem connects as it is created: a closed port was a ConnectionRefusedError traceback."""
+    url = f"ftp://127.0.0.1:{free_port()}/posts.csv"
+    local = tmp_path / "posts.csv"
+    write_table(table(tweets, 5), local)
+    source, output = (url, tmp_path / "out.csv") if side == "input" else (local, url)
+    with pytest.raises(ConfigError, match=f"cannot open '{url}': ConnectionRefusedError"):
+        stream(classifier, source, output)
 
 
 def test_an_errors_file_that_would_overwrite_an_input_is_refused(tmp_path, tweets, classifier):

@@ -56,6 +56,8 @@ def filesystem(url: str) -> tuple[Any, str]:
         fs, path = fsspec.core.url_to_fs(url, **storage_options(url))
     except (ImportError, ValueError) as exc:
         raise ConfigError(f"cannot open '{url}': {exc}") from None
+    except OSError as exc:  # a filesystem that connects when it is opened (ftp://) to a host it cannot reach
+        raise ConfigError(f"cannot open '{url}': {type(exc).__name__}: {exc}") from None
     return fs, path
 
 
