@@ -154,14 +154,25 @@ def test_serve_refuses_a_taken_port_before_it_loads_any_model(models, tmp_path):
     assert "sha256" not in err
 
 
+def not_a_local_address() -> str:
+    """A documentation address (RFC 5737) that no interface of this machine has: binding it fails."""
+    for address in ("198.51.100.7", "203.0.113.7", "192.0.2.77"):
+        with socket.socket() as probe:
+            try:
+                probe.bind((address, 0))
+            except OSError:
+                return address
+    raise AssertionError("every documentation address is local here")
+
+
 def test_serve_on_an_address_this_machine_does_not_have_points_at_the_host_not_the_port(models):
-    """192.0.2.1 is a documentation address (RFC 5737) on no interface here; the message used to say to choose
-    another --port."""
-    proc = nlpc("serve", "--host", "192.0.2.1", "--port", str(free_port()), models=models)
+    """The message used to say to choose another --port."""
+    address = not_a_local_address()
+    proc = nlpc("serve", "--host", address, "--port", str(free_port()), models=models)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err[-2000:]
     message = " ".join(err.split())
-    assert "cannot listen on 192.0.2.1:" in message and message.endswith("; check the host"), message
+    assert f"cannot listen on {address}:" in message and message.endswith("; check the host"), message
     assert "choose another" not in message
 
 
