@@ -22,6 +22,7 @@ ray = pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
 
 from testkit.cli import run_cli
+from testkit.ports import free_port
 
 import nlp_classifier
 from nlp_classifier.batch import score_file
@@ -105,6 +106,7 @@ def assert_same_scores(ray_out: pd.DataFrame, local_out: pd.DataFrame) -> None:
 
 
 # The command-line tests run first: one starts its own Ray, before the module's Ray is up.
+RAY_RUN = ["--engine", "ray", "--input", "{csv}", "--output", "out"]
 
 
 @pytest.mark.parametrize(
@@ -118,12 +120,16 @@ def assert_same_scores(ray_out: pd.DataFrame, local_out: pd.DataFrame) -> None:
         (["--engine", "ray", "--input", "{csv}", "--output", "out", "--ray-address", "nowhere"], "--ray-address is"),
         (["--engine", "ray", "--input", "{csv}", "--output", "out", "--models-url", "file:///x"], "needs --model"),
         (["--engine", "spark", "--input", "{csv}", "--output", "out"], "invalid choice: 'spark'"),
+        # ray.init retried an address nothing answers on for ever, logging every half minute
+        ([*RAY_RUN, "--ray-address", "127.0.0.1:{port}"], "cannot connect to Ray at 127.0.0.1:"),
+        ([*RAY_RUN, "--ray-address", "ray://127.0.0.1:{port}"], "cannot connect to Ray at ray://127.0.0.1:"),
     ],
 )
 def test_bad_flags(flags, message, baseline_models_dir, tmp_path):
     csv = tmp_path / "in.csv"
     csv.write_text("text\nhello\n")
-    proc = run_cli("predict", *[f.format(csv=csv) for f in flags], models_dir=baseline_models_dir, cwd=tmp_path)
+    given = [f.format(csv=csv, port=free_port()) for f in flags]
+    proc = run_cli("predict", *given, models_dir=baseline_models_dir, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert message in proc.stdout + proc.stderr
     assert not (tmp_path / "out").exists()

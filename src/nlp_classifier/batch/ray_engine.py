@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -358,6 +359,30 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+RAY_CONNECT_TIMEOUT_S = 10
+
+
+def check_reachable(address: str) -> None:
+    """Refuse a cluster address nothing answers on (a ``ConfigError``): ``ray.init`` would retry it for ever,
+    logging a warning every half minute. ``auto`` is left to Ray, which finds the address itself."""
+    if address == "auto":
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ConfigError(f"--ray-address is auto, ray://HOST:10001 or HOST:PORT (got '{address}')")
+    try:
+        socket.create_connection((host, port), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot connect to Ray at {address}: {exc.strerror or type(exc).__name__} (nothing answered on "
+            f"{host}:{port} within {RAY_CONNECT_TIMEOUT_S} s)"
+        ) from None
+
+
 @contextmanager
 def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
     """Ray, connected: to ``address`` (``auto`` or ``ray://host:10001``), or else a local Ray with ``cpus`` logical
@@ -371,6 +396,7 @@ def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
         try:
             if address:
+                check_reachable(address)
                 ray.init(address=address, **{k: v for k, v in options.items() if k != "include_dashboard"})
             else:
                 # Ray runs its workers at niceness 15; here they are the work itself, so they run at the driver's
