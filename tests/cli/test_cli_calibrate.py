@@ -45,7 +45,9 @@ def test_calibrate_prints_before_and_after_and_saves_the_next_version(models):
     [
         (["--target-precision", "1.2"], "the target precision must be between 0 and 1 (exclusive), got 1.2"),
         (["--target-precision", "0.9", "--target-recall", "0.9"], "give a target precision or a target recall, not"),
-        (["--thresholds-only"], "nothing to do: give a calibration method, a target precision or recall, or the best"),
+        (["--thresholds-only"], "--thresholds-only picks thresholds: add --target-precision P, --target-recall R or"),
+        # the method was silently dropped, and the error asked for a calibration method
+        (["--thresholds-only", "--method", "isotonic"], "--thresholds-only fits no calibrator: leave out --method"),
     ],
 )
 def test_bad_input_is_a_clear_error(models, args, message):

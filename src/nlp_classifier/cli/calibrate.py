@@ -8,6 +8,7 @@ import argparse
 
 from ..calibration import ece_name
 from ..calibrators import METHODS
+from ..errors import ConfigError
 from ..tasks import MULTI_LABEL
 from .common import add_bump_argument, add_data_arguments, print_json, split_list, stdout, table
 
@@ -27,7 +28,7 @@ def register(sub) -> None:
         "model's own splits are re-measured at the new scores and thresholds.",
     )
     p.add_argument("--model", required=True, help="registry name or path")
-    p.add_argument("--method", choices=METHODS, default="temperature", help="calibration method (default: temperature)")
+    p.add_argument("--method", choices=METHODS, help="calibration method (default: temperature)")
     p.add_argument(
         "--thresholds-only",
         action="store_true",
@@ -47,10 +48,17 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..model_calibration import calibrate_model
 
+    if args.thresholds_only and args.method:
+        raise ConfigError(f"--thresholds-only fits no calibrator: leave out --method {args.method}")
+    no_target = args.target_precision is None and args.target_recall is None and not args.best_f1
+    if args.thresholds_only and no_target:
+        raise ConfigError(
+            "--thresholds-only picks thresholds: add --target-precision P, --target-recall R or --best-f1"
+        )
     result = calibrate_model(
         args.model,
         models_dir=args.models_dir,
-        method=None if args.thresholds_only else args.method,
+        method=None if args.thresholds_only else args.method or "temperature",
         target_precision=args.target_precision,
         target_recall=args.target_recall,
         best_f1=args.best_f1,
