@@ -33,7 +33,7 @@ import pandas as pd
 from ..data.readers import table_format
 from ..errors import ConfigError, DataError, IntegrityError, NlpcError
 from ..fileio import is_url
-from .sources import check_output_is_not_input, expand_inputs
+from .sources import check_outputs_are_not_inputs, expand_inputs
 
 # Rows handed to an actor per call (``score_frame`` then predicts in ``batch_size`` slices): big enough that the
 # per-call overhead of Ray is small next to the scoring, small enough that two workers share a 100k-row file.
@@ -465,7 +465,7 @@ def score_with_ray(
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be at least 1")
     check_output(output)
-    check_output_is_not_input(expand_inputs(input_path), output)
+    check_outputs_are_not_inputs(expand_inputs(input_path), {f"--output {output}": output})
     _check_output_free(output)
     started_at = time.perf_counter()
     # Each actor holds one logical CPU; one more stays free for Ray Data's own short tasks (Parquet metadata,

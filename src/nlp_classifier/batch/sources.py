@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob as globlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,18 +115,19 @@ def expand_inputs(spec: str) -> list[InputFile]:
     return files
 
 
-def check_output_is_not_input(files: list[InputFile], output: str, what: str = "") -> None:
-    """Refuse an ``output`` that is one of the input ``files``, or a folder that holds one (it is replaced at the
-    end), however each is spelt: a relative and an absolute path, a symlink, ``./``, a trailing slash. ``what``
-    names the output in the message (default: ``--output OUTPUT``)."""
-    what = what or f"--output {output}"
-    out_key = _location_key(output)
-    for file in files:
-        key = _location_key(file.url)
-        if key == out_key:
-            raise ConfigError(f"{what} is also an input file")
-        if key[0] == out_key[0] and key[1].startswith(out_key[1].rstrip("/") + "/"):
-            raise ConfigError(f"{what} holds the input file {file.url}; it would be replaced")
+def check_outputs_are_not_inputs(files: list[InputFile], outputs: Mapping[str, str]) -> None:
+    """Refuse an output that is one of the input ``files``, or a folder that holds one (it is replaced at the
+    end), however each is spelt: a relative and an absolute path, a symlink, ``./``, a trailing slash.
+    ``outputs`` maps how each output is named in the message (``--output OUTPUT``) to its URL. Each input's
+    location is worked out once, however many outputs there are."""
+    inputs = [(_location_key(file.url), file.url) for file in files]
+    for what, output in outputs.items():
+        out_key = _location_key(output)
+        for key, url in inputs:
+            if key == out_key:
+                raise ConfigError(f"{what} is also an input file")
+            if key[0] == out_key[0] and key[1].startswith(out_key[1].rstrip("/") + "/"):
+                raise ConfigError(f"{what} holds the input file {url}; it would be replaced")
 
 
 def _location_key(url: str) -> tuple[str, str]:

@@ -20,8 +20,8 @@ from ..progress import RowProgress, console
 from .frame import SKIPPED_COLUMNS, score_chunk
 from .manifest import ChunkRecord, Manifest, Staging
 from .options import StreamOptions
-from .sinks import ErrorsSink, PartSink
-from .sources import Chunk, InputFile, check_output_is_not_input, expand_inputs, read_chunks
+from .sinks import ErrorsSink, PartSink, errors_url
+from .sources import Chunk, InputFile, check_outputs_are_not_inputs, expand_inputs, read_chunks
 
 
 @dataclass
@@ -91,12 +91,14 @@ def stream_predict(classifier: Classifier, input_spec: str, output: str, options
     options.check()
     started = time.perf_counter()
     files = expand_inputs(input_spec)
-    check_output_is_not_input(files, output)
+    outputs = {f"--output {output}": output}
+    if options.on_error == "skip":
+        skipped = errors_url(output)
+        outputs[f"the errors file {skipped} of --output {output}"] = skipped
+    check_outputs_are_not_inputs(files, outputs)
     staging = Staging(output)
     sink = PartSink(output, staging)
     errors = ErrorsSink(output, staging) if options.on_error == "skip" else None
-    if errors is not None:
-        check_output_is_not_input(files, errors.url, f"the errors file {errors.url} of --output {output}")
     if staging.exists() and not options.resume:
         console.print(
             f"discarding the partial run at {staging.url} (pass --resume to continue it)",
