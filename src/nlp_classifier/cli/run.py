@@ -77,12 +77,12 @@ def exit_on_signal(signum: int, _frame) -> None:
 
 def check_ports_free(settings, args: argparse.Namespace) -> None:
     """Refuse a taken API or UI port before the default models are prepared (minutes on a fresh machine), not after:
-    bind each one and let it go again."""
-    from .serve import listen
+    bind each one and let it go again (without listening: nothing can connect to it meanwhile)."""
+    from .serve import bind
 
-    listen(settings.host, settings.port).close()
+    bind(settings.host, settings.port).close()
     if not args.no_ui:  # where `nlpc ui` will listen
-        listen(os.environ.get("NLPC_UI_HOST", "127.0.0.1"), args.ui_port, "--ui-port").close()
+        bind(os.environ.get("NLPC_UI_HOST", "127.0.0.1"), args.ui_port, "--ui-port").close()
 
 
 def run(args: argparse.Namespace) -> int:
