@@ -401,6 +401,18 @@ def test_batch_file_problems_are_named(app):
     assert "broken.jsonl, row 2: invalid JSON" in texts(app.error) and not app.exception
 
 
+def test_a_row_the_api_refuses_is_named_by_its_row_in_the_file(app):
+    """The page sends 64 rows per request; the API names the refused text by its place in the request
+    (``texts.5``), so the page must turn that back into the file's row, for a full chunk and for a last chunk of
+    one text (sent as ``text``)."""
+    long_text = "x" * 20_000
+    for rows, bad_row in (([*["hello"] * 69, long_text, *["bye"] * 5], 70), ([*["hi"] * 128, long_text], 129)):
+        upload(app, "long.csv", pd.DataFrame({"id": range(len(rows)), "text": rows}).to_csv(index=False).encode())
+        app.button(key="batch_score").click().run()
+        assert f"long.csv, row {bad_row}, column 'text': text is 20000 characters; the limit is" in texts(app.error)
+        assert app.session_state["batch_result"] is None and not app.exception
+
+
 # --- the API is down -----------------------------------------------------------------------------------------
 def test_every_page_says_clearly_when_the_api_is_down():
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -28,11 +28,21 @@ def default_api_url() -> str:
 
 
 class ApiError(NlpcError):
-    """A request to the API failed; ``status`` is the HTTP status (None when the API could not be reached)."""
+    """A request to the API failed; ``status`` is the HTTP status (None when the API could not be reached).
+    When the API refused one text of a prediction request (too long, empty), ``text_index`` is its position in
+    the request's texts and ``text_problem`` the API's reason, so a caller can name the row it came from."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        text_index: int | None = None,
+        text_problem: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
+        self.text_index = text_index
+        self.text_problem = text_problem
 
     @property
     def unreachable(self) -> bool:
@@ -60,6 +70,24 @@ def _detail(response: httpx.Response) -> str:
     return str(detail)
 
 
+def _refused_text(response: httpx.Response) -> tuple[int, str] | None:
+    """(position, reason) of the first text a prediction request was refused for (a 422 whose field error is at
+    ``body.texts.N``, or ``body.text`` for a single text), else None."""
+    if response.status_code != 422:
+        return None
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    for item in detail if isinstance(detail, list) else []:
+        loc = item.get("loc", []) if isinstance(item, dict) else []
+        if loc[:2] == ["body", "texts"] and len(loc) == 3 and isinstance(loc[2], int):
+            return loc[2], str(item.get("msg", ""))
+        if loc == ["body", "text"]:
+            return 0, str(item.get("msg", ""))
+    return None
+
+
 class ApiClient:
     """Calls the API at ``base_url``; ``api_key`` is sent in the ``X-API-Key`` header when given."""
 
@@ -84,7 +112,10 @@ class ApiClient:
                 "`nlpc serve`, or point the UI at it with --api-url / $NLPC_API_URL."
             ) from None
         if response.status_code >= 400:
-            raise ApiError(self._explain(response, path), status=response.status_code)
+            index, problem = _refused_text(response) or (None, None)
+            raise ApiError(
+                self._explain(response, path), status=response.status_code, text_index=index, text_problem=problem
+            )
         try:
             return response.json()
         except ValueError:

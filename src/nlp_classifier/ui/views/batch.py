@@ -39,7 +39,11 @@ def score(frame, column: str, source: str, model: str | None) -> dict | None:
             results += client.predict(chunk, model=model)
         except ApiError as exc:
             progress.empty()
-            st.error(f"Rows {start + 1}-{start + len(chunk)} of {source} could not be scored: {exc}")
+            if exc.text_index is not None:  # one row the API will not take: name it, as a file problem is named
+                row = start + exc.text_index + 1
+                st.error(str(DataError(exc.text_problem or str(exc), path=source, row=row, column=column)))
+            else:
+                st.error(f"Rows {start + 1}-{start + len(chunk)} of {source} could not be scored: {exc}")
             return None
         progress.progress(len(results) / len(texts), text=f"Scored {len(results):,} of {len(texts):,} rows")
     scored = files.scored_frame(frame, results)
