@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from testkit.models import train_small_baseline
 from testkit.streamlit_charts import chart_layers
-from testkit.ui_servers import api_server
+from testkit.ui_servers import API_KEY, api_server
 
 from nlp_classifier.explain.html import word_class
 from nlp_classifier.ui import APP_PATH
@@ -195,3 +195,50 @@ def test_an_item_taken_over_after_its_claim_lapsed_is_not_shown_any_more(served)
     assert not at.exception
     assert "an item someone else takes over" not in texts(at.markdown)
     assert "The queue is empty" in texts(at.success)
+
+
+def queued(api: str, key: str, external_id: str) -> dict:
+    """The review of ``external_id``, once the API's writer has recorded it."""
+    deadline = time.monotonic() + 30
+    while not (found := [r for r in reviews(api, key) if r["item"]["external_id"] == external_id]):
+        assert time.monotonic() < deadline, f"the requested review of {external_id} was not recorded"
+        time.sleep(0.1)
+    return found[0]
+
+
+def shown_after_deciding_the_others(at: AppTest, text: str) -> AppTest:
+    """Decide whatever the Review page shows (earlier tests' items) until it shows ``text``."""
+    while text not in texts(at.markdown):
+        assert not at.exception and "The queue is empty" not in texts(at.success), f"{text!r} was never shown"
+        at.button(key="review_decide_1").click().run()
+    return at
+
+
+def test_an_item_deleted_while_a_reviewer_holds_or_decided_it_does_not_stick_the_page(served):
+    """An admin deletes items (``DELETE /v1/items/ID``, e.g. a data-protection request): one the reviewer's page
+    holds, and the one the reviewer decided last. The page moves on instead of showing the same 404 on every run,
+    and Undo says the decision is gone and stops offering it."""
+    api, keys, _ = served
+    admin = {"X-API-Key": API_KEY}
+
+    def queue(external_id: str, text: str) -> dict:
+        body = {"text": text, "external_id": external_id, "review": True}
+        assert httpx.post(f"{api}/predict", json=body).status_code == 200
+        return queued(api, keys["bob"], external_id)
+
+    queue("g-1", "an item held then deleted")
+    at = shown_after_deciding_the_others(page(api, "review", keys["bob"]), "an item held then deleted")
+    assert httpx.delete(f"{api}/v1/items/g-1", headers=admin).json()["reviews"] == 1
+    at.run()
+    assert not at.exception and not at.error
+    assert "an item held then deleted" not in texts(at.markdown)
+
+    decided = queue("g-2", "an item decided then deleted")
+    shown_after_deciding_the_others(at.run(), "an item decided then deleted")
+    at.button(key="review_decide_1").click().run()
+    assert at.button(key="review_undo").label.endswith(f"(review {decided['id']})")
+    assert httpx.delete(f"{api}/v1/items/g-2", headers=admin).json()["reviews"] == 1
+    at.button(key="review_undo").click().run()
+    assert not at.exception and not at.error
+    assert f"Review {decided['id']} no longer exists" in texts(at.warning)
+    assert f"(review {decided['id']})" not in at.button(key="review_undo").label

@@ -35,9 +35,15 @@ def current(client: ApiClient) -> dict | None:
     (409) is passed over."""
     held = _held()
     while held:
-        review = client.review(held[0])
-        if review["state"] == "pending":
-            return _claim(client, review["id"])
+        try:
+            review = client.review(held[0])
+            if review["state"] == "pending":
+                return _claim(client, review["id"])
+        except ApiError as exc:
+            if exc.status not in (404, 409):  # deleted (an admin removed its item) or just claimed by someone else
+                raise
+            held.pop(0)
+            continue
         if review["state"] == "claimed" and review["claimed_by"] == st.session_state.get(REVIEWER_KEY):
             return review
         held.pop(0)
@@ -70,11 +76,19 @@ def last_decision() -> int | None:
 
 def undo(client: ApiClient) -> dict:
     """Take back this session's last decision: the review is pending again, claimed by this session and shown
-    next."""
+    next. A review deleted since is dropped from the session's decisions (an ``ApiError`` with status 404 says so)."""
     review_id = last_decision()
     if review_id is None:
         raise ApiError("Nothing to undo: no review was decided in this session.")
-    client.undo_review(review_id)
+    try:
+        client.undo_review(review_id)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        _decided().pop()  # its item was deleted (an admin's DELETE /v1/items/...): nothing is left to undo
+        raise ApiError(
+            f"Review {review_id} no longer exists (its item was deleted), so its decision cannot be undone.", 404
+        ) from None
     _decided().pop()
     review = _claim(client, review_id)
     _held().insert(0, review_id)

@@ -50,7 +50,7 @@ def on_undo() -> None:
     try:
         review = reviewing.undo(session.client())
     except ApiError as exc:
-        say("error", str(exc))
+        say("warning" if exc.status == 404 else "error", str(exc))
         return
     say("info", f"Decision on review {review['id']} undone; it is back in the queue and shown again.")
 
