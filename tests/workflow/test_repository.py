@@ -276,6 +276,29 @@ def test_forget_removes_everything_about_one_external_id(db):
         assert entry.entity_id == text_hash("u1") and "u1" not in str(entry.after)
 
 
+def test_ids_of_deleted_rows_are_never_given_again(db):
+    """A client or a reviewer's page may still hold the id of a review (or item, feedback, audit entry) that was
+    forgotten; a later row must not answer to it. SQLite reuses the largest rowid once it is deleted unless the
+    table is AUTOINCREMENT; PostgreSQL's sequences never reuse one."""
+    with db.session() as session:
+        record_predictions(session, [record(1, external_id="keep"), record(2, external_id="gone")], store_text=True)
+        add_feedback(session, source="api", submitted_by="ann", external_id="gone", label="hateful")
+    tables = (Item, Prediction, Review, Feedback)
+    with db.session() as session:
+        before = {t.__tablename__: session.scalar(select(func.max(t.id))) for t in tables}
+        retention.forget_external_id(session, "gone", "admin")
+        audit_before = session.scalar(select(func.max(AuditEntry.id)))
+        session.execute(AuditEntry.__table__.delete().where(AuditEntry.id == audit_before))
+    with db.session() as session:
+        record_predictions(session, [record(3, external_id="new")], store_text=True)
+        add_feedback(session, source="api", submitted_by="ann", external_id="new", label="hateful")
+        keys.add_api_key(session, "reviewer", "dee")
+    with db.session() as session:
+        after = {t.__tablename__: session.scalar(select(func.max(t.id))) for t in tables}
+        assert all(after[name] > before[name] for name in before), (before, after)
+        assert session.scalar(select(func.max(AuditEntry.id))) > audit_before
+
+
 def test_purge_removes_what_is_older_than_the_cutoff(db):
     old = utcnow() - timedelta(days=40)
     with db.session() as session:

@@ -31,6 +31,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# SQLite otherwise gives a deleted newest row's id to the next row, and a client still holding it reaches another
+# row; PostgreSQL ignores this (its sequences never reuse an id). Migration 0002 made the tables so.
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[str]: JSON}
 
@@ -41,6 +46,7 @@ class Item(Base):
         UniqueConstraint("channel", "external_id", name="uq_items_channel_external_id"),
         Index("ix_items_created_at", "created_at"),
         Index("ix_items_external_id", "external_id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,7 +63,11 @@ class Item(Base):
 
 class Prediction(Base):
     __tablename__ = "predictions"
-    __table_args__ = (Index("ix_predictions_item_id", "item_id"), Index("ix_predictions_created_at", "created_at"))
+    __table_args__ = (
+        Index("ix_predictions_item_id", "item_id"),
+        Index("ix_predictions_created_at", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
@@ -79,6 +89,7 @@ class Review(Base):
         UniqueConstraint("item_id", name="uq_reviews_item_id"),
         Index("ix_reviews_state_priority", "state", "priority"),
         Index("ix_reviews_created_at", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,7 +119,11 @@ class Review(Base):
 
 class Feedback(Base):
     __tablename__ = "feedback"
-    __table_args__ = (Index("ix_feedback_external_id", "external_id"), Index("ix_feedback_created_at", "created_at"))
+    __table_args__ = (
+        Index("ix_feedback_external_id", "external_id"),
+        Index("ix_feedback_created_at", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
@@ -125,7 +140,11 @@ class Feedback(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"), Index("ix_audit_log_at", "at"))
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_at", "at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -139,6 +158,7 @@ class AuditEntry(Base):
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,6 +1,8 @@
 """Alembic's environment for the workflow database: the engine comes from ``workflow.db.Database`` (passed in
 ``config.attributes["engine"]``), so migrations run the same way from ``nlpc db``, the API and the tests, with no
-alembic.ini. SQLite runs in batch mode (it cannot alter tables in place)."""
+alembic.ini. SQLite runs in batch mode (it cannot alter tables in place), with foreign keys off while the
+migrations run, as SQLite's procedure for rebuilding a table asks (a migration that rebuilds tables checks the
+keys itself before it commits)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,20 @@ from nlp_classifier.workflow.models import Base
 engine = context.config.attributes["engine"]
 
 with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # before any transaction (the pragma does nothing inside one): a table rebuild must not cascade
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+    finally:
+        if sqlite:
+            connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
