@@ -75,6 +75,21 @@ def undecodable_jsonl(tmp_path):
     return path
 
 
+def utf16(name: str):
+    """A file saved as UTF-16 with its byte-order mark (Excel's "Unicode Text" is UTF-16 TSV)."""
+
+    def make(tmp_path):
+        path = tmp_path / name
+        if name.endswith(".jsonl"):
+            text = ROWS.to_json(orient="records", lines=True)
+        else:
+            text = ROWS.to_csv(index=False, sep="\t" if name.endswith(".tsv") else ",")
+        path.write_text(text, encoding="utf-16")
+        return path
+
+    return make
+
+
 # (file maker, CLI options after `--task FILE` (a case naming its own --task ends with the option that takes the
 # file), what the message must contain)
 CASES = {
@@ -118,6 +133,9 @@ CASES = {
     ),
     "undecodable bytes": (undecodable, [], ["latin1.csv", "row 3", "column 'text'", "undecodable bytes", "not UTF-8"]),
     "undecodable bytes (JSONL)": (undecodable_jsonl, [], ["bytes.jsonl", "row 2", "column 'text'", "not UTF-8"]),
+    "UTF-16 file": (utf16("unicode.csv"), [], ["unicode.csv: the file is UTF-16", "re-save it as UTF-8"]),
+    "UTF-16 file (TSV)": (utf16("unicode.tsv"), [], ["unicode.tsv: the file is UTF-16", "re-save it as UTF-8"]),
+    "UTF-16 file (JSONL)": (utf16("unicode.jsonl"), [], ["unicode.jsonl: the file is UTF-16", "re-save it as UTF-8"]),
 }
 
 
@@ -136,7 +154,17 @@ def test_train_refuses_bad_data(case, tmp_path, existing_models):
     assert snapshot(existing_models) == before  # no model, card or MODEL_VERSION.json change
 
 
-@pytest.mark.parametrize("case", ["empty text", "undecodable bytes", "missing text column"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "empty text",
+        "undecodable bytes",
+        "missing text column",
+        "UTF-16 file",
+        "UTF-16 file (TSV)",
+        "UTF-16 file (JSONL)",
+    ],
+)
 def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, baseline_models_dir):
     make, extra, expected = CASES[case]
     path = make(tmp_path)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.readers import SUPPORTED_SUFFIXES, table_format
+from ..data.readers import SUPPORTED_SUFFIXES, check_not_unicode_bom, table_format
 from ..errors import ConfigError, DataError
 
 
@@ -152,11 +152,16 @@ def read_chunks(file: InputFile, chunk_rows: int, *, skip_bad: bool = False) -> 
         if file.format == "parquet":
             yield from _parquet_chunks(file, raw, chunk_rows)
             return
-        stream = raw
+        stream: Any = raw
         if file.compressed:
             import gzip
 
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        stream = io.BufferedReader(stream)  # peek() at the first bytes without consuming them
+        try:
+            check_not_unicode_bom(stream.peek(4)[:4], file.url)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"cannot read: {exc}", path=file.url) from None
 
         def fraction() -> float:
             return min(1.0, raw.tell() / file.size) if file.size else 1.0

@@ -28,10 +28,29 @@ def table_format(path: str | Path) -> str:
     )
 
 
+# Byte-order marks of the encodings a file saved as "Unicode" usually has (Excel's "Unicode Text" is UTF-16),
+# longest first: UTF-32 LE starts with UTF-16 LE's mark.
+BYTE_ORDER_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def check_not_unicode_bom(head: bytes, path: str) -> None:
+    """Refuse a file that starts with a UTF-16 or UTF-32 byte-order mark, naming its encoding: read as UTF-8 it
+    would fail on its first byte, with the header decoded into noise."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            raise DataError(f"the file is {encoding}, not UTF-8; re-save it as UTF-8", path=path)
+
+
 def _decode(path: Path, raw: bytes, fmt: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        check_not_unicode_bom(raw[:4], str(path))
         line = raw[: exc.start].count(b"\n") + 1
         try:
             row, column = _undecodable_cell(raw, exc.start, fmt)
