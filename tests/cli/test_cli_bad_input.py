@@ -75,6 +75,18 @@ def undecodable_jsonl(tmp_path):
     return path
 
 
+def semicolon_separated(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text(ROWS.to_csv(index=False, sep=";"))
+    return path
+
+
+def json_array(tmp_path):
+    path = tmp_path / "array.json"
+    path.write_text(ROWS.to_json(orient="records"))
+    return path
+
+
 def utf16(name: str):
     """A file saved as UTF-16 with its byte-order mark (Excel's "Unicode Text" is UTF-16 TSV)."""
 
@@ -136,6 +148,22 @@ CASES = {
     "UTF-16 file": (utf16("unicode.csv"), [], ["unicode.csv: the file is UTF-16", "re-save it as UTF-8"]),
     "UTF-16 file (TSV)": (utf16("unicode.tsv"), [], ["unicode.tsv: the file is UTF-16", "re-save it as UTF-8"]),
     "UTF-16 file (JSONL)": (utf16("unicode.jsonl"), [], ["unicode.jsonl: the file is UTF-16", "re-save it as UTF-8"]),
+    # a CSV saved with another separator is read as one column named after the whole header line
+    "semicolon separator": (
+        semicolon_separated,
+        [],
+        [
+            "semi.csv",
+            "missing column 'text' (columns are: text;label;toxic;insult)",
+            "separated by ';'",
+            "read with ','",
+        ],
+    ),
+    "JSON array instead of JSON Lines": (
+        json_array,
+        [],
+        ["array.json, row 1: each line must be a JSON object", "this line is a JSON array", "one object per line"],
+    ),
 }
 
 
@@ -163,6 +191,8 @@ def test_train_refuses_bad_data(case, tmp_path, existing_models):
         "UTF-16 file",
         "UTF-16 file (TSV)",
         "UTF-16 file (JSONL)",
+        "semicolon separator",
+        "JSON array instead of JSON Lines",
     ],
 )
 def test_predict_file_refuses_bad_input_and_writes_nothing(case, tmp_path, baseline_models_dir):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import Classifier
-from ..data.readers import read_table, write_table
+from ..data.readers import missing_column_message, read_table, write_table
 from ..decision import decide
 from ..errors import ConfigError, DataError
 from ..evaluation import predict_proba_batched
@@ -51,7 +51,7 @@ def kept_columns(
     available = [str(c) for c in available]
     for name in [text_column, *([id_column] if id_column else []), *(columns or [])]:
         if name not in available:
-            raise DataError(f"missing column '{name}' (columns are: {', '.join(available)})", path=source, column=name)
+            raise DataError(missing_column_message(name, available), path=source, column=name)
     if columns is None:
         return available
     keep = [id_column] if id_column and id_column not in columns else []
@@ -159,7 +159,7 @@ def score_frame(
     that shows its own progress calls it so)."""
     if text_column not in frame.columns:
         raise DataError(
-            f"missing column '{text_column}' (columns are: {', '.join(map(str, frame.columns))})",
+            missing_column_message(text_column, list(frame.columns)),
             path=source,
             column=text_column,
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.readers import SUPPORTED_SUFFIXES, check_not_unicode_bom, table_format
+from ..data.readers import SUPPORTED_SUFFIXES, check_not_unicode_bom, not_an_object_message, table_format
 from ..errors import ConfigError, DataError
 
 
@@ -255,7 +255,7 @@ def _jsonl_chunks(
             if line.strip():
                 try:
                     record = json.loads(line)
-                    problem = None if isinstance(record, dict) else "each line must be a JSON object"
+                    problem = None if isinstance(record, dict) else not_an_object_message(line)
                 except json.JSONDecodeError as exc:
                     problem = f"invalid JSON ({exc.msg})"
                 if problem is None:

@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import ConfigError, DataError
 from ..paths import data_dir
 from ..tasks import MULTI_LABEL, SINGLE_LABEL, TASKS
-from .readers import read_table
+from .readers import missing_column_message, read_table
 
 DAVIDSON_FILE = "davidson/labeled_data.csv.gz"
 JIGSAW_FILE = "jigsaw/train.csv.gz"
@@ -145,7 +145,7 @@ def _require_columns(frame: pd.DataFrame, path: Path, columns: Sequence[str]) ->
     for col in columns:
         if col not in frame.columns:
             raise DataError(
-                f"missing column '{col}' (columns are: {', '.join(map(str, frame.columns))})",
+                missing_column_message(col, list(frame.columns)),
                 path=str(path),
                 column=col,
             )

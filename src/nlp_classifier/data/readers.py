@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,31 @@ def check_not_unicode_bom(head: bytes, path: str) -> None:
     for mark, encoding in BYTE_ORDER_MARKS:
         if head.startswith(mark):
             raise DataError(f"the file is {encoding}, not UTF-8; re-save it as UTF-8", path=path)
+
+
+OTHER_SEPARATORS = (";", "\t", "|", ",")
+
+
+def missing_column_message(column: str, columns: Sequence[object]) -> str:
+    """``missing column 'x' (columns are: ...)``; when the header was read as one column holding another separator
+    (a CSV saved with ';', a TSV named .csv), also what the file seems to be separated by."""
+    names = [str(c) for c in columns]
+    message = f"missing column '{column}' (columns are: {', '.join(names)})"
+    found = next((sep for sep in OTHER_SEPARATORS if len(names) == 1 and sep in names[0]), None)
+    if found is not None:
+        message += (
+            f"; the header is one column: the file seems to be separated by {found!r}, but .csv files are read with "
+            "',' and .tsv files with tabs"
+        )
+    return message
+
+
+def not_an_object_message(line: str) -> str:
+    """Why a JSON Lines line that parsed is refused; a JSON array (a whole .json file as one array) says so."""
+    message = "each line must be a JSON object"
+    if line.lstrip().startswith("["):
+        message += "; this line is a JSON array (.json and .jsonl files are read as JSON Lines: one object per line)"
+    return message
 
 
 def _decode(path: Path, raw: bytes, fmt: str) -> str:
@@ -126,7 +152,7 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON ({exc.msg})", path=str(path), row=line_no) from None
         if not isinstance(record, dict):
-            raise DataError("each line must be a JSON object", path=str(path), row=line_no)
+            raise DataError(not_an_object_message(line), path=str(path), row=line_no)
         records.append(record)
     if not records:
         raise DataError("the file is empty", path=str(path))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.readers import read_table, table_format
+from ..data.readers import missing_column_message, read_table, table_format
 from ..errors import DataError
 
 UPLOAD_TYPES = ["csv", "tsv", "jsonl", "json", "parquet", "gz"]
@@ -48,7 +48,7 @@ def guess_text_column(columns: list[str]) -> str | None:
 def texts_from_column(frame: pd.DataFrame, column: str, source: str) -> list[str]:
     """The column's texts; a missing column or an empty row is a DataError naming file, row and column."""
     if column not in frame.columns:
-        raise DataError(f"no column '{column}' (columns are: {', '.join(frame.columns)})", path=source, column=column)
+        raise DataError(missing_column_message(column, list(frame.columns)), path=source, column=column)
     texts = []
     for row, value in enumerate(frame[column].tolist(), start=1):
         if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
