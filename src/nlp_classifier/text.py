@@ -11,6 +11,16 @@ MENTION_RE = re.compile(r"(?<!\w)@\w+")  # not the @ of an e-mail address
 SPACE_RE = re.compile(r"\s+")
 
 
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (U+D800-U+DFFF, which JSON's ``"\\ud800"`` can carry but no UTF-8 text
+    holds) replaced by U+FFFD, as a UTF-8 decoder replaces a bad byte. The length, and so every offset, stays."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
 def normalise_text(text: str) -> str:
     """Unescape HTML entities (twice, for ``&amp;amp;``), replace URLs and @mentions by tokens, squeeze spaces.
 

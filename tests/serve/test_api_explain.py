@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from testkit.api_server import live_server
 from testkit.models import train_small_baseline
@@ -142,3 +144,36 @@ def test_perspective_span_annotations_respect_the_explanation_limit(api):
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["status"] == "INVALID_ARGUMENT" and "NLPC_EXPLAIN_MAX_CHARS" in error["message"]
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character(api):
+    """JSON may carry a lone surrogate (``"\\ud800"``), which is not a character and cannot be written back as
+    UTF-8: an explanation echoing the text ended in a 500. Every endpoint reads it as U+FFFD, as a UTF-8 decoder
+    does a bad byte; the text keeps its length, so offsets still point into what the client sent."""
+    raw = "you stupid \\ud800 idiot go away"
+    replaced = "you stupid \ufffd idiot go away"
+    requests = {
+        "/predict": {"text": raw, "explain": True},
+        "/predict/toxicity": {"texts": [raw], "explain": True},
+        "/v1/moderations": {"input": [raw]},
+        "/v1alpha1/comments:analyze": {
+            "comment": {"text": raw},
+            "requestedAttributes": {"TOXICITY": {}},
+            "spanAnnotations": True,
+        },
+    }
+    for path, body in requests.items():
+        sent = json.dumps(body).replace("\\\\ud800", "\\ud800")  # the JSON escape itself, not an escaped backslash
+        answer = api.client.post(path, content=sent.encode(), headers={"content-type": "application/json"})
+        assert answer.status_code == 200, (path, answer.text)
+        same = api.client.post(path, json=json.loads(json.dumps(body).replace("\\\\ud800", "\\ufffd")))
+        strip = {"inference_time_ms", "id"}
+        if path == "/predict":
+            assert answer.json()["explanation"]["text"] == replaced
+            assert [w["word"] for w in answer.json()["explanation"]["words"]][2] == "\ufffd"
+        if path == "/v1/moderations":
+            assert answer.json()["results"] == same.json()["results"]
+        else:
+            assert {k: v for k, v in answer.json().items() if k not in strip} == {
+                k: v for k, v in same.json().items() if k not in strip
+            }

@@ -36,16 +36,22 @@ def run_writer(database: Database, records: list[PredictionRecord]) -> tuple[int
     return written[0], lost
 
 
-def test_a_bad_record_costs_only_itself_and_nul_characters_are_stored(database_url):
+def test_a_bad_record_costs_only_itself_and_nul_characters_and_lone_surrogates_are_stored(database_url):
+    """NUL characters (PostgreSQL refuses them in text) and lone surrogates (JSON's "\\ud800", which no UTF-8
+    database can hold) are texts a client may send on purpose: were such a prediction not recorded, a flagged
+    text could keep itself out of the review queue and the log."""
     database = Database(database_url)
     database.upgrade()
     bad = record("not json", scores={"a": object()})
-    written, lost = run_writer(database, [record("first"), bad, record("nul \x00 inside")])
-    assert (written, dict(lost)) == (2, {"write_error": 1})
+    surrogates = record("lone \ud800 surrogate", external_id="id-\udcff", channel="c\udfff", queue="requested")
+    written, lost = run_writer(database, [record("first"), bad, record("nul \x00 inside"), surrogates])
+    assert (written, dict(lost)) == (3, {"write_error": 1})
     with database.session() as session:
         texts = session.scalars(select(Item.text).order_by(Item.id)).all()
-        assert texts == ["first", "nul \ufffd inside"]
-        assert session.scalar(select(func.count()).select_from(Prediction)) == 2
+        assert texts == ["first", "nul \ufffd inside", "lone \ufffd surrogate"]
+        item = session.scalars(select(Item).where(Item.text == "lone \ufffd surrogate")).one()
+        assert (item.external_id, item.channel) == ("id-\ufffd", "c\ufffd")
+        assert session.scalar(select(func.count()).select_from(Prediction)) == 3
         assert session.scalars(select(Item.text_hash).order_by(Item.id)).first() == text_hash("first")
     database.dispose()
 

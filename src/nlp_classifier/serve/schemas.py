@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.json_schema import JsonDict, SkipJsonSchema
 
 from ..decision import DEFAULT_THRESHOLD
 from ..defaults import EXAMPLE_TEXTS
+from ..text import replace_lone_surrogates
 from ..workflow.records import EXTERNAL_ID_MAX_CHARS
 from .settings import ServeSettings
 
@@ -22,6 +23,9 @@ TEXT_FIELD: JsonDict = {"x-nlpc-limit": "text"}
 TEXTS_FIELD: JsonDict = {"x-nlpc-limit": "texts"}
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+# a text as read from a request: a lone surrogate (JSON's "\\ud800") becomes U+FFFD, so that nothing downstream
+# (an explanation echoing it, the workflow database) meets a string it cannot write as UTF-8
+Text = Annotated[str, AfterValidator(replace_lone_surrogates)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=EXTERNAL_ID_MAX_CHARS, pattern=NON_BLANK)]
 Channel = Annotated[str, Field(max_length=100)]
 
@@ -41,8 +45,8 @@ class ErrorResponse(BaseModel):
 class ClassifyRequest(Strict):
     """One text (``text``) or several (``texts``), with optional per-request model and thresholds."""
 
-    text: str | SkipJsonSchema[None] = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
-    texts: list[str] | SkipJsonSchema[None] = Field(
+    text: Text | SkipJsonSchema[None] = Field(None, description="one text to classify", json_schema_extra=TEXT_FIELD)
+    texts: list[Text] | SkipJsonSchema[None] = Field(
         None, description="several texts; one result per text, in order", json_schema_extra=TEXTS_FIELD
     )
     model: str | None = Field(
@@ -347,7 +351,7 @@ ModerationInputTypes = _category_model(
 
 class ModerationTextInput(BaseModel):
     type: Literal["text"]
-    text: str = Field(json_schema_extra=TEXT_FIELD)
+    text: Text = Field(json_schema_extra=TEXT_FIELD)
 
 
 class ModerationImageInput(BaseModel):
@@ -360,7 +364,7 @@ class ModerationImageInput(BaseModel):
 class ModerationRequest(BaseModel):
     """OpenAI's moderation request: ``input`` is a string, a list of strings, or a list of input objects."""
 
-    input: str | list[str] | list[ModerationTextInput | ModerationImageInput] = Field(json_schema_extra=TEXT_FIELD)
+    input: Text | list[Text] | list[ModerationTextInput | ModerationImageInput] = Field(json_schema_extra=TEXT_FIELD)
     model: str | None = Field(
         None,
         description="an OpenAI moderation model name (omni-moderation-latest, "
@@ -409,7 +413,7 @@ PERSPECTIVE_ATTRIBUTES = ["TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INS
 
 
 class PerspectiveComment(BaseModel):
-    text: str = Field(json_schema_extra=TEXT_FIELD)
+    text: Text = Field(json_schema_extra=TEXT_FIELD)
     type: Literal["PLAIN_TEXT"] | None = None
 
 
@@ -558,7 +562,7 @@ class FeedbackRequest(Strict):
 
     external_id: ExternalId | None = None
     channel: Channel = ""
-    text: str | None = Field(
+    text: Text | None = Field(
         None, description="the text, when no prediction of it was recorded", json_schema_extra=TEXT_FIELD
     )
     model: str | None = Field(

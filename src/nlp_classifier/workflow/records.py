@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from ..text import replace_lone_surrogates
 from .models import Item, Prediction, Review, utcnow
 
 QUEUE_REASONS = ("band", "requested")
@@ -20,8 +21,9 @@ EXTERNAL_ID_MAX_CHARS = 200  # the longest external id the API records
 
 
 def storable(value: str) -> str:
-    """``value`` as both databases can store it: NUL characters (which PostgreSQL refuses in text) become U+FFFD."""
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    """``value`` as both databases can store it: NUL characters (which PostgreSQL refuses in text) and lone
+    surrogates (JSON's ``"\\ud800"``: no UTF-8 database holds them) become U+FFFD."""
+    return replace_lone_surrogates(value.replace("\x00", "\ufffd") if "\x00" in value else value)
 
 
 def text_hash(text: str) -> str:
