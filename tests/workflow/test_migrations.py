@@ -99,3 +99,28 @@ def test_upgrading_a_database_in_use_keeps_every_row_and_link(database_url):
     db.downgrade("0001")
     assert [len(rows) for rows in snapshot().values()] == [2, 2, 2, 0, len(written["audit_log"]) + 1]
     db.dispose()
+
+
+def test_several_processes_upgrading_a_new_database_at_once_all_succeed(database_url):
+    """Several API processes starting together (replicas, workers; NLPC_DB_AUTO_MIGRATE is on by default) all
+    migrate the same new database: each must end at the newest revision without an error. On PostgreSQL two
+    processes used to create the same tables at once and one failed (a duplicate key in pg_type)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "nlp_classifier", "db", "--database-url", database_url, "upgrade"]
+    for round_ in range(3):
+        if round_:  # a brand-new database again: no tables, not even Alembic's own
+            db = Database(database_url)
+            db.downgrade("base")
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP TABLE alembic_version")
+            db.dispose()
+        processes = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)
+        ]
+        outputs = [(p.communicate(timeout=120)[0], p.returncode) for p in processes]
+        assert all(code == 0 for _, code in outputs), [out for out, code in outputs if code]
+        db = Database(database_url)
+        assert db.current_revision() == db.head_revision()
+        db.dispose()

@@ -11,6 +11,9 @@ from alembic import context
 from nlp_classifier.workflow.models import Base
 
 engine = context.config.attributes["engine"]
+# PostgreSQL advisory lock key held while migrating: API processes starting together (replicas, workers) would
+# otherwise create the same tables at once, and all but one fail. SQLite's BEGIN IMMEDIATE serialises them already.
+MIGRATION_LOCK = 0x6E6C7063_6D696772  # "nlpcmigr"
 
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
@@ -24,6 +27,8 @@ with engine.connect() as connection:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # the revision is read after this: a waiting process
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")  # finds it done
             context.run_migrations()
         connection.commit()
     finally:
