@@ -114,3 +114,17 @@ def test_forget_refuses_an_external_id_the_api_could_never_have_recorded(tmp_pat
 def count(db: Database, table) -> int:
     with db.session() as session:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_a_key_name_longer_than_its_column_and_a_purge_age_past_year_one_are_refused(database_url):
+    """A key name longer than the 200 characters the ``api_keys`` table holds was stored on SQLite (which ignores
+    lengths) and ended in a traceback on PostgreSQL; ``purge --older-than 99999999d`` ended in an OverflowError."""
+    run_cli("db", "--database-url", database_url, "upgrade", check=True)
+    long = run_cli("db", "--database-url", database_url, "add-key", "--role", "reviewer", "--name", "n" * 201)
+    assert long.returncode == 2 and "the key name has 201 characters; the limit is 200" in long.stderr, long.stderr
+    assert "Traceback" not in long.stderr
+    far = run_cli("db", "--database-url", database_url, "purge", "--older-than", "99999999d")
+    assert far.returncode == 2 and "--older-than 99999999d reaches back before the year 1" in far.stderr, far.stderr
+    db = Database(database_url)
+    assert count(db, ApiKey) == 0 and count(db, AuditEntry) == 0  # nothing added, nothing purged or logged
+    db.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from ..errors import ConfigError
 from .common import print_json, stdout, table
@@ -17,12 +17,16 @@ DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
-def parse_duration(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m`` as a timedelta; anything else is a ``ConfigError``."""
+def cutoff_before_now(text: str) -> datetime:
+    """The moment ``30d``, ``12h`` or ``90m`` ago; anything else, or an age reaching back before the year 1, is a
+    ``ConfigError``."""
     match = DURATION.match(text)
     if not match:
         raise ConfigError(f"--older-than: expected a number and a unit (d, h or m) such as 30d, got {text!r}")
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return datetime.now(timezone.utc) - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise ConfigError(f"--older-than {text} reaches back before the year 1") from None
 
 
 def open_database(args: argparse.Namespace):
@@ -163,10 +167,9 @@ def run_remove_key(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    from ..workflow.models import utcnow
     from ..workflow.retention import purge_older_than
 
-    cutoff = utcnow() - parse_duration(args.older_than)
+    cutoff = cutoff_before_now(args.older_than)
     db = open_database(args)
     with db.session() as session:
         counts = purge_older_than(session, cutoff, actor="cli")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..errors import ConfigError
 from .audit import record_change
 from .errors import ConflictError, NotFoundError
-from .models import ROLES, ApiKey
+from .models import KEY_NAME_MAX_CHARS, ROLES, ApiKey
 
 KEY_PREFIX = "nlpc_"
 
@@ -33,6 +33,8 @@ def add_api_key(session: Session, role: str, name: str, actor: str = "cli") -> t
         raise ConfigError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if not name.strip():
         raise ConfigError("a key needs a name (who or what uses it)")
+    if len(name) > KEY_NAME_MAX_CHARS:
+        raise ConfigError(f"the key name has {len(name)} characters; the limit is {KEY_NAME_MAX_CHARS}")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise ConflictError(f"an API key named {name!r} already exists; choose another name or remove it first")
     key = KEY_PREFIX + secrets.token_urlsafe(32)

@@ -34,6 +34,7 @@ def utcnow() -> datetime:
 # SQLite otherwise gives a deleted newest row's id to the next row, and a client still holding it reaches another
 # row; PostgreSQL ignores this (its sequences never reuse an id). Migration 0002 made the tables so.
 NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+KEY_NAME_MAX_CHARS = 200  # an API key's name (who uses it); PostgreSQL refuses a longer one
 
 
 class Base(DeclarativeBase):
@@ -163,5 +164,5 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(KEY_NAME_MAX_CHARS), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
