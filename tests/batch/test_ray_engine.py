@@ -360,7 +360,10 @@ def test_empty_text_names_the_row_and_writes_nothing(local_ray, baseline_models_
 def test_malformed_csv_is_a_data_error(local_ray, baseline_models_dir, tmp_path):
     source = tmp_path / "broken.csv"
     source.write_text("id,text\n1,hello\n2,world,one field too many\n3,ok\n")
-    with pytest.raises(DataError, match=r"broken\.csv: cannot read: .*Expected 2 columns, got 3"):
+    # the local engine's reader names the line (Arrow's reason inside Ray does not)
+    with pytest.raises(
+        DataError, match=r"broken\.csv: malformed CSV after row 0: .*Expected 2 fields in line 3, saw 3"
+    ):
         score_with_ray(
             model_source("logistic_regression", models_dir=str(baseline_models_dir)),
             str(source),
@@ -368,6 +371,24 @@ def test_malformed_csv_is_a_data_error(local_ray, baseline_models_dir, tmp_path)
             workers=1,
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_that_is_not_utf8_is_named_as_the_local_engine_names_it(local_ray, baseline_models_dir, tmp_path):
+    """Arrow refuses such a file inside Ray with "Failed to read CSV file" and no reason: the run ended in Ray's
+    traceback. The engine now reads the file as the local engine does to say where and why."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"id,text\n1,hello\n2,caf\xe9 au lait\n3,ok\n")
+    unicode = tmp_path / "unicode.csv"
+    unicode.write_text("id,text\n1,hello\n", encoding="utf-16")
+    source = model_source("logistic_regression", models_dir=str(baseline_models_dir))
+    expected = {
+        latin: r"latin\.csv, row 2, column 'text': undecodable bytes b'\\xe9'.*not UTF-8",
+        unicode: r"unicode\.csv: the file is UTF-16, not UTF-8",
+    }
+    for path, message in expected.items():
+        with pytest.raises(DataError, match=message):
+            score_with_ray(source, str(path), str(tmp_path / "out"), workers=1)
+        assert not (tmp_path / "out").exists()
 
 
 def test_bad_input_and_model_errors_before_ray(baseline_models_dir, tmp_path):

@@ -283,7 +283,7 @@ def read_input(ray: Any, path: str) -> Any:
     except NlpcError:
         raise
     except Exception as exc:
-        raise DataError(f"cannot read: {type(exc).__name__}: {exc}", path=path) from None
+        raise _local_reading_error(path) or DataError(f"cannot read: {type(exc).__name__}: {exc}", path=path) from None
 
 
 def _staging_path(output: str) -> str:
@@ -433,6 +433,7 @@ def _user_error(exc: BaseException) -> NlpcError | None:
     return error
 
 
+LOCAL_CHECK_CHUNK_ROWS = 50_000
 _ARROW_ERROR = re.compile(r"^pyarrow\.lib\.Arrow\w*Error: (.*)$|^pyarrow\.lib\.ArrowInvalid: (.*)$", re.MULTILINE)
 
 
@@ -443,6 +444,24 @@ def _read_error(exc: BaseException, input_path: str) -> DataError | None:
         return None
     message = next(m for m in found[-1] if m)
     return DataError(f"cannot read: {message}", path=input_path)
+
+
+_RAY_READ_FAILED = "Failed to read CSV file"  # Ray's message when Arrow refuses a CSV file, without Arrow's reason
+
+
+def _local_reading_error(input_path: str) -> DataError | None:
+    """The error the local engine's reader gives for the input (file, row, column and why: bytes that are not
+    UTF-8, a UTF-16 file), where Arrow's failure inside Ray gives none; None when that reader takes it. Read
+    only after a failure, so a run that works never reads its input twice."""
+    from .sources import read_chunks
+
+    for file in expand_inputs(input_path):
+        try:
+            for _ in read_chunks(file, LOCAL_CHECK_CHUNK_ROWS):
+                pass
+        except DataError as exc:
+            return exc
+    return None
 
 
 def score_with_ray(
@@ -511,6 +530,8 @@ def score_with_ray(
                 raise
             except Exception as exc:
                 error = _user_error(exc) or _read_error(exc, input_path)
+                if error is None and _RAY_READ_FAILED in str(exc):
+                    error = _local_reading_error(input_path)
                 if error is None:
                     raise
                 raise error from None
