@@ -87,6 +87,13 @@ def test_bad_settings_are_named(tmp_path, monkeypatch):
     monkeypatch.setenv("NLPC_MAX_BATCH_SIZE", "0")
     with pytest.raises(ConfigError, match="max_batch_size"):
         load_settings()
+    monkeypatch.delenv("NLPC_MAX_BATCH_SIZE")
+    # the JSON-valued settings: a value that is not JSON was a pydantic-settings traceback
+    for variable in ("NLPC_REVIEW_BANDS", "NLPC_MODEL_BACKENDS"):
+        monkeypatch.setenv(variable, "{minilm_hate: 0.3-0.7")
+        with pytest.raises(ConfigError, match=f"{variable} is not valid JSON; expected an object such as"):
+            load_settings()
+        monkeypatch.delenv(variable)
 
 
 def test_the_preview_poll_interval_comes_from_the_environment_and_a_bad_one_is_named(models, tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,12 +18,15 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from ..errors import ConfigError
 from ..paths import models_dir as default_models_dir
 from ..workflow.band import parse_band
 
 ENV_PREFIX = "NLPC_"
+# the settings whose variables hold a JSON object, with an example value for the help and for errors
+JSON_EXAMPLES = {"model_backends": '{"minilm_jigsaw": "onnx-int8"}', "review_bands": '{"minilm_hate": "0.3-0.7"}'}
 SETTINGS_FILE_ENV = f"{ENV_PREFIX}SETTINGS_FILE"
 
 CommaList = Annotated[list[str], NoDecode]
@@ -60,7 +64,7 @@ class ServeSettings(BaseSettings):
     preload_models: CommaList = Field(default_factory=list, description="models loaded at start-up as well")
     model_backends: dict[str, str] = Field(
         default_factory=dict,
-        description='backend per model name, e.g. {"minilm_jigsaw": "onnx-int8"}; default: the fastest available',
+        description=f"backend per model name, e.g. {JSON_EXAMPLES['model_backends']}; default: the fastest available",
     )
     max_loaded_models: int = Field(
         4,
@@ -113,7 +117,7 @@ class ServeSettings(BaseSettings):
     store_text: bool = Field(True, description="keep recorded texts (false: only their SHA-256)")
     review_band: str = Field("0.35-0.65", description="scores queued for review: LOW-HIGH, inclusive")
     review_bands: dict[str, str] = Field(
-        default_factory=dict, description='review band per model name, e.g. {"minilm_hate": "0.3-0.7"}'
+        default_factory=dict, description=f"review band per model name, e.g. {JSON_EXAMPLES['review_bands']}"
     )
     review_claim_minutes: float = Field(15.0, gt=0, description="how long a reviewer's claim holds off others")
     key_cache_seconds: float = Field(30.0, ge=0, description="how long database API keys are remembered")
@@ -221,6 +225,13 @@ def load_settings(**overrides: Any) -> ServeSettings:
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
         return ServeSettings(**given)
+    except SettingsError as exc:  # a dict-valued variable (NLPC_REVIEW_BANDS, ...) that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else ""
+        raise ConfigError(
+            f"invalid service settings: {ENV_PREFIX}{name.upper() or '* (a JSON-valued variable)'} is not valid "
+            f"JSON; expected an object such as {JSON_EXAMPLES.get(name, '{}')}"
+        ) from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
