@@ -499,6 +499,17 @@ def test_pull_refuses_unpublished_sets_and_unsafe_manifests(local_models, tmp_pa
     assert not (tmp_path / "fresh").exists()
 
 
+def test_push_refuses_a_destination_inside_the_models_folder(local_models):
+    """A set pushed into the models folder is read back as models: every model was listed twice, and the next
+    push failed on the duplicate names."""
+    inside = local_models / "published"
+    for url in (inside.as_uri(), str(inside), local_models.as_uri(), f"{local_models}/baselines/../published"):
+        with pytest.raises(StorageError, match="is inside the models folder .*: the pushed copies would be read"):
+            push(url, local_models)
+    assert not inside.exists() and not (local_models / "manifest.json").exists()
+    assert len(list_cards(local_models)) == len({c.name for c in list_cards(local_models)})
+
+
 def test_push_refuses_a_model_whose_files_changed(local_models, tmp_path):
     joblib_file = local_models / "baselines/linear_svm_tfidf.joblib"
     data = bytearray(joblib_file.read_bytes())

@@ -147,6 +147,19 @@ def read_manifest(location: Location) -> Manifest | None:
     return Manifest.from_bytes(payload, location.url_of(MANIFEST_NAME))
 
 
+def _check_outside_models_folder(location: Location, models_dir: Path) -> None:
+    """Refuse a local destination that is the models folder or lies inside it: the pushed cards would be read back
+    as models of that folder (each listed twice, and the next push refused for the duplicate names)."""
+    if not location.is_local:
+        return
+    destination = Path(location.root).resolve()
+    if destination == models_dir or models_dir in destination.parents:
+        raise StorageError(
+            f"{location.url} is inside the models folder {models_dir}: the pushed copies would be read as models "
+            "of that folder (each listed twice); push to a folder outside it"
+        )
+
+
 def push(
     url: str | None = None,
     models_dir: str | Path | None = None,
@@ -160,6 +173,7 @@ def push(
     cards, left_out = select_cards(models_dir, models)
     manifest, sources = build_manifest(cards, models_dir, with_checkpoints)
     location = push_location(url, models_dir)
+    _check_outside_models_folder(location, models_dir)
     result = PushResult(
         url=location.url,
         set_version=manifest.set_version,
