@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,15 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def now_iso() -> str:
     """The current UTC time in ISO 8601, to the second."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _unreadable(path: Path, problem: str) -> IntegrityError:
+    """A card file that cannot be a model's card (cut short by a crash, edited by hand): every command that lists
+    the models reads it, so the message says which file and how to go on."""
+    return IntegrityError(
+        f"{path}: not a readable model card: {problem}; restore it (nlpc models pull, or from a backup) or remove "
+        "the model's files"
+    )
 
 
 @dataclass
@@ -135,7 +145,23 @@ class ModelCard:
         path = Path(path).resolve()
         if not path.is_file():
             raise ModelNotFoundError(f"no model card at {path}")
-        return cls.from_dict(read_json(path), path)
+        try:
+            data = read_json(path)
+        except json.JSONDecodeError as exc:
+            raise _unreadable(path, f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        except UnicodeDecodeError:
+            raise _unreadable(path, "not UTF-8 text") from None
+        if not isinstance(data, dict):
+            raise _unreadable(path, "not a JSON object")
+        required = [
+            name
+            for name, spec in cls.__dataclass_fields__.items()
+            if name != "path" and spec.default is MISSING and spec.default_factory is MISSING
+        ]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise _unreadable(path, f"missing {', '.join(missing)}")
+        return cls.from_dict(data, path)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the card atomically (to ``path`` or where it was read from)."""

@@ -85,6 +85,27 @@ def test_verify_detects_a_changed_byte_and_names_the_file(local_models):
     assert missing.returncode == 1 and "logistic_regression_tfidf.training_info.json: missing" in missing.stdout
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{bad json", "not valid JSON (line 1, column 2)"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"name": "linear_svm"}', "missing family, task, labels, problem_type, artifact"),
+    ],
+)
+def test_a_broken_card_is_named_by_every_command(local_models, content, problem):
+    """A card left truncated or edited by hand ended every command that lists the models (list, verify, predict
+    with any model, serve) in a JSONDecodeError or TypeError traceback."""
+    card = local_models / "baselines" / "linear_svm.card.json"
+    card.write_text(content)
+    for command in (("models", "list"), ("models", "verify"), ("predict", "--model", "logistic_regression", "hi")):
+        proc = run_cli(*command, models_dir=local_models)
+        message = " ".join(proc.stderr.split())
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (command, proc.stderr)
+        assert f"{card}: not a readable model card: {problem}" in message, (command, message)
+        assert "restore it" in message
+
+
 def test_retraining_bumps_minor_and_records_the_previous_version(tmp_path):
     """Two trainings of the same model on a small slice of the Davidson data: 1.0.0, then 1.1.0."""
     small = tmp_path / "small.csv"
