@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, IntegrityError
 from .fileio import read_json, write_json
 
 VERSION_FILE = "MODEL_VERSION.json"
@@ -40,11 +41,30 @@ def bump(version: str, part: str) -> str:
 def read_versions(models_dir: Path) -> dict:
     """The version file's content, or an empty set at 1.0.0 when there is none."""
     path = Path(models_dir) / VERSION_FILE
-    if path.is_file():
+    if not path.is_file():
+        return {"version": "1.0.0", "models": {}}
+    try:
         data = read_json(path)
-        data.setdefault("models", {})
-        return data
-    return {"version": "1.0.0", "models": {}}
+    except json.JSONDecodeError as exc:
+        raise _unreadable(path, f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise _unreadable(path, "not UTF-8 text") from None
+    if not isinstance(data, dict) or not isinstance(data.setdefault("models", {}), dict):
+        raise _unreadable(path, 'not an object {"version": ..., "models": {name: version}}')
+    return data
+
+
+def _unreadable(path: Path, problem: str) -> IntegrityError:
+    return IntegrityError(
+        f"{path}: not a readable version file: {problem}; restore it (from a backup, or as `nlpc models pull` "
+        "writes it) or fix it by hand: every model's version is also in its card"
+    )
+
+
+def check_version_file(models_dir: Path) -> None:
+    """Read the version file before a command that records a model version starts its work: a broken one would
+    otherwise stop it only when it saves (after a whole training)."""
+    read_versions(models_dir)
 
 
 @contextmanager

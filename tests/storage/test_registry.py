@@ -106,6 +106,26 @@ def test_a_broken_card_is_named_by_every_command(local_models, content, problem)
         assert "restore it" in message
 
 
+def test_a_broken_version_file_stops_commands_that_record_a_version_before_their_work(local_models):
+    """MODEL_VERSION.json cut short ended `nlpc train` in a JSONDecodeError after the whole training (for MiniLM,
+    an hour), and `nlpc calibrate` after writing the calibrator next to a model whose card it could not update."""
+    version_file = local_models / "MODEL_VERSION.json"
+    version_file.write_text('{"version": "1.0.0", "models": {"linear')
+    before = {p: p.read_bytes() for p in local_models.rglob("*") if p.is_file()}
+    commands = [
+        ("train", "baseline", "--task", "davidson", "--algorithm", "logistic_regression"),
+        ("calibrate", "--model", "logistic_regression", "--method", "temperature"),
+    ]
+    for command in commands:
+        proc = run_cli(*command, models_dir=local_models)
+        message = " ".join(proc.stderr.split())
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (command, proc.stderr)
+        assert f"{version_file}: not a readable version file: not valid JSON (line 1, column" in message, message
+        assert "training" not in proc.stdout.lower(), proc.stdout  # refused before any work
+    assert {p: p.read_bytes() for p in local_models.rglob("*") if p.is_file()} == before
+    assert run_cli("models", "list", models_dir=local_models).returncode == 0  # reading the models does not need it
+
+
 def test_retraining_bumps_minor_and_records_the_previous_version(tmp_path):
     """Two trainings of the same model on a small slice of the Davidson data: 1.0.0, then 1.1.0."""
     small = tmp_path / "small.csv"

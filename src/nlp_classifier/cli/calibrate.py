@@ -10,7 +10,7 @@ from ..calibration import ece_name
 from ..calibrators import METHODS
 from ..errors import ConfigError
 from ..tasks import MULTI_LABEL
-from .common import add_bump_argument, add_data_arguments, print_json, split_list, stdout, table
+from .common import add_bump_argument, add_data_arguments, check_version_file, print_json, split_list, stdout, table
 
 
 def register(sub) -> None:
@@ -48,6 +48,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..model_calibration import calibrate_model
 
+    check_version_file(args)
     if args.thresholds_only and args.method:
         raise ConfigError(f"--thresholds-only fits no calibrator: leave out --method {args.method}")
     no_target = args.target_precision is None and args.target_recall is None and not args.best_f1

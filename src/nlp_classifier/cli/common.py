@@ -82,6 +82,17 @@ def check_models_folder(flag_value: str | None) -> None:
         raise ConfigError(f"{where} {folder}: {what}; give a folder")
 
 
+def check_version_file(args: argparse.Namespace) -> None:
+    """For a command that will record a model version (train, calibrate, export): refuse a broken
+    MODEL_VERSION.json before the work, not when the model is saved."""
+    from pathlib import Path
+
+    from ..paths import models_dir
+    from ..versioning import check_version_file as check
+
+    check(Path(args.models_dir) if args.models_dir else models_dir())
+
+
 def task_choices() -> str:
     """The built-in tasks for a --task help text (from ``tasks.TASKS``, so a new task is listed where it is
     accepted)."""

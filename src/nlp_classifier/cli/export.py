@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..sizes import format_bytes
-from .common import print_json, split_list, stdout, table
+from .common import check_version_file, print_json, split_list, stdout, table
 
 
 def register(sub) -> None:
@@ -89,6 +89,7 @@ def run_onnx(args: argparse.Namespace) -> int:
     from ..export import export_onnx
     from ..export.onnx_export import MAX_INT8_DROP_POINTS
 
+    check_version_file(args)
     result = export_onnx(
         args.model,
         models_dir=args.models_dir,

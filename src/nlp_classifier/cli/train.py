@@ -9,6 +9,7 @@ from .common import (
     add_bump_argument,
     add_data_arguments,
     add_extra_data_argument,
+    check_version_file,
     data_options,
     stdout,
     task_choices,
@@ -54,6 +55,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..training.baselines import train_baseline
 
+    check_version_file(args)
     algorithms = ["logistic_regression", "linear_svm"] if args.algorithm == "both" else [args.algorithm]
     if args.name and len(algorithms) > 1:
         raise ConfigError("--name needs a single --algorithm")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_bump_argument, split_list, stdout, test_summary
+from .common import add_bump_argument, check_version_file, split_list, stdout, test_summary
 
 
 def register(kinds) -> None:
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import check_writable_folder
     from ..training.weight_average import average_models
 
+    check_version_file(args)
     if args.output:
         check_writable_folder(args.output, "--output")
 

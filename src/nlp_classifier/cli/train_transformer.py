@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_bump_argument, add_data_arguments, add_extra_data_argument, data_options, stdout, test_summary
+from .common import (
+    add_bump_argument,
+    add_data_arguments,
+    add_extra_data_argument,
+    check_version_file,
+    data_options,
+    stdout,
+    test_summary,
+)
 
 
 def register(kinds) -> None:
@@ -95,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import check_writable_folder
     from ..training.transformer import train_transformer
 
+    check_version_file(args)
     if args.output:
         check_writable_folder(args.output, "--output")
     preset = args.preset or default_preset(args.task, args.config)
