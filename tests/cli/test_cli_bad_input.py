@@ -392,3 +392,34 @@ def test_an_output_that_is_the_commands_own_input_file_is_refused(case, tmp_path
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in " ".join(proc.stderr.split()), proc.stderr
     assert source.read_text() == content
+
+
+def test_a_lone_surrogate_escape_in_a_jsonl_file_is_read_as_the_replacement_character(tmp_path, baseline_models_dir):
+    """JSON may escape a lone surrogate ("\\ud800"), which is not a character: scoring such a file ended in a
+    UnicodeEncodeError when the output was written, and so did evaluating it. It is read as U+FFFD, as the API
+    reads it."""
+    path = tmp_path / "escaped.jsonl"
+    path.write_text(
+        '{"text": "hello \\ud800 there", "label": "Regular Speech"}\n{"text": "ok", "label": "Regular Speech"}\n'
+    )
+    for name in ("scored.csv", "scored.jsonl"):
+        out = tmp_path / name
+        proc = run_cli("predict", "--input", str(path), "--output", str(out), models_dir=baseline_models_dir)
+        assert proc.returncode == 0, proc.stderr
+        assert "hello \ufffd there" in out.read_text(encoding="utf-8") or "hello \\ufffd there" in out.read_text()
+    proc = run_cli(
+        "evaluate",
+        "--model",
+        "logistic_regression",
+        "--data",
+        str(path),
+        "--split",
+        "all",
+        "--text-column",
+        "text",
+        "--label-column",
+        "label",
+        "--json",
+        models_dir=baseline_models_dir,
+    )
+    assert proc.returncode == 0 and json.loads(proc.stdout)["n"] == 2, proc.stderr

@@ -16,7 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.readers import SUPPORTED_SUFFIXES, check_not_unicode_bom, not_an_object_message, table_format
+from ..data.readers import (
+    SUPPORTED_SUFFIXES,
+    check_not_unicode_bom,
+    not_an_object_message,
+    readable_record,
+    table_format,
+)
 from ..errors import ConfigError, DataError
 
 
@@ -259,7 +265,7 @@ def _jsonl_chunks(
                 except json.JSONDecodeError as exc:
                     problem = f"invalid JSON ({exc.msg})"
                 if problem is None:
-                    records.append(record)
+                    records.append(readable_record(record, line))
                     rows.append(line_no)
                 elif skip_bad:
                     bad.append((line_no, problem))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..text import replace_lone_surrogates
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
@@ -62,6 +63,18 @@ def missing_column_message(column: str, columns: Sequence[object]) -> str:
             "',' and .tsv files with tabs"
         )
     return message
+
+
+def readable_record(record: dict, line: str) -> dict:
+    """A JSON Lines record with every lone surrogate its line escaped (``"\\ud800"``: valid JSON, not a
+    character, and no UTF-8 output can hold it) read as U+FFFD, as the API reads one. Only a line with a
+    ``\\u`` escape can hold one, so others are returned as they are."""
+    if "\\u" not in line:
+        return record
+    return {
+        replace_lone_surrogates(str(key)): replace_lone_surrogates(value) if isinstance(value, str) else value
+        for key, value in record.items()
+    }
 
 
 def not_an_object_message(line: str) -> str:
@@ -153,7 +166,7 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
             raise DataError(f"invalid JSON ({exc.msg})", path=str(path), row=line_no) from None
         if not isinstance(record, dict):
             raise DataError(not_an_object_message(line), path=str(path), row=line_no)
-        records.append(record)
+        records.append(readable_record(record, line))
     if not records:
         raise DataError("the file is empty", path=str(path))
     return pd.DataFrame.from_records(records)
