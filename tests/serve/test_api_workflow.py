@@ -279,6 +279,25 @@ def test_feedback_suggestscore_and_forgetting(models, db, keys, database_url):
         assert entry is not None and entry.actor == "dave" and entry.entity_id == text_hash("c-1")
 
 
+def test_an_external_id_with_a_slash_can_be_deleted_and_a_blank_or_overlong_one_is_refused(models, db, database_url):
+    """External ids such as "forum/thread/12" are recorded by /predict, but DELETE /v1/items/forum%2Fthread%2F12
+    was a 404 (the router matched one path segment), so a data-protection request could not reach them. A blank
+    id or one over the 200 characters /predict takes matched nothing and answered zeros; the CLI refuses both."""
+    with live_server(models, database_url=database_url, record="all") as server:
+        client = server.client
+        for external_id in ("forum/thread/12", "forum/thread/13/"):
+            assert client.post("/predict", json={"text": TEXTS[1], "external_id": external_id}).status_code == 200
+        flush(server)
+        admin = auth(API_KEY)
+        assert client.delete("/v1/items/forum%2Fthread%2F12", headers=admin).json()["items"] == 1
+        assert client.delete("/v1/items/forum/thread/13/", headers=admin).json()["items"] == 1
+        for bad, message in (("%20%20", "should match pattern"), ("x" * 201, "at most 200 characters")):
+            refused = client.delete(f"/v1/items/{bad}", headers=admin)
+            assert refused.status_code == 422 and message in refused.json()["error"]["message"], refused.text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == 0
+
+
 def test_eight_reviewers_decide_200_items_exactly_once(models, db, keys, database_url):
     bands = {"logistic_regression": EVERYTHING}
     reviewers = {}

@@ -1,15 +1,18 @@
 """Data protection (admin keys): ``DELETE /v1/items/{external_id}`` removes everything recorded about one
-external id (items, predictions, reviews, feedback) and writes an audit entry holding only its SHA-256."""
+external id (items, predictions, reviews, feedback) and writes an audit entry holding only its SHA-256. The id
+is the rest of the path, slashes included ("forum/thread/12", sent as is or as ``forum%2Fthread%2F12``), and is
+checked as /predict checks it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from ...workflow.records import EXTERNAL_ID_MAX_CHARS
 from ...workflow.retention import forget_external_id
 from ..dependencies import WorkflowDep, forbid_unknown_query_parameters
-from ..schemas import ForgetCounts, OpenAIErrorResponse
+from ..schemas import NON_BLANK, ForgetCounts, OpenAIErrorResponse
 from ..security import AdminDep
 
 router = APIRouter(
@@ -20,13 +23,13 @@ _ERR = {"model": OpenAIErrorResponse}  # /v1/ errors come in OpenAI's shape (ser
 
 
 @router.delete(
-    "/{external_id}",
+    "/{external_id:path}",
     response_model=ForgetCounts,
     responses={401: _ERR, 403: _ERR, 422: _ERR, 503: _ERR},
     summary="Delete everything about one external id",
 )
 async def forget(
-    external_id: str,
+    external_id: Annotated[str, Path(min_length=1, max_length=EXTERNAL_ID_MAX_CHARS, pattern=NON_BLANK)],
     workflow: WorkflowDep,
     who: AdminDep,
     channel: str | None = Query(None, description="only in this channel (default: every channel)"),
