@@ -5,6 +5,7 @@ writes nothing, and eight reviewers deciding the same 200 items at once."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 import pytest
@@ -100,6 +101,26 @@ def test_recording_all_predictions_and_only_hashes_when_asked(models, db, databa
         assert (predictions[3].model, predictions[3].threshold) == ("linear_svm", 0.4)
         assert {p.model for p in predictions[4:]} == {"logistic_regression_jigsaw"}
         assert session.scalar(select(func.count()).select_from(Review)) == 0  # no score is in the band
+
+
+def test_perspective_do_not_store_keeps_only_the_hash_and_no_log_of_the_text(models, db, database_url, caplog):
+    """A Perspective client sends doNotStore: true for a comment that must not be kept. The field was accepted
+    and ignored: with recording on, the text was stored (and logged with NLPC_LOG_TEXTS)."""
+    settings = {"record": "all", "review_band": NOTHING, "log_texts": True}
+    kept, private = "a comment that may be kept", "a private comment not to be stored"
+    caplog.set_level(logging.INFO)
+    with live_server(models, database_url=database_url, **settings) as server:
+        for text, do_not_store in ((kept, None), (private, True)):
+            body = {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}}
+            if do_not_store:
+                body["doNotStore"] = True
+            assert server.client.post("/v1alpha1/comments:analyze", json=body).status_code == 200
+        flush(server)
+    with db.session() as session:
+        items = session.scalars(select(Item).order_by(Item.id)).all()
+        assert [(i.text, i.text_hash) for i in items] == [(kept, text_hash(kept)), (None, text_hash(private))]
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert kept in logged and private not in logged  # the request log keeps texts (log_texts) but not this one
 
 
 def test_band_per_model_and_requested_reviews(models, db, database_url):

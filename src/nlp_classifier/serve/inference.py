@@ -41,14 +41,16 @@ async def classify(
     external_ids: Sequence[str | None] | None = None,
     channel: str = "",
     review: bool = False,
+    keep_text: bool = True,
 ) -> tuple[list[Prediction], float]:
     """Predictions for ``texts`` from ``served`` and the milliseconds it took (batch wait included). They are
     recorded as ``NLPC_RECORD`` says, with the client's ``external_ids`` (one per text) in ``channel``;
-    ``review`` asks for the texts with an external id to be queued for review."""
+    ``review`` asks for the texts with an external id to be queued for review. ``keep_text=False`` (Perspective's
+    doNotStore) keeps the texts out of the log and records only their hashes."""
     entry = request.scope.setdefault("state", {}).setdefault("log", {})
     entry.setdefault("models", []).append(served.name)
     entry["n_texts"] = entry.get("n_texts", 0) + len(texts)
-    if settings.log_texts:
+    if settings.log_texts and keep_text:
         entry.setdefault("texts", []).extend(texts)
     start = time.perf_counter()
     try:
@@ -66,6 +68,7 @@ async def classify(
         external_ids=external_ids,
         channel=channel,
         review=review,
+        keep_text=keep_text,
     )
     if records:
         get_workflow(request).submit(records)

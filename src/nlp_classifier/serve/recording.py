@@ -31,8 +31,10 @@ def records_for(
     external_ids: Sequence[str | None] | None = None,
     channel: str = "",
     review: bool = False,
+    keep_text: bool = True,
 ) -> list[PredictionRecord]:
-    """The records to write for one request's predictions (often none)."""
+    """The records to write for one request's predictions (often none); ``keep_text=False`` records only the
+    texts' hashes (a client asked for its texts not to be stored)."""
     mode = settings.record
     if mode == "off" and not review:
         return []
@@ -67,6 +69,7 @@ def records_for(
                 queue=queue,
                 score=round(score, 6),
                 priority=uncertainty(score, band),
+                keep_text=keep_text,
             )
         )
     return out

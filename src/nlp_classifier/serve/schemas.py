@@ -423,7 +423,8 @@ class AttributeRequest(BaseModel):
 
 
 class AnalyzeRequest(BaseModel):
-    """Perspective's ``comments:analyze`` request (fields we do not use, such as doNotStore, are accepted)."""
+    """Perspective's ``comments:analyze`` request. ``doNotStore`` keeps the text out of the workflow database
+    (only its hash is recorded) and out of the log; fields we do not use (sessionId, ...) are accepted."""
 
     comment: PerspectiveComment
     requestedAttributes: dict[str, AttributeRequest] = Field(
@@ -431,7 +432,7 @@ class AnalyzeRequest(BaseModel):
         json_schema_extra={"propertyNames": {"pattern": f"^({'|'.join(PERSPECTIVE_ATTRIBUTES)})(_EXPERIMENTAL)?$"}},
     )
     languages: list[str] | None = None
-    doNotStore: bool | None = None
+    doNotStore: bool | None = Field(None, description="record only the comment's hash, never its text, and log no text")
     spanAnnotations: bool | None = None
     clientToken: str | None = None
     sessionId: str | None = None

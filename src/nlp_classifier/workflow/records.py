@@ -51,6 +51,7 @@ class PredictionRecord:
     score: float | None = None
     priority: float = 0.0
     created_at: datetime = field(default_factory=utcnow)
+    keep_text: bool = True  # False: only the text's hash, whatever the service's setting (Perspective's doNotStore)
 
     def __post_init__(self) -> None:
         for name in ("text", "external_id", "channel"):
@@ -99,7 +100,7 @@ def record_predictions(session: Session, records: Sequence[PredictionRecord], *,
         slots.append((True, len(new_rows)))
         new_rows.append(
             {
-                "text": record.text if store_text else None,
+                "text": record.text if store_text and record.keep_text else None,
                 "text_hash": text_hash(record.text),
                 "external_id": record.external_id,
                 "channel": record.channel,

@@ -102,7 +102,7 @@ async def analyze(body: AnalyzeRequest, request: Request, settings: SettingsDep,
         check_explain([text], settings, ("body", "comment", "text"), True)
     served = await model_for(manager.get_toxicity())
     wanted = _labels_for(list(body.requestedAttributes), served.classifier.labels)
-    predictions, _ = await classify(request, settings, served, [text])
+    predictions, _ = await classify(request, settings, served, [text], keep_text=not body.doNotStore)
     scores = predictions[0].scores
     attribute_scores = {}
     whole = utf16_offsets(text)[-1]
