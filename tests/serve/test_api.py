@@ -214,6 +214,20 @@ def test_malformed_json_is_422(api):
     assert response.status_code == 422 and response.json()["detail"][0]["type"] == "json_invalid"
 
 
+def test_a_json_body_sent_without_a_json_content_type_is_told_so(api):
+    """`curl -d '{"text": ...}'` sends application/x-www-form-urlencoded; FastAPI then reads no JSON and the answer
+    was "Input should be a valid dictionary or object to extract fields from", which does not say why."""
+    for headers in ({"content-type": "application/x-www-form-urlencoded"}, {"content-type": "text/plain"}):
+        response = api.client.post("/predict", content=b'{"text": "hello"}', headers=headers)
+        detail = response.json()["detail"][0]
+        assert response.status_code == 422 and detail["type"] == "content_type", detail
+        assert f"sent with Content-Type: application/json (this one is {headers['content-type']})" in detail["msg"]
+    openai = api.client.post("/v1/moderations", content=b'{"input": "hello"}', headers={"content-type": "text/plain"})
+    assert "Content-Type: application/json" in openai.json()["error"]["message"]
+    array = api.client.post("/predict", json=["hello"])  # a JSON body that is not an object keeps its own message
+    assert array.status_code == 422 and array.json()["detail"][0]["type"] == "model_attributes_type"
+
+
 def test_oversized_body_is_413(api):
     big = json.dumps({"text": "x" * 70_000}).encode()
     declared = api.client.post("/predict", content=big, headers={"content-type": "application/json"})

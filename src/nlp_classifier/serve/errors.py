@@ -129,8 +129,16 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             "type": err.get("type", "value_error"),
         }
         errors.append(item)
+    content_type = request.headers.get("content-type", "")
     if errors and errors[0]["type"] == "json_invalid":
         message = f"the request body is not valid JSON ({errors[0]['msg']})"
+    elif errors and errors[0]["loc"] == ["body"] and "json" not in content_type.lower():
+        # FastAPI reads JSON only when the request says it is JSON; `curl -d` says it is a form
+        message = (
+            "the request body must be a JSON object sent with Content-Type: application/json (this one is "
+            f"{content_type or 'not given'})"
+        )
+        errors = [{"loc": ["body"], "msg": message, "type": "content_type"}]
     else:
         message = _summary(errors) or "invalid request"
     return _respond(request, 422, message, errors)
