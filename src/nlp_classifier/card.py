@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import MISSING, asdict, dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, IntegrityError, ModelNotFoundError
-from .fileio import read_json, write_json
+from .fileio import read_json_object, write_json
 
 CARD_VERSION = 1
 FOLDER_CARD_NAME = "model_card.json"
@@ -145,14 +144,7 @@ class ModelCard:
         path = Path(path).resolve()
         if not path.is_file():
             raise ModelNotFoundError(f"no model card at {path}")
-        try:
-            data = read_json(path)
-        except json.JSONDecodeError as exc:
-            raise _unreadable(path, f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-        except UnicodeDecodeError:
-            raise _unreadable(path, "not UTF-8 text") from None
-        if not isinstance(data, dict):
-            raise _unreadable(path, "not a JSON object")
+        data = read_json_object(path, lambda problem: _unreadable(path, problem))
         required = [
             name
             for name, spec in cls.__dataclass_fields__.items()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,20 @@ def write_json(path: str | Path, payload: Any) -> None:
 def read_json(path: str | Path) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def read_json_object(path: str | Path, unreadable: Callable[[str], Exception]) -> dict[str, Any]:
+    """Read a JSON file that must hold an object; anything else raises ``unreadable(problem)`` (the caller's
+    error, naming the file and how to go on), e.g. ``not valid JSON (line 1, column 2)``."""
+    try:
+        data = read_json(path)
+    except json.JSONDecodeError as exc:
+        raise unreadable(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise unreadable("not UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise unreadable("not a JSON object")
+    return data
 
 
 def check_writable_file(path: str | Path, option: str, inputs: Mapping[str, str | None] | None = None) -> None:

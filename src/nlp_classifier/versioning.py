@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ConfigError, IntegrityError
-from .fileio import read_json, write_json
+from .fileio import read_json_object, write_json
 
 VERSION_FILE = "MODEL_VERSION.json"
 SEMVER_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -43,14 +42,9 @@ def read_versions(models_dir: Path) -> dict:
     path = Path(models_dir) / VERSION_FILE
     if not path.is_file():
         return {"version": "1.0.0", "models": {}}
-    try:
-        data = read_json(path)
-    except json.JSONDecodeError as exc:
-        raise _unreadable(path, f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    except UnicodeDecodeError:
-        raise _unreadable(path, "not UTF-8 text") from None
-    if not isinstance(data, dict) or not isinstance(data.setdefault("models", {}), dict):
-        raise _unreadable(path, 'not an object {"version": ..., "models": {name: version}}')
+    data = read_json_object(path, lambda problem: _unreadable(path, problem))
+    if not isinstance(data.setdefault("models", {}), dict):
+        raise _unreadable(path, 'its "models" is not an object {name: version}')
     return data
 
 
