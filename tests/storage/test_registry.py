@@ -188,5 +188,5 @@ def test_listing_the_models_while_a_model_folder_is_replaced_leaves_it_out_rathe
         writer.join()
     assert seen and all(names in ([], ["often_replaced"]) for names in seen)
     (final / "model_card.json").write_text("{not json")
-    with pytest.raises(ValueError):
+    with pytest.raises(IntegrityError, match="often_replaced/model_card.json: not a readable model card"):
         list_cards(models)
