@@ -55,12 +55,6 @@ def _unreadable(path: Path, problem: str) -> IntegrityError:
     )
 
 
-def check_version_file(models_dir: Path) -> None:
-    """Read the version file before a command that records a model version starts its work: a broken one would
-    otherwise stop it only when it saves (after a whole training)."""
-    read_versions(models_dir)
-
-
 @contextmanager
 def _locked(models_dir: Path) -> Iterator[None]:
     models_dir.mkdir(parents=True, exist_ok=True)

@@ -88,9 +88,9 @@ def check_version_file(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..paths import models_dir
-    from ..versioning import check_version_file as check
+    from ..versioning import read_versions
 
-    check(Path(args.models_dir) if args.models_dir else models_dir())
+    read_versions(Path(args.models_dir) if args.models_dir else models_dir())  # raises on a broken file
 
 
 def task_choices() -> str:
