@@ -145,12 +145,7 @@ class ModelCard:
         if not path.is_file():
             raise ModelNotFoundError(f"no model card at {path}")
         data = read_json_object(path, lambda problem: _unreadable(path, problem))
-        required = [
-            name
-            for name, spec in cls.__dataclass_fields__.items()
-            if name != "path" and spec.default is MISSING and spec.default_factory is MISSING
-        ]
-        missing = [name for name in required if name not in data]
+        missing = [name for name in REQUIRED_CARD_FIELDS if name not in data]
         if missing:
             raise _unreadable(path, f"missing {', '.join(missing)}")
         return cls.from_dict(data, path)
@@ -207,3 +202,11 @@ class ModelCard:
             raise IntegrityError(
                 f"model '{self.name}' failed its integrity check, refusing to load:\n  " + "\n  ".join(problems)
             )
+
+
+# The fields every card file holds (no default): a card without one is not readable (``ModelCard.read``).
+REQUIRED_CARD_FIELDS = tuple(
+    name
+    for name, spec in ModelCard.__dataclass_fields__.items()
+    if name != "path" and spec.default is MISSING and spec.default_factory is MISSING
+)
